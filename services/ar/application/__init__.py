@@ -1,0 +1,1 @@
+"""Use cases: one method per command on `Receivables`, one transaction per command."""

@@ -1,0 +1,50 @@
+"""Stored events rendered as plain JSON-ready dicts, for the audit trail."""
+
+from __future__ import annotations
+
+from dataclasses import fields, is_dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+from uuid import UUID
+
+from ar.domain.money import Money
+from ar.domain.terms import PaymentTerms
+
+_ENVELOPE = {"originator_id", "originator_version", "timestamp", "originator_topic"}
+
+
+def plain(value: Any) -> Any:
+    if isinstance(value, Money):
+        return {"minor": value.minor, "currency": value.currency}
+    if isinstance(value, PaymentTerms):
+        return value.to_dict()
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
+
+
+def event_type(event: object) -> str:
+    """`Invoice.PaymentAllocated` -> `PaymentAllocated`: the stable name a reader sees."""
+    return type(event).__qualname__.rsplit(".", 1)[-1]
+
+
+def event_to_dict(event: Any) -> dict[str, Any]:
+    data = vars(event) if not is_dataclass(event) else {f.name: getattr(event, f.name) for f in fields(event)}
+    return {
+        "version": event.originator_version,
+        "type": event_type(event),
+        "recorded_at": event.timestamp.isoformat(),
+        "data": {k: plain(v) for k, v in data.items() if k not in _ENVELOPE},
+    }

@@ -1,0 +1,321 @@
+"""`Receivables`: the service layer. Each public method decides, then saves once (one transaction)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from random import random
+from typing import Any, ClassVar, Generic, TypeVar
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
+
+from ar.application import transcodings
+from ar.application.history import event_to_dict
+from ar.application.ports import InvoiceFinder, NoFinder
+from ar.domain import allocation
+from ar.domain.clock import Clock
+from ar.domain.customer import Customer, Language
+from ar.domain.errors import Conflict, DomainRuleViolation, NotFound, PreconditionFailed
+from ar.domain.invoice import Category, Invoice, InvoiceKind
+from ar.domain.money import Money
+from ar.domain.payment import Payment, PaymentMethod
+from ar.domain.reference import creditor_reference
+from ar.domain.series import NumberingSeries, check_series_name
+from ar.domain.terms import CustomerKind, PaymentTerms
+from ar.domain.vat import VatLine
+
+A = TypeVar("A", bound=Aggregate)
+IDS = uuid5(NAMESPACE_URL, "https://ar.invalid/ids")
+MAX_ATTEMPTS = 20
+
+
+def derived_id(kind: str, key: str) -> UUID:
+    """A stable id for a create command retried with the same idempotency key or external id."""
+    return uuid5(IDS, f"{kind}:{key}")
+
+
+def new_id(kind: str, *, idempotency: str | None = None, external_id: str | None = None) -> UUID:
+    if external_id:
+        return derived_id(kind, f"external:{external_id}")
+    if idempotency:
+        return derived_id(kind, f"idempotency:{idempotency}")
+    return uuid4()
+
+
+@dataclass(frozen=True)
+class Saved(Generic[A]):
+    """The aggregate after a command, and the position of its last event in the notification log."""
+
+    aggregate: A
+    position: int | None
+
+
+class Receivables(Application[UUID]):
+    name = "ar"
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {NumberingSeries: 100}
+    env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "5000"}
+
+    def __init__(self, env: dict[str, str] | None = None, *, clock: Clock, finder: InvoiceFinder | None = None):
+        super().__init__(env)
+        self.clock = clock
+        self.finder: InvoiceFinder = finder or NoFinder()
+        self._series_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
+        self._on_saved: list[Callable[[int], None]] = []
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcodings.register(transcoder)
+
+    def on_saved(self, callback: Callable[[int], None]) -> None:
+        """Call `callback(position)` after every successful save (wakes the in-process projections)."""
+        self._on_saved.append(callback)
+
+    # Plumbing ---------------------------------------------------------------------------------------------------
+    def _get(self, cls: type[A], aggregate_id: UUID, field: str) -> A:
+        try:
+            aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise NotFound(f"no {cls.__name__.lower()} {aggregate_id}", field=field) from None
+        if not isinstance(aggregate, cls):
+            raise NotFound(f"no {cls.__name__.lower()} {aggregate_id}", field=field)
+        return aggregate
+
+    def _exists(self, cls: type[A], aggregate_id: UUID) -> A | None:
+        try:
+            found = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        if not isinstance(found, cls):
+            raise Conflict(f"id {aggregate_id} belongs to another kind of record", field="id")
+        return found
+
+    def _save(self, *aggregates: Aggregate | None) -> int | None:
+        recordings: list[Recording[UUID]] = self.save(*aggregates)
+        position = recordings[-1].notification.id if recordings else None
+        if position is not None:
+            for callback in self._on_saved:
+                callback(position)
+        return position
+
+    def _retrying(self, attempt: Callable[[], Saved[A]]) -> Saved[A]:
+        """Re-run decide-then-save after losing an optimistic-concurrency race, a bounded number of times."""
+        for n in range(MAX_ATTEMPTS):
+            try:
+                return attempt()
+            except IntegrityError:
+                time.sleep(random() * 0.002 * (n + 1))
+        raise Conflict("the record changed concurrently too many times; retry the request")
+
+    @staticmethod
+    def _check_version(aggregate: Aggregate, expected: int | None) -> None:
+        if expected is not None and aggregate.version != expected:
+            raise PreconditionFailed(f"version is {aggregate.version}, not {expected}", field="If-Match")
+
+    def _update(self, cls: type[A], aggregate_id: UUID, expected_version: int | None,
+                change: Callable[[A], None], field: str) -> Saved[A]:
+        def attempt() -> Saved[A]:
+            aggregate = self._get(cls, aggregate_id, field)
+            self._check_version(aggregate, expected_version)
+            change(aggregate)
+            return Saved(aggregate, self._save(aggregate))
+
+        return self._retrying(attempt)
+
+    # Customers -------------------------------------------------------------------------------------------------
+    def register_customer(self, *, customer_id: UUID, name: str, kind: CustomerKind, country: str,
+                          language: Language, emails: list[str], terms: PaymentTerms, credit_limit: Money | None,
+                          external_id: str | None) -> Saved[Customer]:
+        def attempt() -> Saved[Customer]:
+            existing = self._exists(Customer, customer_id)
+            if existing is not None:
+                return Saved(existing, None)
+            customer = Customer.register(id=customer_id, name=name, kind=kind, country=country, language=language,
+                                         emails=emails, terms=terms, credit_limit=credit_limit,
+                                         external_id=external_id, at=self.clock.now())
+            return Saved(customer, self._save(customer))
+
+        return self._retrying(attempt)
+
+    def change_customer_terms(self, customer_id: UUID, terms: PaymentTerms,
+                              expected_version: int | None = None) -> Saved[Customer]:
+        return self._update(Customer, customer_id, expected_version,
+                            lambda c: c.change_terms(terms, self.clock.now()), "customer_id")
+
+    def change_credit_limit(self, customer_id: UUID, credit_limit: Money | None,
+                            expected_version: int | None = None) -> Saved[Customer]:
+        return self._update(Customer, customer_id, expected_version,
+                            lambda c: c.change_credit_limit(credit_limit, self.clock.now()), "customer_id")
+
+    def get_customer(self, customer_id: UUID) -> Customer:
+        return self._get(Customer, customer_id, "customer_id")
+
+    # Invoices --------------------------------------------------------------------------------------------------
+    def _series(self, name: str) -> NumberingSeries:
+        series_id = NumberingSeries.create_id(name)
+        found = self._exists(NumberingSeries, series_id)
+        return found if found is not None else NumberingSeries(name=name)
+
+    def issue_invoice(self, *, invoice_id: UUID, series: str, customer_id: UUID, total: Money, vat: list[VatLine],
+                      issued_on: date | None = None, due_on: date | None = None,
+                      kind: InvoiceKind = InvoiceKind.STANDARD, category: Category = Category.SERVICES,
+                      purchase_order: str | None = None, external_id: str | None = None,
+                      deposit_invoice_ids: Sequence[UUID] = ()) -> Saved[Invoice]:
+        check_series_name(series)
+        if len(set(deposit_invoice_ids)) != len(deposit_invoice_ids):
+            raise DomainRuleViolation("a deposit is listed twice", field="deposit_invoice_ids")
+
+        def attempt() -> Saved[Invoice]:
+            existing = self._exists(Invoice, invoice_id)
+            if existing is not None:
+                return Saved(existing, None)
+            customer = self._get(Customer, customer_id, "customer_id")
+            deposits = [self._get(Invoice, d, f"deposit_invoice_ids[{i}]") for i, d in enumerate(deposit_invoice_ids)]
+            on = issued_on or self.clock.today()
+            now = self.clock.now()
+            with self._series_locks[series]:
+                numbering = self._series(series)
+                number = numbering.next_number(invoice_id, now)
+                invoice = Invoice.issue(
+                    id=invoice_id, number=number, series=series, customer_id=customer.id, kind=kind, total=total,
+                    vat=vat, issued_on=on, due_on=due_on or customer.terms.due_on(on), category=category,
+                    purchase_order=purchase_order, external_id=external_id,
+                    structured_reference=creditor_reference(number), deposits=deposits, at=now)
+                return Saved(invoice, self._save(numbering, invoice, *deposits))
+
+        return self._retrying(attempt)
+
+    def get_invoice(self, invoice_id: UUID) -> Invoice:
+        return self._get(Invoice, invoice_id, "invoice_id")
+
+    def history(self, aggregate_id: UUID) -> list[dict[str, Any]]:
+        return [event_to_dict(e) for e in self.events.get(aggregate_id)]
+
+    def issue_credit_note(self, invoice_id: UUID, *, amount: Money, reason: str, series: str,
+                          credited_on: date | None = None, expected_version: int | None = None) -> Saved[Invoice]:
+        check_series_name(series, "series")
+
+        def attempt() -> Saved[Invoice]:
+            invoice = self._get(Invoice, invoice_id, "invoice_id")
+            self._check_version(invoice, expected_version)
+            now = self.clock.now()
+            with self._series_locks[series]:
+                numbering = self._series(series)
+                number = numbering.next_number(invoice.id, now)
+                invoice.apply_credit_note(number, amount, credited_on or self.clock.today(), reason, now)
+                return Saved(invoice, self._save(numbering, invoice))
+
+        return self._retrying(attempt)
+
+    def write_off_invoice(self, invoice_id: UUID, *, reason: str, written_off_on: date | None = None,
+                          expected_version: int | None = None) -> Saved[Invoice]:
+        return self._update(Invoice, invoice_id, expected_version, lambda i: i.write_off(
+            written_off_on or self.clock.today(), reason, self.clock.now()), "invoice_id")
+
+    def open_dispute(self, invoice_id: UUID, *, dispute_id: UUID, amount: Money | None, reason: str,
+                     opened_on: date | None = None, expected_version: int | None = None) -> Saved[Invoice]:
+        return self._update(Invoice, invoice_id, expected_version, lambda i: i.open_dispute(
+            dispute_id, amount or i.open_amount, reason, opened_on or self.clock.today(), self.clock.now()),
+            "invoice_id")
+
+    def resolve_dispute(self, invoice_id: UUID, *, dispute_id: UUID, outcome: str, resolved_on: date | None = None,
+                        expected_version: int | None = None) -> Saved[Invoice]:
+        return self._update(Invoice, invoice_id, expected_version, lambda i: i.resolve_dispute(
+            dispute_id, outcome, resolved_on or self.clock.today(), self.clock.now()), "invoice_id")
+
+    # Payments --------------------------------------------------------------------------------------------------
+    def record_payment(self, *, payment_id: UUID, customer_id: UUID | None, amount: Money, method: PaymentMethod,
+                       value_on: date | None = None, payer_reference: str | None = None,
+                       remittance: str | None = None, external_id: str | None = None,
+                       allocations: list[tuple[UUID, Money]] | None = None,
+                       auto_allocate: bool = False) -> Saved[Payment]:
+        """Record a payment and, in the same transaction, apply it explicitly or automatically."""
+
+        def attempt() -> Saved[Payment]:
+            existing = self._exists(Payment, payment_id)
+            if existing is not None:
+                return Saved(existing, None)
+            if customer_id is not None:
+                self._get(Customer, customer_id, "customer_id")
+            payment = Payment.receive(id=payment_id, customer_id=customer_id, amount=amount, method=method,
+                                      value_on=value_on or self.clock.today(), payer_reference=payer_reference,
+                                      remittance=remittance, external_id=external_id, at=self.clock.now())
+            invoices = self._apply(payment, allocations, auto_allocate)
+            return Saved(payment, self._save(payment, *invoices))
+
+        return self._retrying(attempt)
+
+    def _apply(self, payment: Payment, allocations: list[tuple[UUID, Money]] | None,
+               auto: bool) -> list[Invoice]:
+        now = self.clock.now()
+        if allocations:
+            if len({i for i, _ in allocations}) != len(allocations):
+                raise DomainRuleViolation("an invoice is listed twice", field="allocations")
+            touched = []
+            for n, (invoice_id, amount) in enumerate(allocations):
+                invoice = self._get(Invoice, invoice_id, f"allocations[{n}].invoice_id")
+                try:
+                    allocation.allocate(payment, invoice, amount, now)
+                except DomainRuleViolation as e:
+                    e.field = f"allocations[{n}].{e.field}" if e.field else f"allocations[{n}]"
+                    raise
+                touched.append(invoice)
+            return touched
+        if not auto:
+            return []
+        planned = allocation.plan(payment, self._candidates(payment))
+        for invoice, amount in planned:
+            allocation.allocate(payment, invoice, amount, now)
+        return [invoice for invoice, _ in planned]
+
+    def _candidates(self, payment: Payment) -> list[Invoice]:
+        ids: list[UUID] = []
+        if payment.payer_reference:
+            ids += self.finder.by_reference(payment.payer_reference.replace(" ", "").upper())
+        ids += self.finder.by_numbers(allocation.numbers_in(payment.remittance))
+        if payment.customer_id is not None:
+            ids += self.finder.open_for_customer(payment.customer_id, payment.currency)
+        unique = list(dict.fromkeys(ids))
+        return [invoice for i in unique if (invoice := self._exists(Invoice, i)) is not None]
+
+    def allocate_payment(self, payment_id: UUID, *, allocations: list[tuple[UUID, Money]] | None,
+                         expected_version: int | None = None) -> Saved[Payment]:
+        """Apply unapplied cash: to the invoices given, or automatically when none are given."""
+
+        def attempt() -> Saved[Payment]:
+            payment = self._get(Payment, payment_id, "payment_id")
+            self._check_version(payment, expected_version)
+            invoices = self._apply(payment, allocations, auto=not allocations)
+            return Saved(payment, self._save(payment, *invoices))
+
+        return self._retrying(attempt)
+
+    def refund_payment(self, payment_id: UUID, *, refund_id: UUID, amount: Money, refunded_on: date | None = None,
+                       expected_version: int | None = None) -> Saved[Payment]:
+        return self._update(Payment, payment_id, expected_version, lambda p: p.refund(
+            refund_id, amount, refunded_on or self.clock.today(), self.clock.now()), "payment_id")
+
+    def return_payment(self, payment_id: UUID, *, reason: str, returned_on: date | None = None,
+                       expected_version: int | None = None) -> Saved[Payment]:
+        """A returned direct debit: the payment and every invoice it paid change in one transaction."""
+
+        def attempt() -> Saved[Payment]:
+            payment = self._get(Payment, payment_id, "payment_id")
+            self._check_version(payment, expected_version)
+            invoices = [self._get(Invoice, i, "payment_id") for i in payment.allocations]
+            now = self.clock.now()
+            for invoice in invoices:
+                invoice.reverse_allocation(payment.id, reason, now)
+            payment.mark_returned(returned_on or self.clock.today(), reason, now)
+            return Saved(payment, self._save(payment, *invoices))
+
+        return self._retrying(attempt)
+
+    def get_payment(self, payment_id: UUID) -> Payment:
+        return self._get(Payment, payment_id, "payment_id")

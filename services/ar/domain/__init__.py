@@ -1,0 +1,1 @@
+"""The receivables domain: pure rules, no framework, database or network."""

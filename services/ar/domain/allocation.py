@@ -1,0 +1,54 @@
+"""Applying a payment to invoices: both sides change together, and the automatic plan is pure."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import datetime
+
+from ar.domain.invoice import Invoice
+from ar.domain.money import Money
+from ar.domain.payment import Payment
+
+
+def allocate(payment: Payment, invoice: Invoice, amount: Money, at: datetime) -> None:
+    """Apply `amount` of `payment` to `invoice`; a pair already applied is left as it is."""
+    if invoice.id in payment.allocations and payment.id in invoice.allocations:
+        return
+    invoice.check_open_for(amount, "amount_minor")
+    payment.allocate(invoice.id, amount, at)
+    invoice.allocate(payment.id, amount, at)
+
+
+def reverse(payment: Payment, invoice: Invoice, reason: str, at: datetime) -> None:
+    payment.reverse_allocation(invoice.id, reason, at)
+    invoice.reverse_allocation(payment.id, reason, at)
+
+
+INVOICE_NUMBER = re.compile(r"[A-Z0-9][A-Z0-9_-]{0,15}-\d{6}")
+
+
+def numbers_in(text: str | None) -> list[str]:
+    """Invoice-number-shaped tokens of a remittance text, in order of appearance."""
+    seen: dict[str, None] = {}
+    for token in INVOICE_NUMBER.findall((text or "").upper()):
+        seen.setdefault(token, None)
+    return list(seen)
+
+
+def plan(payment: Payment, candidates: Iterable[Invoice]) -> list[tuple[Invoice, Money]]:
+    """Spread the unapplied cash over candidates in the order given (reference, then number, then oldest due)."""
+    remaining = payment.unapplied
+    planned: list[tuple[Invoice, Money]] = []
+    seen: set[object] = set()
+    for invoice in candidates:
+        if not remaining.is_positive:
+            break
+        if invoice.id in seen or invoice.is_closed or invoice.currency != payment.currency:
+            continue
+        seen.add(invoice.id)
+        amount = min(remaining.minor, invoice.open_amount.minor)
+        if amount > 0:
+            planned.append((invoice, Money(amount, payment.currency)))
+            remaining -= Money(amount, payment.currency)
+    return planned

@@ -1,0 +1,111 @@
+"""Customers (debtors): who owes, on what terms, up to what limit."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import StrEnum
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from ar.domain.errors import DomainRuleViolation
+from ar.domain.money import Money
+from ar.domain.terms import CustomerKind, PaymentTerms
+
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+COUNTRY = re.compile(r"[A-Z]{2}")
+
+
+class Language(StrEnum):
+    FR = "fr"
+    EN = "en"
+
+
+def check_profile(name: str, country: str, emails: list[str]) -> None:
+    if not name.strip():
+        raise DomainRuleViolation("a customer needs a name", field="name")
+    if not COUNTRY.fullmatch(country):
+        raise DomainRuleViolation("country is an ISO 3166-1 alpha-2 code such as FR", field="country")
+    for i, email in enumerate(emails):
+        if not EMAIL.fullmatch(email):
+            raise DomainRuleViolation(f"{email!r} is not an email address", field=f"emails[{i}]")
+
+
+class Customer(Aggregate):
+    @classmethod
+    def register(
+        cls,
+        *,
+        id: UUID,
+        name: str,
+        kind: CustomerKind,
+        country: str,
+        language: Language,
+        emails: list[str],
+        terms: PaymentTerms,
+        credit_limit: Money | None,
+        external_id: str | None,
+        at: datetime,
+    ) -> Customer:
+        check_profile(name, country, emails)
+        terms.check_legal_for(kind)
+        if credit_limit is not None and credit_limit.minor < 0:
+            raise DomainRuleViolation("a credit limit cannot be negative", field="credit_limit_minor")
+        return cls(
+            id=id,
+            name=name.strip(),
+            kind=kind.value,
+            country=country,
+            language=language.value,
+            emails=list(emails),
+            terms=terms,
+            credit_limit=credit_limit,
+            external_id=external_id,
+            at=at,
+        )
+
+    @event("Registered")
+    def __init__(
+        self,
+        id: UUID,
+        name: str,
+        kind: str,
+        country: str,
+        language: str,
+        emails: list[str],
+        terms: PaymentTerms,
+        credit_limit: Money | None,
+        external_id: str | None,
+        at: datetime,
+    ) -> None:
+        self.name = name
+        self.kind = CustomerKind(kind)
+        self.country = country
+        self.language = Language(language)
+        self.emails = emails
+        self.terms = terms
+        self.credit_limit = credit_limit
+        self.external_id = external_id
+        self.registered_at = at
+
+    def change_terms(self, terms: PaymentTerms, at: datetime) -> None:
+        terms.check_legal_for(self.kind)
+        if terms == self.terms:
+            return
+        self._terms_changed(terms=terms, at=at)
+
+    @event("TermsChanged")
+    def _terms_changed(self, terms: PaymentTerms, at: datetime) -> None:
+        self.terms = terms
+
+    def change_credit_limit(self, credit_limit: Money | None, at: datetime) -> None:
+        if credit_limit is not None and credit_limit.minor < 0:
+            raise DomainRuleViolation("a credit limit cannot be negative", field="credit_limit_minor")
+        if credit_limit == self.credit_limit:
+            return
+        self._credit_limit_changed(credit_limit=credit_limit, at=at)
+
+    @event("CreditLimitChanged")
+    def _credit_limit_changed(self, credit_limit: Money | None, at: datetime) -> None:
+        self.credit_limit = credit_limit

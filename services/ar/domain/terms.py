@@ -1,0 +1,88 @@
+"""Payment terms and the French legal ceilings on them (Code de commerce L441-10)."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+
+from ar.domain.errors import DomainRuleViolation, TermsBeyondLegalMaximum
+
+
+class CustomerKind(StrEnum):
+    PUBLIC = "public"
+    PROFESSIONAL = "professional"
+    INDIVIDUAL = "individual"
+
+
+class TermsKind(StrEnum):
+    NET = "net"
+    END_OF_MONTH_45 = "end_of_month_45"
+
+
+class EndOfMonthReading(StrEnum):
+    """The two readings of "45 days end of month" found in practice."""
+
+    PLUS_45_THEN_END_OF_MONTH = "plus_45_then_end_of_month"
+    END_OF_MONTH_THEN_PLUS_45 = "end_of_month_then_plus_45"
+
+
+# L441-10: at most 60 days from the invoice date (net) for professionals; public buyers are bound by
+# R2192-10/11 to 30 to 60 days depending on the buyer, of which 60 is the widest.
+MAX_NET_DAYS = 60
+DEFAULT_NET_DAYS = 30
+
+
+def end_of_month(day: date) -> date:
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentTerms:
+    kind: TermsKind = TermsKind.NET
+    days: int = DEFAULT_NET_DAYS
+    reading: EndOfMonthReading | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind is TermsKind.NET:
+            if not 0 <= self.days <= 365:
+                raise DomainRuleViolation("net terms must be between 0 and 365 days", field="terms.days")
+            if self.reading is not None:
+                raise DomainRuleViolation("a reading applies to end-of-month terms only", field="terms.reading")
+        elif self.reading is None:
+            raise DomainRuleViolation(
+                "45 days end of month needs a reading: plus_45_then_end_of_month or end_of_month_then_plus_45",
+                field="terms.reading",
+            )
+
+    def due_on(self, issued_on: date) -> date:
+        if self.kind is TermsKind.NET:
+            return issued_on + timedelta(days=self.days)
+        if self.reading is EndOfMonthReading.PLUS_45_THEN_END_OF_MONTH:
+            return end_of_month(issued_on + timedelta(days=45))
+        return end_of_month(issued_on) + timedelta(days=45)
+
+    def check_legal_for(self, kind: CustomerKind) -> None:
+        """Refuse terms beyond the legal maximum for business and public debtors."""
+        if kind is CustomerKind.INDIVIDUAL or self.kind is TermsKind.END_OF_MONTH_45:
+            return
+        if self.days > MAX_NET_DAYS:
+            raise TermsBeyondLegalMaximum(
+                f"{self.days} days exceeds the legal maximum of {MAX_NET_DAYS} days from the invoice date for a "
+                f"{kind.value} debtor (Code de commerce L441-10); use at most {MAX_NET_DAYS} days or 45 days end "
+                "of month",
+                field="terms.days",
+            )
+
+    def to_dict(self) -> dict[str, object]:
+        return {"kind": self.kind.value, "days": self.days, "reading": self.reading.value if self.reading else None}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> PaymentTerms:
+        reading = data.get("reading")
+        return cls(
+            kind=TermsKind(str(data["kind"])),
+            days=int(str(data.get("days", DEFAULT_NET_DAYS))),
+            reading=EndOfMonthReading(str(reading)) if reading else None,
+        )
