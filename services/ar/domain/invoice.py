@@ -184,10 +184,12 @@ class Invoice(Aggregate):
     def resolve_dispute(self, dispute_id: UUID, outcome: str, resolved_on: date, at: datetime) -> None:
         if dispute_id not in self.disputes:
             raise DomainRuleViolation(f"invoice {self.number} has no open dispute {dispute_id}", field="dispute_id")
-        self._dispute_resolved(dispute_id=dispute_id, outcome=outcome, resolved_on=resolved_on, at=at)
+        self._dispute_resolved(dispute_id=dispute_id, amount=self.disputes[dispute_id], outcome=outcome,
+                               resolved_on=resolved_on, at=at)
 
     @event("DisputeResolved")
-    def _dispute_resolved(self, dispute_id: UUID, outcome: str, resolved_on: date, at: datetime) -> None:
+    def _dispute_resolved(self, dispute_id: UUID, amount: Money, outcome: str, resolved_on: date,
+                          at: datetime) -> None:
         del self.disputes[dispute_id]
 
     # Deposits -----------------------------------------------------------------------------------------------

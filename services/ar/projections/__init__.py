@@ -1,0 +1,1 @@
+"""Read models built from the event store, each written with its position in one transaction."""
