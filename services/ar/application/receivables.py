@@ -80,7 +80,7 @@ class Receivables(Application[UUID]):
     # Plumbing ---------------------------------------------------------------------------------------------------
     def _get(self, cls: type[A], aggregate_id: UUID, field: str) -> A:
         try:
-            aggregate = self.repository.get(aggregate_id)
+            aggregate: Aggregate = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             raise NotFound(f"no {cls.__name__.lower()} {aggregate_id}", field=field) from None
         if not isinstance(aggregate, cls):
@@ -89,7 +89,7 @@ class Receivables(Application[UUID]):
 
     def _exists(self, cls: type[A], aggregate_id: UUID) -> A | None:
         try:
-            found = self.repository.get(aggregate_id)
+            found: Aggregate = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return None
         if not isinstance(found, cls):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, cast
+from typing import Any
 
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
@@ -41,7 +41,7 @@ class PaymentTermsAsDict(Transcoding):
         return obj.to_dict()
 
     def decode(self, data: dict[str, object]) -> PaymentTerms:
-        return PaymentTerms.from_dict(cast(dict[str, object], data))
+        return PaymentTerms.from_dict(data)
 
 
 def register(transcoder: JSONTranscoder) -> None:

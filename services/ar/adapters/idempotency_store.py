@@ -1,0 +1,87 @@
+"""Idempotency-Key records: the first request claims the key, later ones replay its stored response."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from ar.projections.tables import idempotency_keys as keys
+
+# A claim whose request never finished (process killed) is taken over after this long. Taking it over is safe:
+# create commands derive their new ids from the key, so a replayed command finds its record instead of doubling it.
+STALE_CLAIM = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class Stored:
+    status_code: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+class Claimed:
+    """This request holds the key: run it, then `finish` or `release`."""
+
+
+class InFlight:
+    """Another request with the same key is still running."""
+
+
+class Mismatch:
+    """The key was used with another request body."""
+
+
+Outcome = Stored | Claimed | InFlight | Mismatch
+
+
+class IdempotencyStore:
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+
+    def claim(self, caller: str, key: str, request_hash: str, now: datetime) -> Outcome:
+        where = (keys.c.caller == caller) & (keys.c.key == key)
+        for _ in range(3):
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(keys.insert().values(caller=caller, key=key, request_hash=request_hash,
+                                                      created_at=now))
+                return Claimed()
+            except sa.exc.IntegrityError:
+                pass
+            with self.engine.begin() as conn:
+                row = conn.execute(sa.select(keys).where(where)).mappings().first()
+                if row is None:
+                    continue  # released meanwhile: try to claim again
+                if row["request_hash"] != request_hash:
+                    return Mismatch()
+                if row["status_code"] is not None:
+                    return Stored(row["status_code"], [tuple(h) for h in json.loads(row["response_headers"])],
+                                  row["response_body"])
+                created = row["created_at"]
+                created = created if created.tzinfo else created.replace(tzinfo=now.tzinfo)  # SQLite drops it
+                if now - created < STALE_CLAIM:
+                    return InFlight()
+                taken = conn.execute(keys.update().where(where, keys.c.created_at == row["created_at"],
+                                                         keys.c.status_code.is_(None)).values(created_at=now))
+                if taken.rowcount == 1:
+                    return Claimed()
+        return InFlight()
+
+    def finish(self, caller: str, key: str, stored: Stored) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(keys.update().where(keys.c.caller == caller, keys.c.key == key).values(
+                status_code=stored.status_code, response_headers=json.dumps(stored.headers),
+                response_body=stored.body))
+
+    def release(self, caller: str, key: str) -> None:
+        """Forget a claim whose outcome must not be replayed (a transient failure): the client may retry."""
+        with self.engine.begin() as conn:
+            conn.execute(keys.delete().where(keys.c.caller == caller, keys.c.key == key,
+                                             keys.c.status_code.is_(None)))
+
+    def purge(self, older_than: datetime) -> int:
+        with self.engine.begin() as conn:
+            return int(conn.execute(keys.delete().where(keys.c.created_at < older_than)).rowcount)

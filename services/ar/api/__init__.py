@@ -1,0 +1,1 @@
+"""HTTP interface (FastAPI): thin routes over `Receivables`, problem+json errors, idempotency, ETags."""

@@ -1,0 +1,73 @@
+"""The ASGI application: one runtime per process, created at start-up."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+from anyio import to_thread
+from fastapi import FastAPI
+
+from ar.adapters.idempotency_store import IdempotencyStore
+from ar.api import problems
+from ar.api.idempotency import IdempotencyMiddleware
+from ar.api.routes import customers, health, invoices, payments
+from ar.api.schemas.common import Problem
+from ar.config import Settings
+from ar.runtime import Runtime, build
+
+DESCRIPTION = """
+Accounts receivable, event-sourced: every invoice from issue to cash, every figure explained by its history.
+
+* Amounts are integers in **minor units** (cents) with an ISO 4217 `currency`; never floats.
+* Writes return the record's version as `ETag`; send it back as `If-Match` to refuse lost updates (412).
+* Every POST accepts `Idempotency-Key`: a retry with the same key and body returns the first response.
+* Errors are `application/problem+json` naming the `field` and the rule (`type`).
+* Writes return `AR-Position`; pass it as `min_position` to a list to read your own write.
+"""
+
+
+async def _purge_idempotency_keys(runtime: Runtime, store: IdempotencyStore) -> None:
+    while True:
+        cutoff = datetime.now(UTC) - timedelta(hours=max(24, runtime.settings.idempotency_ttl_hours))
+        with contextlib.suppress(Exception):
+            await to_thread.run_sync(store.purge, cutoff)
+        await asyncio.sleep(600)
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+    """`runtime` is given by tests that drive the clock; otherwise one is built from the settings."""
+    settings = settings or (runtime.settings if runtime else Settings())
+    runtime = runtime or build(settings)
+    store = IdempotencyStore(runtime.engine)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        to_thread.current_default_thread_limiter().total_tokens = settings.threadpool_size
+        runtime.projections.start(settings.projection_interval_s)
+        purger = asyncio.create_task(_purge_idempotency_keys(runtime, store))
+        try:
+            yield
+        finally:
+            purger.cancel()
+            runtime.close()
+
+    app = FastAPI(title="ar: accounts receivable", version="1", description=DESCRIPTION, lifespan=lifespan,
+                  generate_unique_id_function=lambda route: f"{route.tags[0]}-{route.name}")
+    app.state.runtime = runtime
+    problems.install(app)
+    for router in (customers.router, invoices.router, payments.router, health.router):
+        app.include_router(router)
+    app.add_middleware(IdempotencyMiddleware, store=store)
+
+    original = app.openapi
+
+    def openapi() -> dict[str, object]:
+        schema = original()
+        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = Problem.model_json_schema()
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

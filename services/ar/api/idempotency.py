@@ -1,0 +1,112 @@
+"""ASGI middleware for `Idempotency-Key` on POST: same key + same body -> the stored response; other body -> 422;
+still running -> 409. Keys are scoped to the caller."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+
+from anyio import to_thread
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ar.adapters.idempotency_store import Claimed, IdempotencyStore, InFlight, Mismatch, Stored
+from ar.api.problems import PROBLEM, TYPE_BASE
+
+HEADER = "idempotency-key"
+# Transient outcomes are not replayed: the client should be able to retry them with the same key.
+NOT_REPLAYED = {409, 412, 429}
+
+
+def caller_of(headers: Headers) -> str:
+    """Who is calling: the hash of its credentials (API keys arrive later), or 'anonymous'."""
+    credentials = headers.get("authorization")
+    return hashlib.sha256(credentials.encode()).hexdigest()[:32] if credentials else "anonymous"
+
+
+async def _send_problem(send: Send, status: int, rule: str, title: str, detail: str) -> None:
+    body = json.dumps({"type": TYPE_BASE + rule, "title": title, "status": status, "detail": detail,
+                       "field": "Idempotency-Key"}).encode()
+    headers = [(b"content-type", PROBLEM.encode()), (b"content-length", str(len(body)).encode())]
+    if status == 409:
+        headers.append((b"retry-after", b"1"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class IdempotencyMiddleware:
+    def __init__(self, app: ASGIApp, store: IdempotencyStore) -> None:
+        self.app, self.store = app, store
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        key = headers.get(HEADER)
+        if key is None:
+            await self.app(scope, receive, send)
+            return
+        if not 1 <= len(key) <= 255:
+            await _send_problem(send, 422, "invalid-idempotency-key", "Invalid Idempotency-Key",
+                                "an Idempotency-Key is 1 to 255 characters")
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        caller = caller_of(headers)
+        digest = hashlib.sha256(f"{scope['method']} {scope['path']}?{scope['query_string'].decode()}\n".encode()
+                                + body).hexdigest()
+        outcome = await to_thread.run_sync(self.store.claim, caller, key, digest, datetime.now(UTC))
+        if isinstance(outcome, Stored):
+            raw = [(k.encode(), v.encode()) for k, v in outcome.headers] + [(b"idempotent-replayed", b"true")]
+            await send({"type": "http.response.start", "status": outcome.status_code, "headers": raw})
+            await send({"type": "http.response.body", "body": outcome.body})
+            return
+        if isinstance(outcome, InFlight):
+            await _send_problem(send, 409, "idempotency-key-in-flight", "Request in flight",
+                                "a request with this Idempotency-Key is still being processed; retry shortly")
+            return
+        if isinstance(outcome, Mismatch):
+            await _send_problem(send, 422, "idempotency-key-reused", "Idempotency-Key reused",
+                                "this Idempotency-Key was used with another request; use a new key")
+            return
+        assert isinstance(outcome, Claimed)
+        await self._run(scope, body, send, caller, key)
+
+    async def _run(self, scope: Scope, body: bytes, send: Send, caller: str, key: str) -> None:
+        sent = False
+        status = 500
+        response_headers: list[tuple[str, str]] = []
+        chunks: list[bytes] = []
+
+        async def replay_body() -> Message:
+            nonlocal sent
+            if sent:
+                return {"type": "http.disconnect"}
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def capture(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                response_headers.extend((k.decode(), v.decode()) for k, v in message.get("headers", []))
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, replay_body, capture)
+        except BaseException:
+            await to_thread.run_sync(self.store.release, caller, key)
+            raise
+        if status >= 500 or status in NOT_REPLAYED:
+            await to_thread.run_sync(self.store.release, caller, key)
+        else:
+            stored = Stored(status, response_headers, b"".join(chunks))
+            await to_thread.run_sync(self.store.finish, caller, key, stored)

@@ -1,0 +1,132 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response
+
+from ar.api.deps import IdempotencyDep, IfMatchDep, ReceivablesDep, RuntimeDep
+from ar.api.problems import responses
+from ar.api.routes._write import tagged, written
+from ar.api.schemas.common import EventOut
+from ar.api.schemas.invoices import (
+    CreditNoteIn,
+    DisputeOpened,
+    InvoiceOut,
+    InvoicePage,
+    InvoiceRow,
+    IssueInvoiceIn,
+    OpenDisputeIn,
+    ResolveDisputeIn,
+    WriteOffIn,
+)
+from ar.application.receivables import new_id
+from ar.domain.money import Money
+from ar.domain.status import InvoiceStatus, is_overdue
+from ar.projections.invoice_queries import InvoiceFilter, list_invoices
+
+router = APIRouter(prefix="/v1/invoices", tags=["invoices"])
+
+
+@router.post("", status_code=201, response_model=InvoiceOut, responses=responses(404, 409, 422),
+             summary="Issue an invoice")
+def issue_invoice(body: IssueInvoiceIn, runtime: RuntimeDep, key: IdempotencyDep, response: Response) -> InvoiceOut:
+    """The number is the next one of the series, with no gap, even under concurrent issues. The due date comes
+    from the customer's payment terms unless given. A final invoice deducts the deposit invoices it names."""
+    saved = runtime.app.issue_invoice(
+        invoice_id=new_id("invoice", idempotency=key, external_id=body.external_id), series=body.series,
+        customer_id=body.customer_id, kind=body.kind, total=Money(body.total_minor, body.currency),
+        vat=[line.to_domain(body.currency) for line in body.vat], issued_on=body.issued_on, due_on=body.due_on,
+        category=body.category, purchase_order=body.purchase_order, external_id=body.external_id,
+        deposit_invoice_ids=body.deposit_invoice_ids)
+    written(response, saved, created=True)
+    return InvoiceOut.of(saved.aggregate, runtime.clock.today())
+
+
+@router.get("", response_model=InvoicePage, responses=responses(422), summary="List and search invoices")
+def list_(
+    runtime: RuntimeDep,
+    customer_id: UUID | None = None,
+    status: Annotated[list[InvoiceStatus] | None, Query()] = None,
+    currency: Annotated[str | None, Query(pattern=r"^[A-Z]{3}$")] = None,
+    series: str | None = None,
+    due_from: date | None = None,
+    due_to: date | None = None,
+    overdue: Annotated[bool | None, Query(description="open and past due as of `as_of`")] = None,
+    as_of: Annotated[date | None, Query(description="date for `overdue`; default today")] = None,
+    external_id: str | None = None,
+    number: str | None = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    min_position: Annotated[int | None, Query(description="wait until the list includes this event position "
+                                                           "(the AR-Position header of a write)")] = None,
+) -> InvoicePage:
+    if min_position is not None and runtime.projections.position("invoices") < min_position:
+        runtime.projections.catch_up()
+    day = as_of or runtime.clock.today()
+    rows, next_cursor = list_invoices(runtime.engine, InvoiceFilter(
+        as_of=day, customer_id=customer_id, statuses=tuple(s.value for s in status or ()), currency=currency,
+        series=series, due_from=due_from, due_to=due_to, overdue=overdue, external_id=external_id, number=number,
+    ), cursor, limit)
+    items = [InvoiceRow(id=r["invoice_id"], overdue=is_overdue(open_minor=r["open_minor"], due_on=r["due_on"],
+                                                               as_of=day), **r) for r in rows]
+    return InvoicePage(items=items, next_cursor=next_cursor)
+
+
+@router.get("/{invoice_id}", response_model=InvoiceOut, responses=responses(404))
+def get_invoice(invoice_id: UUID, runtime: RuntimeDep, response: Response) -> InvoiceOut:
+    invoice = runtime.app.get_invoice(invoice_id)
+    tagged(response, invoice.version)
+    return InvoiceOut.of(invoice, runtime.clock.today())
+
+
+@router.get("/{invoice_id}/events", response_model=list[EventOut], responses=responses(404),
+            summary="The invoice's full history, for audit")
+def invoice_history(invoice_id: UUID, app: ReceivablesDep) -> list[EventOut]:
+    app.get_invoice(invoice_id)
+    return [EventOut(**e) for e in app.history(invoice_id)]
+
+
+@router.post("/{invoice_id}/credit-notes", response_model=InvoiceOut, responses=responses(404, 409, 412, 422),
+             summary="Reduce the invoice by a credit note (avoir), numbered in its own series")
+def credit_note(invoice_id: UUID, body: CreditNoteIn, runtime: RuntimeDep, if_match: IfMatchDep,
+                response: Response) -> InvoiceOut:
+    currency = runtime.app.get_invoice(invoice_id).currency
+    saved = runtime.app.issue_credit_note(invoice_id, amount=Money(body.amount_minor, currency), reason=body.reason,
+                                          series=body.series, credited_on=body.credited_on, expected_version=if_match)
+    written(response, saved)
+    return InvoiceOut.of(saved.aggregate, runtime.clock.today())
+
+
+@router.post("/{invoice_id}/write-off", response_model=InvoiceOut, responses=responses(404, 409, 412, 422),
+             summary="Write off what remains open")
+def write_off(invoice_id: UUID, body: WriteOffIn, runtime: RuntimeDep, if_match: IfMatchDep,
+              response: Response) -> InvoiceOut:
+    saved = runtime.app.write_off_invoice(invoice_id, reason=body.reason, written_off_on=body.written_off_on,
+                                          expected_version=if_match)
+    written(response, saved)
+    return InvoiceOut.of(saved.aggregate, runtime.clock.today())
+
+
+@router.post("/{invoice_id}/disputes", response_model=DisputeOpened, status_code=201,
+             responses=responses(404, 409, 412, 422), summary="Open a dispute (litige) on the invoice")
+def open_dispute(invoice_id: UUID, body: OpenDisputeIn, runtime: RuntimeDep, key: IdempotencyDep,
+                 if_match: IfMatchDep, response: Response) -> DisputeOpened:
+    currency = runtime.app.get_invoice(invoice_id).currency
+    dispute_id = new_id("dispute", idempotency=key)
+    saved = runtime.app.open_dispute(
+        invoice_id, dispute_id=dispute_id, amount=Money(body.amount_minor, currency) if body.amount_minor else None,
+        reason=body.reason, opened_on=body.opened_on, expected_version=if_match)
+    written(response, saved)
+    return DisputeOpened(dispute_id=dispute_id, invoice=InvoiceOut.of(saved.aggregate, runtime.clock.today()))
+
+
+@router.post("/{invoice_id}/disputes/{dispute_id}/resolve", response_model=InvoiceOut,
+             responses=responses(404, 409, 412, 422), summary="Resolve an open dispute")
+def resolve_dispute(invoice_id: UUID, dispute_id: UUID, body: ResolveDisputeIn, runtime: RuntimeDep,
+                    if_match: IfMatchDep, response: Response) -> InvoiceOut:
+    saved = runtime.app.resolve_dispute(invoice_id, dispute_id=dispute_id, outcome=body.outcome,
+                                        resolved_on=body.resolved_on, expected_version=if_match)
+    written(response, saved)
+    return InvoiceOut.of(saved.aggregate, runtime.clock.today())

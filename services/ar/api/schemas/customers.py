@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import BaseModel, Field
+
+from ar.api.schemas.common import Currency, In, MinorUnits, MoneyOut
+from ar.domain.customer import Customer, Language
+from ar.domain.money import Money
+from ar.domain.terms import CustomerKind, EndOfMonthReading, PaymentTerms, TermsKind
+
+
+class TermsIn(In):
+    kind: TermsKind = TermsKind.NET
+    days: Annotated[int, Field(ge=0, le=365)] = 30
+    reading: EndOfMonthReading | None = Field(None, description="required for end_of_month_45")
+
+    def to_domain(self) -> PaymentTerms:
+        days = 45 if self.kind is TermsKind.END_OF_MONTH_45 else self.days
+        return PaymentTerms(kind=self.kind, days=days, reading=self.reading)
+
+
+class TermsOut(BaseModel):
+    kind: TermsKind
+    days: int
+    reading: EndOfMonthReading | None
+
+
+class CreditLimitIn(In):
+    credit_limit_minor: MinorUnits | None = Field(None, ge=0, description="null: no limit")
+    currency: Currency = "EUR"
+
+    def to_domain(self) -> Money | None:
+        return None if self.credit_limit_minor is None else Money(self.credit_limit_minor, self.currency)
+
+
+class RegisterCustomerIn(CreditLimitIn):
+    name: Annotated[str, Field(min_length=1, max_length=200, examples=["Boulangerie Martin SARL"])]
+    kind: CustomerKind = Field(examples=["professional"])
+    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$", examples=["FR"])] = "FR"
+    language: Language = Language.FR
+    emails: list[Annotated[str, Field(max_length=254)]] = Field(default_factory=list, examples=[["compta@martin.fr"]])
+    terms: TermsIn = Field(default_factory=TermsIn)
+    external_id: Annotated[str | None, Field(
+        max_length=128, description="id in your ERP; a retry with the same external_id returns the same customer",
+    )] = None
+
+
+class CustomerOut(BaseModel):
+    id: UUID
+    version: int
+    name: str
+    kind: CustomerKind
+    country: str
+    language: Language
+    emails: list[str]
+    terms: TermsOut
+    credit_limit: MoneyOut | None
+    external_id: str | None
+    registered_at: datetime
+
+    @classmethod
+    def of(cls, c: Customer) -> CustomerOut:
+        return cls(id=c.id, version=c.version, name=c.name, kind=c.kind, country=c.country, language=c.language,
+                   emails=c.emails, terms=TermsOut(kind=c.terms.kind, days=c.terms.days, reading=c.terms.reading),
+                   credit_limit=MoneyOut.of(c.credit_limit) if c.credit_limit else None, external_id=c.external_id,
+                   registered_at=c.registered_at)

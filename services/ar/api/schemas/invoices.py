@@ -1,0 +1,149 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ar.api.schemas.common import Currency, In, MinorUnits, MoneyOut, PositiveMinor, Text
+from ar.domain.invoice import Category, Invoice, InvoiceKind
+from ar.domain.money import Money
+from ar.domain.status import InvoiceStatus, is_overdue
+from ar.domain.vat import VatLine
+
+Series = Annotated[str, Field(pattern=r"^[A-Z0-9][A-Z0-9_-]{0,15}$", examples=["F2026"])]
+
+
+class VatLineIn(In):
+    rate: Annotated[Decimal, Field(ge=0, le=100, examples=["20.0"], description="percent")]
+    base_minor: MinorUnits
+    vat_minor: MinorUnits
+
+    def to_domain(self, currency: str) -> VatLine:
+        return VatLine(self.rate, Money(self.base_minor, currency), Money(self.vat_minor, currency))
+
+
+class IssueInvoiceIn(In):
+    customer_id: UUID
+    series: Series = "F"
+    kind: InvoiceKind = InvoiceKind.STANDARD
+    currency: Currency = "EUR"
+    total_minor: PositiveMinor = Field(description="total including VAT, in minor units")
+    vat: list[VatLineIn] = Field(min_length=1, description="one line per VAT rate; they add up to the total")
+    issued_on: date | None = Field(None, description="default: today")
+    due_on: date | None = Field(None, description="default: from the customer's payment terms")
+    category: Category = Category.SERVICES
+    purchase_order: Annotated[str | None, Field(max_length=64)] = None
+    external_id: Annotated[str | None, Field(
+        max_length=128, description="id in your ERP; a retry with the same external_id returns the same invoice",
+    )] = None
+    deposit_invoice_ids: list[UUID] = Field(default_factory=list, description="for a final invoice: the deposit "
+                                            "invoices (acomptes) it deducts")
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "customer_id": "3f1c2a9e-5b7d-4c1e-9a2b-0d8e7f6a5b4c", "series": "F2026", "currency": "EUR",
+        "total_minor": 120000, "vat": [{"rate": "20.0", "base_minor": 100000, "vat_minor": 20000}],
+        "issued_on": "2026-03-01", "purchase_order": "PO-778",
+    }]})
+
+
+class CreditNoteIn(In):
+    amount_minor: PositiveMinor
+    reason: Text
+    series: Series = Field("AV", description="numbering series of credit notes (avoirs)")
+    credited_on: date | None = None
+
+
+class WriteOffIn(In):
+    reason: Text
+    written_off_on: date | None = None
+
+
+class OpenDisputeIn(In):
+    amount_minor: PositiveMinor | None = Field(None, description="default: the whole open amount")
+    reason: Text
+    opened_on: date | None = None
+
+
+class ResolveDisputeIn(In):
+    outcome: Annotated[str, Field(max_length=200, examples=["rejected: goods delivered as ordered"])]
+    resolved_on: date | None = None
+
+
+class VatLineOut(BaseModel):
+    rate: Decimal
+    base: MoneyOut
+    vat: MoneyOut
+
+
+class InvoiceOut(BaseModel):
+    id: UUID
+    version: int
+    number: str
+    series: str
+    kind: InvoiceKind
+    category: Category
+    customer_id: UUID
+    status: InvoiceStatus
+    overdue: bool = Field(description="open and past its due date, today")
+    issued_on: date
+    due_on: date
+    total: MoneyOut
+    vat: list[VatLineOut]
+    deducted: MoneyOut = Field(description="deposits deducted by a final invoice")
+    allocated: MoneyOut
+    credited: MoneyOut
+    written_off: MoneyOut
+    disputed: MoneyOut
+    open_amount: MoneyOut
+    structured_reference: str = Field(description="ISO 11649 creditor reference to quote when paying")
+    purchase_order: str | None
+    external_id: str | None
+    allocations: dict[UUID, MoneyOut]
+    credit_notes: dict[str, MoneyOut]
+    issued_at: datetime
+
+    @classmethod
+    def of(cls, i: Invoice, today: date) -> InvoiceOut:
+        m = MoneyOut.of
+        return cls(
+            id=i.id, version=i.version, number=i.number, series=i.series, kind=i.kind, category=i.category,
+            customer_id=i.customer_id, status=i.status,
+            overdue=is_overdue(open_minor=i.open_amount.minor, due_on=i.due_on, as_of=today),
+            issued_on=i.issued_on, due_on=i.due_on, total=m(i.total),
+            vat=[VatLineOut(rate=v.rate, base=m(v.base), vat=m(v.vat)) for v in i.vat], deducted=m(i.deducted),
+            allocated=m(i.allocated), credited=m(i.credited), written_off=m(i.written_off), disputed=m(i.disputed),
+            open_amount=m(i.open_amount), structured_reference=i.structured_reference,
+            purchase_order=i.purchase_order, external_id=i.external_id,
+            allocations={k: m(v) for k, v in i.allocations.items()},
+            credit_notes={k: m(v) for k, v in i.credit_notes.items()}, issued_at=i.issued_at,
+        )
+
+
+class InvoiceRow(BaseModel):
+    """A line of the invoice list (from the invoices read model)."""
+
+    id: UUID
+    version: int
+    number: str
+    customer_id: UUID
+    status: InvoiceStatus
+    overdue: bool
+    currency: str
+    issued_on: date
+    due_on: date
+    total_minor: int
+    open_minor: int
+    external_id: str | None
+
+
+class InvoicePage(BaseModel):
+    items: list[InvoiceRow]
+    next_cursor: str | None = Field(description="pass as `cursor` to get the next page; null on the last page")
+
+
+class DisputeOpened(BaseModel):
+    dispute_id: UUID
+    invoice: InvoiceOut

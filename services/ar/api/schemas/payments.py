@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ar.api.schemas.common import Currency, In, MoneyOut, PositiveMinor, Text
+from ar.domain.money import Money
+from ar.domain.payment import Payment, PaymentMethod
+
+
+class AllocationIn(In):
+    invoice_id: UUID
+    amount_minor: PositiveMinor
+
+    def to_domain(self, currency: str) -> tuple[UUID, Money]:
+        return self.invoice_id, Money(self.amount_minor, currency)
+
+
+class RecordPaymentIn(In):
+    customer_id: UUID | None = Field(None, description="the payer, when known")
+    amount_minor: PositiveMinor
+    currency: Currency = "EUR"
+    method: PaymentMethod = PaymentMethod.TRANSFER
+    value_on: date | None = Field(None, description="the bank's value date: when the funds were available")
+    payer_reference: Annotated[str | None, Field(max_length=64, description="structured reference (RF...)")] = None
+    remittance: Annotated[str | None, Field(max_length=500, description="free remittance text")] = None
+    external_id: Annotated[str | None, Field(max_length=128)] = None
+    allocations: list[AllocationIn] | None = Field(None, description="explicit allocations; omit to allocate "
+                                                   "automatically (reference, then invoice number, then oldest due)")
+    auto_allocate: bool = Field(True, description="when no allocations are given, allocate automatically")
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "customer_id": "3f1c2a9e-5b7d-4c1e-9a2b-0d8e7f6a5b4c", "amount_minor": 120000, "currency": "EUR",
+        "method": "transfer", "value_on": "2026-03-28", "payer_reference": "RF63F2026000001",
+    }]})
+
+
+class AllocateIn(In):
+    allocations: list[AllocationIn] | None = Field(None, description="omit to allocate automatically")
+
+
+class RefundIn(In):
+    amount_minor: PositiveMinor
+    refunded_on: date | None = None
+
+
+class ReturnIn(In):
+    reason: Text = Field(examples=["AM04 insufficient funds"])
+    returned_on: date | None = None
+
+
+class PaymentOut(BaseModel):
+    id: UUID
+    version: int
+    customer_id: UUID | None
+    amount: MoneyOut
+    method: PaymentMethod
+    value_on: date
+    payer_reference: str | None
+    remittance: str | None
+    external_id: str | None
+    allocations: dict[UUID, MoneyOut]
+    refunds: dict[UUID, MoneyOut]
+    allocated: MoneyOut
+    refunded: MoneyOut
+    unapplied: MoneyOut = Field(description="cash neither applied nor refunded")
+    returned_on: date | None
+    received_at: datetime
+
+    @classmethod
+    def of(cls, p: Payment) -> PaymentOut:
+        m = MoneyOut.of
+        return cls(id=p.id, version=p.version, customer_id=p.customer_id, amount=m(p.amount), method=p.method,
+                   value_on=p.value_on, payer_reference=p.payer_reference, remittance=p.remittance,
+                   external_id=p.external_id, allocations={k: m(v) for k, v in p.allocations.items()},
+                   refunds={k: m(v) for k, v in p.refunds.items()}, allocated=m(p.allocated),
+                   refunded=m(p.refunded), unapplied=m(p.unapplied), returned_on=p.returned_on,
+                   received_at=p.received_at)

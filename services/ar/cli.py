@@ -1,0 +1,57 @@
+"""`ar`: serve, migrate, rebuild."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from ar.config import Settings
+from ar.database import create_engine, migrate
+
+cli = typer.Typer(help="ar: event-sourced accounts receivable", no_args_is_help=True)
+
+
+@cli.command()
+def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
+          simulated_clock: Annotated[bool, typer.Option(help="demo/test clock; never in production")] = False,
+          ) -> None:
+    """Run the HTTP API (and, on the embedded default, the projections) in this process."""
+    settings = Settings(simulated_clock=simulated_clock) if simulated_clock else Settings()
+    engine = create_engine(settings)
+    migrate(engine)
+    engine.dispose()
+    if settings.simulated_clock:
+        import os
+
+        os.environ["AR_SIMULATED_CLOCK"] = "true"
+    uvicorn.run("ar.api.main:app", host=host, port=port, workers=workers, log_level="info",
+                timeout_graceful_shutdown=10)
+
+
+@cli.command("migrate")
+def migrate_cmd() -> None:
+    """Create or upgrade our tables (the event store creates its own)."""
+    engine = create_engine(Settings())
+    migrate(engine)
+    engine.dispose()
+    typer.echo("migrated")
+
+
+@cli.command()
+def rebuild(projection: str) -> None:
+    """Rebuild a read model from event 1 (the service may keep serving meanwhile)."""
+    from ar.runtime import build
+
+    runtime = build(Settings())
+    try:
+        typer.echo(f"{projection}: {runtime.projections.rebuild(projection)} events applied")
+    finally:
+        runtime.close()
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    cli()
