@@ -1,0 +1,65 @@
+# ar — accounts receivable service.
+# A fresh clone needs no manual setup: every target depends on the venv stamp.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+VENV      := .venv
+PYTHON    := python3
+STAMP     := $(VENV)/.installed
+BIN       := $(VENV)/bin
+
+HOST      ?= 127.0.0.1
+PORT      ?= 8000
+PYTEST_WORKERS ?= 2
+PYTEST_ARGS    ?=
+AR_TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
+
+# Lint only the directories that exist (bench/ is optional).
+LINT_DIRS := $(wildcard services tests bench migrations)
+
+.PHONY: help run test lint bench clean docker
+
+help:
+	@echo "make run     - migrate and serve on http://$(HOST):$(PORT) (SQLite)"
+	@echo "make test    - ruff + mypy + pytest (needs local PostgreSQL; started if needed)"
+	@echo "make lint    - ruff + mypy"
+	@echo "make bench   - run benchmarks against local PostgreSQL"
+	@echo "make docker  - build the ar image"
+	@echo "make clean   - remove var/ and caches (keeps $(VENV))"
+
+# (Re)install whenever pyproject.toml changes.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --upgrade pip
+	$(BIN)/pip install -e '.[dev]'
+	touch $@
+
+run: $(STAMP)
+	mkdir -p var
+	$(BIN)/ar migrate
+	$(BIN)/ar serve --host $(HOST) --port $(PORT)
+
+lint: $(STAMP)
+	$(BIN)/ruff check $(LINT_DIRS)
+	$(BIN)/mypy services
+
+# pytest exits 5 when no tests were collected; any non-zero status fails make.
+test: $(STAMP)
+	scripts/ensure_postgres.sh
+	$(BIN)/ruff check $(LINT_DIRS)
+	$(BIN)/mypy services
+	AR_TEST_POSTGRES_URL='$(AR_TEST_POSTGRES_URL)' $(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	scripts/ensure_postgres.sh
+	AR_TEST_POSTGRES_URL='$(AR_TEST_POSTGRES_URL)' $(BIN)/python -m bench.run
+
+clean:
+	rm -rf var build dist bench/out .pytest_cache .ruff_cache .mypy_cache .hypothesis
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+
+docker:
+	docker build -t ar .
