@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import Annotated
 
 import typer
@@ -10,6 +11,7 @@ import uvicorn
 
 from ar.config import Settings
 from ar.database import create_engine, migrate
+from ar.runtime import build
 
 cli = typer.Typer(help="ar: event-sourced accounts receivable", no_args_is_help=True)
 
@@ -19,14 +21,10 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
           simulated_clock: Annotated[bool, typer.Option(help="demo/test clock; never in production")] = False,
           ) -> None:
     """Run the HTTP API (and, on the embedded default, the projections) in this process."""
-    settings = Settings(simulated_clock=simulated_clock) if simulated_clock else Settings()
-    engine = create_engine(settings)
-    migrate(engine)
-    engine.dispose()
-    if settings.simulated_clock:
-        import os
-
+    if simulated_clock:
         os.environ["AR_SIMULATED_CLOCK"] = "true"
+    # Set up every table once here, before the server processes start (concurrent set-up races).
+    build(Settings()).close()
     uvicorn.run("ar.api.main:app", host=host, port=port, workers=workers, log_level="info",
                 timeout_graceful_shutdown=10)
 
@@ -43,8 +41,6 @@ def migrate_cmd() -> None:
 @cli.command()
 def rebuild(projection: str) -> None:
     """Rebuild a read model from event 1 (the service may keep serving meanwhile)."""
-    from ar.runtime import build
-
     runtime = build(Settings())
     try:
         typer.echo(f"{projection}: {runtime.projections.rebuild(projection)} events applied")
