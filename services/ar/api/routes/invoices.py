@@ -24,7 +24,7 @@ from ar.api.schemas.invoices import (
 from ar.application.receivables import new_id
 from ar.domain.money import Money
 from ar.domain.status import InvoiceStatus, is_overdue
-from ar.projections.invoice_queries import InvoiceFilter, list_invoices
+from ar.projections import invoice_queries
 
 router = APIRouter(prefix="/v1/invoices", tags=["invoices"])
 
@@ -45,7 +45,7 @@ def issue_invoice(body: IssueInvoiceIn, runtime: RuntimeDep, key: IdempotencyDep
 
 
 @router.get("", response_model=InvoicePage, responses=responses(422), summary="List and search invoices")
-def list_(
+def list_invoices(
     runtime: RuntimeDep,
     customer_id: UUID | None = None,
     status: Annotated[list[InvoiceStatus] | None, Query()] = None,
@@ -65,7 +65,7 @@ def list_(
     if min_position is not None and runtime.projections.position("invoices") < min_position:
         runtime.projections.catch_up()
     day = as_of or runtime.clock.today()
-    rows, next_cursor = list_invoices(runtime.engine, InvoiceFilter(
+    rows, next_cursor = invoice_queries.list_invoices(runtime.engine, invoice_queries.InvoiceFilter(
         as_of=day, customer_id=customer_id, statuses=tuple(s.value for s in status or ()), currency=currency,
         series=series, due_from=due_from, due_to=due_to, overdue=overdue, external_id=external_id, number=number,
     ), cursor, limit)

@@ -9,10 +9,12 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from ar.domain.money import Money
 
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["EUR"], description="ISO 4217 code")]
-MinorUnits = Annotated[StrictInt, Field(description="Amount in minor units (cents for EUR); never a float",
-                                        examples=[120000])]
-PositiveMinor = Annotated[StrictInt, Field(gt=0, description="Amount in minor units (cents for EUR), > 0",
-                                           examples=[120000])]
+# 10^15 minor units (10 trillion euros) bounds every amount so that read-model columns (BIGINT) never overflow.
+MAX_MINOR = 10**15
+MinorUnits = Annotated[StrictInt, Field(ge=-MAX_MINOR, le=MAX_MINOR, examples=[120000],
+                                        description="Amount in minor units (cents for EUR); never a float")]
+PositiveMinor = Annotated[StrictInt, Field(gt=0, le=MAX_MINOR, examples=[120000],
+                                           description="Amount in minor units (cents for EUR), > 0")]
 Text = Annotated[str, Field(max_length=500)]
 
 

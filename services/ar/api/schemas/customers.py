@@ -41,7 +41,8 @@ class RegisterCustomerIn(CreditLimitIn):
     kind: CustomerKind = Field(examples=["professional"])
     country: Annotated[str, Field(pattern=r"^[A-Z]{2}$", examples=["FR"])] = "FR"
     language: Language = Language.FR
-    emails: list[Annotated[str, Field(max_length=254)]] = Field(default_factory=list, examples=[["compta@martin.fr"]])
+    emails: list[Annotated[str, Field(max_length=254)]] = Field(default_factory=list, max_length=20,
+                                                                examples=[["compta@martin.fr"]])
     terms: TermsIn = Field(default_factory=TermsIn)
     external_id: Annotated[str | None, Field(
         max_length=128, description="id in your ERP; a retry with the same external_id returns the same customer",

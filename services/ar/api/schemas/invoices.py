@@ -31,7 +31,8 @@ class IssueInvoiceIn(In):
     kind: InvoiceKind = InvoiceKind.STANDARD
     currency: Currency = "EUR"
     total_minor: PositiveMinor = Field(description="total including VAT, in minor units")
-    vat: list[VatLineIn] = Field(min_length=1, description="one line per VAT rate; they add up to the total")
+    vat: list[VatLineIn] = Field(min_length=1, max_length=20,
+                                 description="one line per VAT rate; they add up to the total")
     issued_on: date | None = Field(None, description="default: today")
     due_on: date | None = Field(None, description="default: from the customer's payment terms")
     category: Category = Category.SERVICES
@@ -39,8 +40,9 @@ class IssueInvoiceIn(In):
     external_id: Annotated[str | None, Field(
         max_length=128, description="id in your ERP; a retry with the same external_id returns the same invoice",
     )] = None
-    deposit_invoice_ids: list[UUID] = Field(default_factory=list, description="for a final invoice: the deposit "
-                                            "invoices (acomptes) it deducts")
+    deposit_invoice_ids: list[UUID] = Field(
+        default_factory=list, max_length=50,
+        description="for a final invoice: the deposit invoices (acomptes) it deducts")
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "customer_id": "3f1c2a9e-5b7d-4c1e-9a2b-0d8e7f6a5b4c", "series": "F2026", "currency": "EUR",

@@ -28,8 +28,10 @@ class RecordPaymentIn(In):
     payer_reference: Annotated[str | None, Field(max_length=64, description="structured reference (RF...)")] = None
     remittance: Annotated[str | None, Field(max_length=500, description="free remittance text")] = None
     external_id: Annotated[str | None, Field(max_length=128)] = None
-    allocations: list[AllocationIn] | None = Field(None, description="explicit allocations; omit to allocate "
-                                                   "automatically (reference, then invoice number, then oldest due)")
+    allocations: list[AllocationIn] | None = Field(
+        None, max_length=200,
+        description="explicit allocations; omit to allocate automatically (reference, then invoice number, then "
+        "oldest due)")
     auto_allocate: bool = Field(True, description="when no allocations are given, allocate automatically")
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
@@ -39,7 +41,7 @@ class RecordPaymentIn(In):
 
 
 class AllocateIn(In):
-    allocations: list[AllocationIn] | None = Field(None, description="omit to allocate automatically")
+    allocations: list[AllocationIn] | None = Field(None, max_length=200, description="omit to allocate automatically")
 
 
 class RefundIn(In):
