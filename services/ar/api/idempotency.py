@@ -79,34 +79,33 @@ class IdempotencyMiddleware:
         await self._run(scope, body, send, caller, key)
 
     async def _run(self, scope: Scope, body: bytes, send: Send, caller: str, key: str) -> None:
-        sent = False
-        status = 500
-        response_headers: list[tuple[str, str]] = []
-        chunks: list[bytes] = []
+        """Run the request, store its response, and only then send it: a client never holds a response that a
+        retry could not replay (the process may die between the two)."""
+        delivered = False
+        held: list[Message] = []
 
         async def replay_body() -> Message:
-            nonlocal sent
-            if sent:
+            nonlocal delivered
+            if delivered:
                 return {"type": "http.disconnect"}
-            sent = True
+            delivered = True
             return {"type": "http.request", "body": body, "more_body": False}
 
-        async def capture(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                response_headers.extend((k.decode(), v.decode()) for k, v in message.get("headers", []))
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-            await send(message)
+        async def hold(message: Message) -> None:
+            held.append(message)
 
         try:
-            await self.app(scope, replay_body, capture)
+            await self.app(scope, replay_body, hold)
         except BaseException:
             await to_thread.run_sync(self.store.release, caller, key)
             raise
+        start = next(m for m in held if m["type"] == "http.response.start")
+        status = int(start["status"])
         if status >= 500 or status in NOT_REPLAYED:
             await to_thread.run_sync(self.store.release, caller, key)
         else:
-            stored = Stored(status, response_headers, b"".join(chunks))
-            await to_thread.run_sync(self.store.finish, caller, key, stored)
+            headers = [(k.decode(), v.decode()) for k, v in start.get("headers", [])]
+            content = b"".join(m.get("body", b"") for m in held if m["type"] == "http.response.body")
+            await to_thread.run_sync(self.store.finish, caller, key, Stored(status, headers, content))
+        for message in held:
+            await send(message)
