@@ -94,7 +94,7 @@ def test_apply_rate_keeps_the_currency_and_an_integer_amount() -> None:
     assert type(result.minor) is int
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(minor=st.integers(min_value=0, max_value=10**12), basis_points=st.integers(min_value=0, max_value=100_000))
 def test_apply_rate_is_within_half_a_minor_unit_of_the_exact_product(minor: int, basis_points: int) -> None:
     rate = Decimal(basis_points) / 10_000

@@ -101,11 +101,6 @@ def test_45_days_end_of_month_is_allowed_for_professionals() -> None:
     assert customer.terms == EOM_THEN_PLUS_45
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="check_legal_for accepts 45 days end of month for any debtor kind, but public buyers are bound to 30-60 "
-    "days net (R2192-10/11); end_of_month_then_plus_45 gives up to 75 days (issued 2026-01-01 -> due 2026-03-17)",
-)
 def test_public_buyer_cannot_be_given_45_days_end_of_month_beyond_60_days() -> None:
     assert (EOM_THEN_PLUS_45.due_on(date(2026, 1, 1)) - date(2026, 1, 1)).days > 60
     with pytest.raises(TermsBeyondLegalMaximum):

@@ -168,8 +168,6 @@ class Receivables(Application[UUID]):
                       purchase_order: str | None = None, external_id: str | None = None,
                       deposit_invoice_ids: Sequence[UUID] = ()) -> Saved[Invoice]:
         check_series_name(series)
-        if len(set(deposit_invoice_ids)) != len(deposit_invoice_ids):
-            raise DomainRuleViolation("a deposit is listed twice", field="deposit_invoice_ids")
 
         def attempt() -> Saved[Invoice]:
             existing = self._exists(Invoice, invoice_id)

@@ -25,7 +25,7 @@ def reverse(payment: Payment, invoice: Invoice, reason: str, at: datetime) -> No
     invoice.reverse_allocation(payment.id, reason, at)
 
 
-INVOICE_NUMBER = re.compile(r"[A-Z0-9][A-Z0-9_-]{0,15}-\d{6}")
+INVOICE_NUMBER = re.compile(r"(?<![A-Z0-9_-])[A-Z0-9][A-Z0-9_-]{0,15}-\d{6,}(?![0-9])")
 
 
 def numbers_in(text: str | None) -> list[str]:

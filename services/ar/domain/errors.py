@@ -36,6 +36,10 @@ class InvoiceClosed(DomainRuleViolation):
     rule = "invoice-closed"
 
 
+class PaymentReturned(DomainRuleViolation):
+    rule = "payment-returned"
+
+
 class TermsBeyondLegalMaximum(DomainRuleViolation):
     rule = "terms-beyond-legal-maximum"
 

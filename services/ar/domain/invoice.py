@@ -9,7 +9,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from ar.domain.errors import Conflict, DomainRuleViolation, InvoiceClosed, OverAllocation
+from ar.domain.errors import Conflict, CurrencyMismatch, DomainRuleViolation, InvoiceClosed, OverAllocation
 from ar.domain.money import Money
 from ar.domain.status import InvoiceStatus, derive_status
 from ar.domain.vat import VatLine, check_breakdown
@@ -43,10 +43,12 @@ class Invoice(Aggregate):
             raise DomainRuleViolation("the due date cannot precede the issue date", field="due_on")
         if deposits and kind is not InvoiceKind.FINAL:
             raise DomainRuleViolation("only a final invoice deducts deposits", field="deposit_invoice_ids")
+        if len({d.id for d in deposits}) != len(deposits):
+            raise DomainRuleViolation("a deposit is listed twice", field="deposit_invoice_ids")
         deductions: dict[str, Money] = {}
         for i, deposit in enumerate(deposits):
             deposit.check_deductible_by(customer_id, total.currency, field=f"deposit_invoice_ids[{i}]")
-            deductions[str(deposit.id)] = deposit.total
+            deductions[str(deposit.id)] = deposit.total - deposit.credited
         if sum(d.minor for d in deductions.values()) > total.minor:
             raise OverAllocation("the deposits exceed the final invoice total", field="deposit_invoice_ids")
         invoice = cls(id=id, number=number, series=series, customer_id=customer_id, kind=kind.value, total=total,
@@ -74,6 +76,7 @@ class Invoice(Aggregate):
         self.credit_notes: dict[str, Money] = {}
         self.written_off = Money.zero(total.currency)
         self.disputes: dict[UUID, Money] = {}
+        self.resolved_disputes: set[UUID] = set()
         self.deducted_by: UUID | None = None
 
     # Derived figures -----------------------------------------------------------------------------------------
@@ -112,13 +115,13 @@ class Invoice(Aggregate):
 
     @property
     def is_closed(self) -> bool:
-        """Written off or fully credited: nothing may be allocated to it any more."""
-        return self.written_off.is_positive or (self.open_amount.is_zero and self.allocated.is_zero)
+        """Settled by a write-off or credit notes: nothing may be allocated to it (unless a reversal reopens it)."""
+        return self.open_amount.is_zero and (self.written_off.is_positive or self.allocated.is_zero)
 
     def check_open_for(self, amount: Money, field: str) -> None:
         if amount.currency != self.currency:
-            raise DomainRuleViolation(f"invoice {self.number} is in {self.currency}, not {amount.currency}",
-                                      field="currency")
+            raise CurrencyMismatch(f"invoice {self.number} is in {self.currency}, not {amount.currency}",
+                                   field="currency")
         positive(amount, field)
         if self.is_closed:
             raise InvoiceClosed(f"invoice {self.number} is {self.status.value}", field="invoice_id")
@@ -158,19 +161,20 @@ class Invoice(Aggregate):
         self.credit_notes[number] = amount
 
     def write_off(self, written_off_on: date, reason: str, at: datetime) -> None:
-        if self.written_off.is_positive:
-            return
+        """Write off what is open now (again, if a reversal reopened a written-off invoice)."""
         if not self.open_amount.is_positive:
+            if self.written_off.is_positive:  # already written off: a retry is a no-op
+                return
             raise InvoiceClosed(f"invoice {self.number} has nothing open to write off", field="invoice_id")
         self._written_off(amount=self.open_amount, written_off_on=written_off_on, reason=reason, at=at)
 
     @event("WrittenOff")
     def _written_off(self, amount: Money, written_off_on: date, reason: str, at: datetime) -> None:
-        self.written_off = amount
+        self.written_off += amount
 
     # Disputes -----------------------------------------------------------------------------------------------
     def open_dispute(self, dispute_id: UUID, amount: Money, reason: str, opened_on: date, at: datetime) -> None:
-        if dispute_id in self.disputes:
+        if dispute_id in self.disputes or dispute_id in self.resolved_disputes:
             return
         if self.disputes:
             raise Conflict(f"invoice {self.number} already has an open dispute", field="invoice_id")
@@ -182,6 +186,8 @@ class Invoice(Aggregate):
         self.disputes[dispute_id] = amount
 
     def resolve_dispute(self, dispute_id: UUID, outcome: str, resolved_on: date, at: datetime) -> None:
+        if dispute_id in self.resolved_disputes:
+            return
         if dispute_id not in self.disputes:
             raise DomainRuleViolation(f"invoice {self.number} has no open dispute {dispute_id}", field="dispute_id")
         self._dispute_resolved(dispute_id=dispute_id, amount=self.disputes[dispute_id], outcome=outcome,
@@ -191,6 +197,7 @@ class Invoice(Aggregate):
     def _dispute_resolved(self, dispute_id: UUID, amount: Money, outcome: str, resolved_on: date,
                           at: datetime) -> None:
         del self.disputes[dispute_id]
+        self.resolved_disputes.add(dispute_id)
 
     # Deposits -----------------------------------------------------------------------------------------------
     def check_deductible_by(self, customer_id: UUID, currency: str, field: str) -> None:
@@ -200,6 +207,9 @@ class Invoice(Aggregate):
             raise DomainRuleViolation(f"deposit {self.number} belongs to another customer or currency", field=field)
         if self.deducted_by is not None:
             raise DomainRuleViolation(f"deposit {self.number} is already deducted by another invoice", field=field)
+        if self.written_off.is_positive or self.credited == self.total:
+            raise DomainRuleViolation(f"deposit {self.number} was {self.status.value}: there is nothing to deduct",
+                                      field=field)
 
     @event("DepositDeducted")
     def _deducted(self, final_invoice_id: UUID, at: datetime) -> None:

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from ar.domain.errors import DomainRuleViolation, InvoiceClosed, OverAllocation
+from ar.domain.errors import CurrencyMismatch, DomainRuleViolation, OverAllocation, PaymentReturned
 from ar.domain.invoice import positive
 from ar.domain.money import Money
 
@@ -66,10 +66,10 @@ class Payment(Aggregate):
 
     def _check_available(self, amount: Money, field: str) -> None:
         if amount.currency != self.currency:
-            raise DomainRuleViolation(f"the payment is in {self.currency}, not {amount.currency}", field="currency")
+            raise CurrencyMismatch(f"the payment is in {self.currency}, not {amount.currency}", field="currency")
         positive(amount, field)
         if self.returned_on is not None:
-            raise InvoiceClosed("the payment was returned", field="payment_id")
+            raise PaymentReturned(f"the payment was returned on {self.returned_on}", field="payment_id")
         if amount > self.unapplied:
             raise OverAllocation(f"{amount} exceeds the unapplied {self.unapplied} of this payment", field=field)
 

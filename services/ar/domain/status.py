@@ -18,9 +18,9 @@ class InvoiceStatus(StrEnum):
 def derive_status(
     *, open_minor: int, allocated_minor: int, credited_minor: int, written_off_minor: int, disputed: bool
 ) -> InvoiceStatus:
-    if written_off_minor:
-        return InvoiceStatus.WRITTEN_OFF
     if open_minor == 0:
+        if written_off_minor:
+            return InvoiceStatus.WRITTEN_OFF
         return InvoiceStatus.PAID if allocated_minor else InvoiceStatus.CREDITED
     if disputed:
         return InvoiceStatus.DISPUTED

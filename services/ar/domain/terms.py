@@ -65,7 +65,15 @@ class PaymentTerms:
 
     def check_legal_for(self, kind: CustomerKind) -> None:
         """Refuse terms beyond the legal maximum for business and public debtors."""
-        if kind is CustomerKind.INDIVIDUAL or self.kind is TermsKind.END_OF_MONTH_45:
+        if kind is CustomerKind.INDIVIDUAL:
+            return
+        if self.kind is TermsKind.END_OF_MONTH_45:
+            if kind is CustomerKind.PUBLIC:
+                raise TermsBeyondLegalMaximum(
+                    "a public buyer pays within 30 to 60 days net of receipt (Code de la commande publique "
+                    "R2192-10); 45 days end of month can run to 75 days",
+                    field="terms.kind",
+                )
             return
         if self.days > MAX_NET_DAYS:
             raise TermsBeyondLegalMaximum(
