@@ -10,9 +10,7 @@ from urllib.parse import urlsplit
 
 import psycopg
 import pytest
-from fastapi.testclient import TestClient
 
-from ar.api.app import create_app
 from ar.clock import SettableClock
 from ar.config import Settings
 from ar.runtime import Runtime, build
@@ -59,9 +57,3 @@ def runtime(settings: Settings, clock: SettableClock) -> Iterator[Runtime]:
         yield rt
     finally:
         rt.close()
-
-
-@pytest.fixture
-def client(runtime: Runtime) -> Iterator[TestClient]:
-    with TestClient(create_app(runtime=runtime)) as c:
-        yield c

@@ -49,7 +49,8 @@ async def on_domain_error(_request: Request, exc: Exception) -> JSONResponse:
 
 async def on_validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [{"field": _field(e["loc"]), "message": e["msg"]} for e in exc.errors()]
+    errors = [{"field": "body" if e["type"] == "json_invalid" else _field(e["loc"]), "message": e["msg"]}
+              for e in exc.errors()]
     first = errors[0] if errors else {"field": "body", "message": "invalid request"}
     return problem(422, "Invalid request", f"{first['field']}: {first['message']}", rule="invalid-request",
                    field=first["field"], errors=errors)

@@ -59,6 +59,8 @@ class InvoicesProjection:
                 column, sign = _MOVES[type(event)]
                 row = self._row(conn, event.originator_id, new, changed)
                 row[f"{column}_minor"] += sign * event.amount.minor
+            elif isinstance(event, Invoice.Event):  # e.g. DepositDeducted: no amount moves, the version does
+                row = self._row(conn, event.originator_id, new, changed)
             else:
                 continue
             row["version"] = event.originator_version

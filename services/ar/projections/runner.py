@@ -1,9 +1,10 @@
 """Runs projections over the notification log, exactly once: rows and position commit together.
 
-Each projection keeps its position in `projection_positions`. A batch reads the position, applies the next
-events and moves the position with a compare-and-set in the same transaction; a runner that lost the race
-(another process moved the position first) rolls its batch back. PostgreSQL's event-store insert takes a table
-lock, so notification ids become visible in order and a position never skips a late commit.
+Each projection keeps its position in `projection_positions`. A batch first locks that row (a no-op UPDATE: a row
+lock on PostgreSQL, the write lock on SQLite), reads the position under the lock, applies the next events and
+moves the position, all in one transaction; a second runner waits for the lock and then sees the new position, so
+no event is applied twice. PostgreSQL's event-store insert takes a table lock, so notification ids become visible
+in order and a position never skips a late commit.
 """
 
 from __future__ import annotations
@@ -53,32 +54,28 @@ class ProjectionRunner:
         except sa.exc.IntegrityError:
             pass
 
-    def _batch(self, projection: Projection) -> int:
-        start = self.position(projection.name)
-        notifications = self.app.recorder.select_notifications(start, self.batch_size, inclusive_of_start=False)
-        if not notifications:
+    def _batch(self, projection: Projection, head: int) -> int:
+        if self.position(projection.name) >= head:  # cheap check without taking the lock
             return 0
-        events = [(n.id, self.app.mapper.to_domain_event(n)) for n in notifications]
-        end = notifications[-1].id
+        row = projection_positions.c.name == projection.name
         with self.engine.begin() as conn:
-            projection.apply(conn, events)
-            moved = conn.execute(
-                projection_positions.update()
-                .where(projection_positions.c.name == projection.name, projection_positions.c.position == start)
-                .values(position=end)
-            ).rowcount
-            if moved != 1:
-                conn.rollback()
+            conn.execute(projection_positions.update().where(row).values(position=projection_positions.c.position))
+            start = int(conn.scalar(sa.select(projection_positions.c.position).where(row)) or 0)
+            notifications = self.app.recorder.select_notifications(start, self.batch_size, inclusive_of_start=False)
+            if not notifications:
                 return 0
-        return len(events)
+            projection.apply(conn, [(n.id, self.app.mapper.to_domain_event(n)) for n in notifications])
+            conn.execute(projection_positions.update().where(row).values(position=notifications[-1].id))
+        return len(notifications)
 
     def catch_up(self) -> int:
         """Apply every event recorded so far; returns how many were applied by this call."""
         applied = 0
         with self._lock:
+            head = self.head()
             for projection in self.projections:
                 self._ensure_row(projection.name)
-                while n := self._batch(projection):
+                while n := self._batch(projection, head):
                     applied += n
         return applied
 

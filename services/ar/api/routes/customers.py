@@ -28,7 +28,7 @@ def register_customer(body: RegisterCustomerIn, app: ReceivablesDep, key: Idempo
     return CustomerOut.of(saved.aggregate)
 
 
-@router.get("/{customer_id}", response_model=CustomerOut, responses=responses(404))
+@router.get("/{customer_id}", response_model=CustomerOut, responses=responses(404, 422))
 def get_customer(customer_id: UUID, app: ReceivablesDep, response: Response) -> CustomerOut:
     customer = app.get_customer(customer_id)
     tagged(response, customer.version)
@@ -52,7 +52,7 @@ def change_credit_limit(customer_id: UUID, body: CreditLimitIn, app: Receivables
     return CustomerOut.of(saved.aggregate)
 
 
-@router.get("/{customer_id}/events", response_model=list[EventOut], responses=responses(404))
+@router.get("/{customer_id}/events", response_model=list[EventOut], responses=responses(404, 422))
 def customer_history(customer_id: UUID, app: ReceivablesDep) -> list[EventOut]:
     app.get_customer(customer_id)
     return [EventOut(**e) for e in app.history(customer_id)]

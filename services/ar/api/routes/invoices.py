@@ -74,14 +74,14 @@ def list_invoices(
     return InvoicePage(items=items, next_cursor=next_cursor)
 
 
-@router.get("/{invoice_id}", response_model=InvoiceOut, responses=responses(404))
+@router.get("/{invoice_id}", response_model=InvoiceOut, responses=responses(404, 422))
 def get_invoice(invoice_id: UUID, runtime: RuntimeDep, response: Response) -> InvoiceOut:
     invoice = runtime.app.get_invoice(invoice_id)
     tagged(response, invoice.version)
     return InvoiceOut.of(invoice, runtime.clock.today())
 
 
-@router.get("/{invoice_id}/events", response_model=list[EventOut], responses=responses(404),
+@router.get("/{invoice_id}/events", response_model=list[EventOut], responses=responses(404, 422),
             summary="The invoice's full history, for audit")
 def invoice_history(invoice_id: UUID, app: ReceivablesDep) -> list[EventOut]:
     app.get_invoice(invoice_id)
