@@ -214,3 +214,16 @@ def test_numbers_in_reads_numbers_glued_to_punctuation() -> None:
 def test_numbers_in_reads_whole_tokens_only() -> None:
     # a series past 999,999 has seven digits; a prefix of a longer token is never taken for another number
     assert allocation.numbers_in("Payment F2026-0000123") == ["F2026-0000123"]
+
+
+def test_plan_pays_only_the_undisputed_part_of_an_invoice(issue_invoice: Issue, receive_payment: Receive) -> None:
+    disputed, other = issue_invoice(1_000), issue_invoice(500)
+    disputed.open_dispute(uuid4(), eur(600), "damaged goods", ON, AT)
+    planned = allocation.plan(receive_payment(1_000), [disputed, other])
+    assert [(invoice.id, amount) for invoice, amount in planned] == [(disputed.id, eur(400)), (other.id, eur(500))]
+
+
+def test_plan_leaves_other_customers_invoices_alone(issue_invoice: Issue, receive_payment: Receive) -> None:
+    someone_elses, own = issue_invoice(300, customer=uuid4()), issue_invoice(300)
+    planned = allocation.plan(receive_payment(1_000), [someone_elses, own])
+    assert planned == [(own, eur(300))]

@@ -45,6 +45,7 @@ def event_to_dict(event: Any) -> dict[str, Any]:
     return {
         "version": event.originator_version,
         "type": event_type(event),
-        "recorded_at": event.timestamp.isoformat(),
+        # our recording time, from the injected clock (the library's own timestamp reads the system clock)
+        "recorded_at": getattr(event, "at", event.timestamp).isoformat(),
         "data": {k: plain(v) for k, v in data.items() if k not in _ENVELOPE},
     }

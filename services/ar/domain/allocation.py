@@ -37,7 +37,9 @@ def numbers_in(text: str | None) -> list[str]:
 
 
 def plan(payment: Payment, candidates: Iterable[Invoice]) -> list[tuple[Invoice, Money]]:
-    """Spread the unapplied cash over candidates in the order given (reference, then number, then oldest due)."""
+    """Spread the unapplied cash over candidates in the order given (reference, then number, then oldest due).
+
+    Only the payer's own invoices (when the payer is known), and only their undisputed part."""
     remaining = payment.unapplied
     planned: list[tuple[Invoice, Money]] = []
     seen: set[object] = set()
@@ -46,8 +48,10 @@ def plan(payment: Payment, candidates: Iterable[Invoice]) -> list[tuple[Invoice,
             break
         if invoice.id in seen or invoice.is_closed or invoice.currency != payment.currency:
             continue
+        if payment.customer_id is not None and invoice.customer_id != payment.customer_id:
+            continue
         seen.add(invoice.id)
-        amount = min(remaining.minor, invoice.open_amount.minor)
+        amount = min(remaining.minor, invoice.open_amount.minor - invoice.disputed.minor)
         if amount > 0:
             planned.append((invoice, Money(amount, payment.currency)))
             remaining -= Money(amount, payment.currency)
