@@ -11,7 +11,9 @@ from ar.clock import SettableClock, SystemClock
 from ar.config import Settings
 from ar.database import create_engine, migrate
 from ar.domain.clock import Clock
-from ar.projections.invoices import InvoiceDirectory, InvoicesProjection
+from ar.projections.customers import CustomersProjection
+from ar.projections.lookups import ReadModelLookups
+from ar.projections.receivables import ReceivablesProjection
 from ar.projections.runner import ProjectionRunner
 
 
@@ -37,7 +39,7 @@ def build(settings: Settings, clock: Clock | None = None, *, run_migrations: boo
     if clock is None:
         clock = SettableClock(SystemClock().now()) if settings.simulated_clock else SystemClock()
     app = Receivables(settings.event_store_env(), clock=clock)
-    runner = ProjectionRunner(app, engine, [InvoicesProjection()])
-    app.finder = InvoiceDirectory(engine, runner.catch_up)
+    runner = ProjectionRunner(app, engine, [ReceivablesProjection(), CustomersProjection()])
+    app.finder = app.exposure = ReadModelLookups(engine, runner.catch_up)
     app.on_saved(runner.wake)
     return Runtime(settings=settings, clock=clock, engine=engine, app=app, projections=runner)

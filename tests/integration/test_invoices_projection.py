@@ -90,7 +90,7 @@ def test_read_model_equals_the_aggregates_after_mixed_commands(runtime: Runtime,
 
     runtime.projections.catch_up()
 
-    assert runtime.projections.position("invoices") == runtime.projections.head()
+    assert runtime.projections.position("receivables") == runtime.projections.head()
     rows = read_invoices(runtime)
     assert_rows_match_aggregates(runtime, rows, invoice_ids)
     assert len({r["status"] for r in rows.values()}) >= 4  # the walk reached several states
@@ -101,7 +101,7 @@ def test_rebuilt_read_model_equals_the_incrementally_built_one(runtime: Runtime,
     runtime.projections.catch_up()
     incremental = read_invoices(runtime)
 
-    applied = runtime.projections.rebuild("invoices")
+    applied = runtime.projections.rebuild("receivables")
 
     assert applied == runtime.projections.head()
     assert read_invoices(runtime) == incremental
@@ -160,7 +160,7 @@ def test_two_runners_catching_up_at_once_apply_each_event_once(runtime: Runtime,
             outcomes = race(runtime.projections.catch_up, second_runtime.projections.catch_up)
 
         assert outcomes == [None, None]
-        assert runtime.projections.position("invoices") == runtime.projections.head()
+        assert runtime.projections.position("receivables") == runtime.projections.head()
         assert_rows_match_aggregates(runtime, read_invoices(runtime), invoice_ids)
 
 

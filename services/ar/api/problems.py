@@ -23,8 +23,10 @@ STATUS_BY_ERROR: list[tuple[type[DomainError], int]] = [
 
 
 def problem(status: int, title: str, detail: str, *, rule: str, field: str | None = None,
-            errors: list[dict[str, Any]] | None = None, headers: Mapping[str, str] | None = None) -> JSONResponse:
+            errors: list[dict[str, Any]] | None = None, headers: Mapping[str, str] | None = None,
+            extra: Mapping[str, Any] | None = None) -> JSONResponse:
     body: dict[str, Any] = {"type": TYPE_BASE + rule, "title": title, "status": status, "detail": detail}
+    body.update(extra or {})
     if field is not None:
         body["field"] = field
     if errors:
@@ -44,7 +46,7 @@ async def on_domain_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
     status = next(code for cls, code in STATUS_BY_ERROR if isinstance(exc, cls))
     title = {404: "Not found", 409: "Conflict", 412: "Precondition failed"}.get(status, "Rule violated")
-    return problem(status, title, exc.detail, rule=exc.rule, field=exc.field)
+    return problem(status, title, exc.detail, rule=exc.rule, field=exc.field, extra=exc.figures)
 
 
 async def on_validation_error(_request: Request, exc: Exception) -> JSONResponse:

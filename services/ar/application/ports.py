@@ -18,6 +18,12 @@ class InvoiceFinder(Protocol):
         ...
 
 
+class ExposureReader(Protocol):
+    def open_amount(self, customer_id: UUID, currency: str) -> int:
+        """What the customer owes on open invoices now, in minor units."""
+        ...
+
+
 class NoFinder:
     def by_reference(self, reference: str) -> list[UUID]:
         return []
@@ -27,3 +33,6 @@ class NoFinder:
 
     def open_for_customer(self, customer_id: UUID, currency: str) -> list[UUID]:
         return []
+
+    def open_amount(self, customer_id: UUID, currency: str) -> int:
+        return 0

@@ -7,7 +7,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from random import random
 from typing import Any, ClassVar, Generic, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
@@ -18,11 +18,11 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 
 from ar.application import transcodings
 from ar.application.history import event_to_dict
-from ar.application.ports import InvoiceFinder, NoFinder
+from ar.application.ports import ExposureReader, InvoiceFinder, NoFinder
 from ar.domain import allocation
 from ar.domain.clock import Clock
-from ar.domain.customer import Customer, Language
-from ar.domain.errors import Conflict, DomainRuleViolation, NotFound, PreconditionFailed
+from ar.domain.customer import CreditLimitPolicy, Customer, Language
+from ar.domain.errors import Conflict, CreditLimitExceeded, DomainRuleViolation, NotFound, PreconditionFailed
 from ar.domain.invoice import Category, Invoice, InvoiceKind
 from ar.domain.money import Money
 from ar.domain.payment import Payment, PaymentMethod
@@ -62,10 +62,11 @@ class Receivables(Application[UUID]):
     snapshotting_intervals: ClassVar[dict[type[Any], int]] = {NumberingSeries: 100}
     env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "5000"}
 
-    def __init__(self, env: dict[str, str] | None = None, *, clock: Clock, finder: InvoiceFinder | None = None):
+    def __init__(self, env: dict[str, str] | None = None, *, clock: Clock):
         super().__init__(env)
         self.clock = clock
-        self.finder: InvoiceFinder = finder or NoFinder()
+        self.finder: InvoiceFinder = NoFinder()
+        self.exposure: ExposureReader = NoFinder()
         self._series_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
         self._on_saved: list[Callable[[int], None]] = []
 
@@ -131,13 +132,15 @@ class Receivables(Application[UUID]):
     # Customers -------------------------------------------------------------------------------------------------
     def register_customer(self, *, customer_id: UUID, name: str, kind: CustomerKind, country: str,
                           language: Language, emails: list[str], terms: PaymentTerms, credit_limit: Money | None,
-                          external_id: str | None) -> Saved[Customer]:
+                          external_id: str | None,
+                          credit_limit_policy: CreditLimitPolicy = CreditLimitPolicy.FLAG) -> Saved[Customer]:
         def attempt() -> Saved[Customer]:
             existing = self._exists(Customer, customer_id)
             if existing is not None:
                 return Saved(existing, None)
             customer = Customer.register(id=customer_id, name=name, kind=kind, country=country, language=language,
                                          emails=emails, terms=terms, credit_limit=credit_limit,
+                                         credit_limit_policy=credit_limit_policy,
                                          external_id=external_id, at=self.clock.now())
             return Saved(customer, self._save(customer))
 
@@ -149,9 +152,10 @@ class Receivables(Application[UUID]):
                             lambda c: c.change_terms(terms, self.clock.now()), "customer_id")
 
     def change_credit_limit(self, customer_id: UUID, credit_limit: Money | None,
+                            policy: CreditLimitPolicy | None = None,
                             expected_version: int | None = None) -> Saved[Customer]:
         return self._update(Customer, customer_id, expected_version,
-                            lambda c: c.change_credit_limit(credit_limit, self.clock.now()), "customer_id")
+                            lambda c: c.change_credit_limit(credit_limit, self.clock.now(), policy), "customer_id")
 
     def get_customer(self, customer_id: UUID) -> Customer:
         return self._get(Customer, customer_id, "customer_id")
@@ -185,9 +189,27 @@ class Receivables(Application[UUID]):
                     vat=vat, issued_on=on, due_on=due_on or customer.terms.due_on(on), category=category,
                     purchase_order=purchase_order, external_id=external_id,
                     structured_reference=creditor_reference(number), deposits=deposits, at=now)
+                self._check_credit(customer, invoice, now)
                 return Saved(invoice, self._save(numbering, invoice, *deposits))
 
         return self._retrying(attempt)
+
+    def _check_credit(self, customer: Customer, invoice: Invoice, now: datetime) -> None:
+        """Exposure comes from the read models (caught up first): it may lag a concurrent issue by one invoice."""
+        if customer.credit_limit is None:
+            return
+        exposure = Money(self.exposure.open_amount(customer.id, invoice.currency), invoice.currency)
+        excess = customer.credit_excess(exposure, invoice.open_amount)
+        if excess is None:
+            return
+        if customer.credit_limit_policy is CreditLimitPolicy.REFUSE:
+            raise CreditLimitExceeded(
+                f"{invoice.open_amount} on top of the open {exposure} exceeds the credit limit {customer.credit_limit} "
+                f"of {customer.name} by {excess}", field="total_minor",
+                figures={"exposure_minor": exposure.minor, "credit_limit_minor": customer.credit_limit.minor,
+                         "invoice_minor": invoice.open_amount.minor, "excess_minor": excess.minor,
+                         "currency": invoice.currency})
+        invoice.flag_over_credit_limit(exposure, customer.credit_limit, excess, now)
 
     def get_invoice(self, invoice_id: UUID) -> Invoice:
         return self._get(Invoice, invoice_id, "invoice_id")

@@ -22,6 +22,13 @@ class Language(StrEnum):
     EN = "en"
 
 
+class CreditLimitPolicy(StrEnum):
+    """What issuing an invoice over the limit does. Flag by default: the goods are usually delivered already."""
+
+    FLAG = "flag"
+    REFUSE = "refuse"
+
+
 def check_profile(name: str, country: str, emails: list[str]) -> None:
     if not name.strip():
         raise DomainRuleViolation("a customer needs a name", field="name")
@@ -45,6 +52,7 @@ class Customer(Aggregate):
         emails: list[str],
         terms: PaymentTerms,
         credit_limit: Money | None,
+        credit_limit_policy: CreditLimitPolicy = CreditLimitPolicy.FLAG,
         external_id: str | None,
         at: datetime,
     ) -> Customer:
@@ -61,6 +69,7 @@ class Customer(Aggregate):
             emails=list(emails),
             terms=terms,
             credit_limit=credit_limit,
+            credit_limit_policy=credit_limit_policy.value,
             external_id=external_id,
             at=at,
         )
@@ -76,6 +85,7 @@ class Customer(Aggregate):
         emails: list[str],
         terms: PaymentTerms,
         credit_limit: Money | None,
+        credit_limit_policy: str,
         external_id: str | None,
         at: datetime,
     ) -> None:
@@ -86,6 +96,7 @@ class Customer(Aggregate):
         self.emails = emails
         self.terms = terms
         self.credit_limit = credit_limit
+        self.credit_limit_policy = CreditLimitPolicy(credit_limit_policy)
         self.external_id = external_id
         self.registered_at = at
 
@@ -99,13 +110,24 @@ class Customer(Aggregate):
     def _terms_changed(self, terms: PaymentTerms, at: datetime) -> None:
         self.terms = terms
 
-    def change_credit_limit(self, credit_limit: Money | None, at: datetime) -> None:
+    def change_credit_limit(self, credit_limit: Money | None, at: datetime,
+                            policy: CreditLimitPolicy | None = None) -> None:
+        """Set the limit (None: no limit) and, when given, what exceeding it does."""
+        policy = policy or self.credit_limit_policy
         if credit_limit is not None and credit_limit.minor < 0:
             raise DomainRuleViolation("a credit limit cannot be negative", field="credit_limit_minor")
-        if credit_limit == self.credit_limit:
+        if credit_limit == self.credit_limit and policy is self.credit_limit_policy:
             return
-        self._credit_limit_changed(credit_limit=credit_limit, at=at)
+        self._credit_limit_changed(credit_limit=credit_limit, policy=policy.value, at=at)
 
     @event("CreditLimitChanged")
-    def _credit_limit_changed(self, credit_limit: Money | None, at: datetime) -> None:
+    def _credit_limit_changed(self, credit_limit: Money | None, policy: str, at: datetime) -> None:
         self.credit_limit = credit_limit
+        self.credit_limit_policy = CreditLimitPolicy(policy)
+
+    def credit_excess(self, exposure: Money, amount: Money) -> Money | None:
+        """How far `amount` on top of the current `exposure` goes over the limit, if it does."""
+        if self.credit_limit is None or self.credit_limit.currency != amount.currency:
+            return None
+        excess = exposure + amount - self.credit_limit
+        return excess if excess.is_positive else None

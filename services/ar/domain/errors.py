@@ -12,10 +12,11 @@ class DomainError(Exception):
 
     rule: str = "domain-error"
 
-    def __init__(self, detail: str, *, field: str | None = None) -> None:
+    def __init__(self, detail: str, *, field: str | None = None, figures: dict[str, object] | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
         self.field = field
+        self.figures = figures or {}
 
 
 class DomainRuleViolation(DomainError):
@@ -38,6 +39,10 @@ class InvoiceClosed(DomainRuleViolation):
 
 class PaymentReturned(DomainRuleViolation):
     rule = "payment-returned"
+
+
+class CreditLimitExceeded(DomainRuleViolation):
+    rule = "credit-limit-exceeded"
 
 
 class TermsBeyondLegalMaximum(DomainRuleViolation):

@@ -78,6 +78,7 @@ class Invoice(Aggregate):
         self.disputes: dict[UUID, Money] = {}
         self.resolved_disputes: set[UUID] = set()
         self.deducted_by: UUID | None = None
+        self.over_credit_limit: Money | None = None
 
     # Derived figures -----------------------------------------------------------------------------------------
     @property
@@ -198,6 +199,15 @@ class Invoice(Aggregate):
                           at: datetime) -> None:
         del self.disputes[dispute_id]
         self.resolved_disputes.add(dispute_id)
+
+    # Credit limit -------------------------------------------------------------------------------------------
+    def flag_over_credit_limit(self, exposure: Money, limit: Money, excess: Money, at: datetime) -> None:
+        """Issued although it takes the customer over its credit limit (the customer's policy flags)."""
+        self._over_credit_limit(exposure=exposure, limit=limit, excess=excess, at=at)
+
+    @event("IssuedOverCreditLimit")
+    def _over_credit_limit(self, exposure: Money, limit: Money, excess: Money, at: datetime) -> None:
+        self.over_credit_limit = excess
 
     # Deposits -----------------------------------------------------------------------------------------------
     def check_deductible_by(self, customer_id: UUID, currency: str, field: str) -> None:

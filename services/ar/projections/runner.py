@@ -69,15 +69,17 @@ class ProjectionRunner:
         return len(notifications)
 
     def catch_up(self) -> int:
-        """Apply every event recorded so far; returns how many were applied by this call."""
-        applied = 0
+        """Apply every event recorded so far; returns how many events the furthest-behind projection applied."""
+        most = 0
         with self._lock:
             head = self.head()
             for projection in self.projections:
                 self._ensure_row(projection.name)
+                applied = 0
                 while n := self._batch(projection, head):
                     applied += n
-        return applied
+                most = max(most, applied)
+        return most
 
     def rebuild(self, name: str) -> int:
         projection = next(p for p in self.projections if p.name == name)

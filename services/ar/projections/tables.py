@@ -56,3 +56,82 @@ invoices = sa.Table(
     sa.Index("ix_invoices_reference", "structured_reference"),
     sa.Index("ix_invoices_external_id", "external_id"),
 )
+
+customers = sa.Table(
+    "customers",
+    metadata,
+    sa.Column("customer_id", sa.Uuid, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("country", sa.String(2), nullable=False),
+    sa.Column("language", sa.String(2), nullable=False),
+    sa.Column("credit_limit_minor", sa.BigInteger, nullable=True),
+    sa.Column("credit_limit_currency", sa.String(3), nullable=True),
+    sa.Column("credit_limit_policy", sa.String(8), nullable=False),
+    sa.Column("external_id", sa.String(128), nullable=True),
+    sa.Column("version", sa.Integer, nullable=False),
+)
+
+payments = sa.Table(
+    "payments",
+    metadata,
+    sa.Column("payment_id", sa.Uuid, primary_key=True),
+    sa.Column("customer_id", sa.Uuid, nullable=True),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("method", sa.String(16), nullable=False),
+    sa.Column("value_on", sa.Date, nullable=False),
+    sa.Column("amount_minor", sa.BigInteger, nullable=False),
+    sa.Column("allocated_minor", sa.BigInteger, nullable=False),
+    sa.Column("refunded_minor", sa.BigInteger, nullable=False),
+    sa.Column("unapplied_minor", sa.BigInteger, nullable=False),
+    sa.Column("returned_on", sa.Date, nullable=True),
+    sa.Column("external_id", sa.String(128), nullable=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Index("ix_payments_customer", "customer_id", "value_on"),
+)
+
+# One row per event that changes a balance. `invoice_delta_minor` moves the open amount of `invoice_id` (aging);
+# `account_delta_minor` moves the customer's account (statements: invoices up, payments received down).
+# `effective_on` is the business date the change took effect; `recorded_at` when we learned of it.
+ledger_entries = sa.Table(
+    "ledger_entries",
+    metadata,
+    sa.Column("position", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("customer_id", sa.Uuid, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("kind", sa.String(24), nullable=False),
+    sa.Column("invoice_id", sa.Uuid, nullable=True),
+    sa.Column("payment_id", sa.Uuid, nullable=True),
+    sa.Column("reference", sa.String(64), nullable=True),
+    sa.Column("due_on", sa.Date, nullable=True),
+    sa.Column("effective_on", sa.Date, nullable=False),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("invoice_delta_minor", sa.BigInteger, nullable=False),
+    sa.Column("account_delta_minor", sa.BigInteger, nullable=False),
+    sa.Index("ix_ledger_customer_effective", "customer_id", "effective_on"),
+    sa.Index("ix_ledger_effective", "effective_on"),
+    sa.Index("ix_ledger_invoice", "invoice_id"),
+)
+
+# Open invoice amounts per customer, currency and due date: aging "as of today" without visiting invoices.
+open_by_due = sa.Table(
+    "open_by_due",
+    metadata,
+    sa.Column("customer_id", sa.Uuid, primary_key=True),
+    sa.Column("currency", sa.String(3), primary_key=True),
+    sa.Column("due_on", sa.Date, primary_key=True),
+    sa.Column("open_minor", sa.BigInteger, nullable=False),
+    sa.Column("invoices", sa.Integer, nullable=False),
+    sa.Index("ix_open_by_due_currency_due", "currency", "due_on"),
+)
+
+# Per customer and currency: open invoice amount (aging, exposure) and account balance (statements).
+customer_balances = sa.Table(
+    "customer_balances",
+    metadata,
+    sa.Column("customer_id", sa.Uuid, primary_key=True),
+    sa.Column("currency", sa.String(3), primary_key=True),
+    sa.Column("open_minor", sa.BigInteger, nullable=False),
+    sa.Column("account_minor", sa.BigInteger, nullable=False),
+    sa.Index("ix_customer_balances_currency_open", "currency", "open_minor"),
+)

@@ -62,7 +62,7 @@ def list_invoices(
     min_position: Annotated[int | None, Query(description="wait until the list includes this event position "
                                                            "(the AR-Position header of a write)")] = None,
 ) -> InvoicePage:
-    if min_position is not None and runtime.projections.position("invoices") < min_position:
+    if min_position is not None and runtime.projections.position("receivables") < min_position:
         runtime.projections.catch_up()
     day = as_of or runtime.clock.today()
     rows, next_cursor = invoice_queries.list_invoices(runtime.engine, invoice_queries.InvoiceFilter(

@@ -1,0 +1,36 @@
+"""The customers read model: who they are, in which language, with which credit limit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from ar.domain.customer import Customer
+from ar.projections.tables import customers
+
+
+class CustomersProjection:
+    name = "customers"
+
+    def apply(self, conn: sa.Connection, events: list[tuple[int, Any]]) -> None:
+        for _position, event in events:
+            if isinstance(event, Customer.Registered):  # type: ignore[attr-defined]
+                limit = event.credit_limit
+                conn.execute(customers.insert().values(
+                    customer_id=event.originator_id, name=event.name, kind=event.kind, country=event.country,
+                    language=event.language, credit_limit_minor=limit.minor if limit else None,
+                    credit_limit_currency=limit.currency if limit else None,
+                    credit_limit_policy=event.credit_limit_policy, external_id=event.external_id, version=1))
+            elif isinstance(event, Customer.CreditLimitChanged):  # type: ignore[attr-defined]
+                limit = event.credit_limit
+                conn.execute(customers.update().where(customers.c.customer_id == event.originator_id).values(
+                    credit_limit_minor=limit.minor if limit else None,
+                    credit_limit_currency=limit.currency if limit else None, credit_limit_policy=event.policy,
+                    version=event.originator_version))
+            elif isinstance(event, Customer.Event):
+                conn.execute(customers.update().where(customers.c.customer_id == event.originator_id).values(
+                    version=event.originator_version))
+
+    def reset(self, conn: sa.Connection) -> None:
+        conn.execute(customers.delete())

@@ -1,0 +1,227 @@
+"""The receivables read models, kept in one transaction from one position: invoices (open items), payments
+(unapplied cash), ledger entries (every balance change with its business date and recording time), open amounts
+by due date and customer balances. They share their inputs (an allocation needs the payment's value date and the
+invoice's due date), so one projection keeps them consistent with each other by construction."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ar.clock import BUSINESS_TZ
+from ar.domain.invoice import Invoice
+from ar.domain.payment import Payment
+from ar.domain.status import derive_status
+from ar.projections.tables import customer_balances, invoices, ledger_entries, open_by_due, payments
+
+I, P = Invoice, Payment  # noqa: E741  (short names keep the event tables readable)
+INVOICE_AMOUNTS = ("deducted", "allocated", "credited", "written_off")
+_INVOICE_MOVES: dict[type[Any], tuple[str, int]] = {
+    I.PaymentAllocated: ("allocated", 1), I.AllocationReversed: ("allocated", -1),  # type: ignore[attr-defined]
+    I.CreditNoteApplied: ("credited", 1), I.WrittenOff: ("written_off", 1),  # type: ignore[attr-defined]
+    I.DisputeOpened: ("disputed", 1), I.DisputeResolved: ("disputed", -1),  # type: ignore[attr-defined]
+}
+_PAYMENT_MOVES: dict[type[Any], tuple[str, int]] = {
+    P.Allocated: ("allocated", 1), P.AllocationReversed: ("allocated", -1),  # type: ignore[attr-defined]
+    P.Refunded: ("refunded", 1),  # type: ignore[attr-defined]
+}
+
+
+def _derive_invoice(row: dict[str, Any]) -> None:
+    row["open_minor"] = row["total_minor"] - sum(row[f"{a}_minor"] for a in INVOICE_AMOUNTS)
+    row["status"] = derive_status(
+        open_minor=row["open_minor"], allocated_minor=row["allocated_minor"] + row["deducted_minor"],
+        credited_minor=row["credited_minor"], written_off_minor=row["written_off_minor"],
+        disputed=row["disputed_minor"] > 0,
+    ).value
+
+
+def _derive_payment(row: dict[str, Any]) -> None:
+    row["unapplied_minor"] = 0 if row["returned_on"] else (
+        row["amount_minor"] - row["allocated_minor"] - row["refunded_minor"])
+
+
+@dataclass
+class _Rows:
+    """Rows of one table touched by a batch: loaded once, changed in memory, written once."""
+
+    table: sa.Table
+    key: sa.Column[Any]
+    new: dict[UUID, dict[str, Any]] = field(default_factory=dict)
+    changed: dict[UUID, dict[str, Any]] = field(default_factory=dict)
+
+    def get(self, conn: sa.Connection, key: UUID) -> dict[str, Any] | None:
+        if key in self.new:
+            return self.new[key]
+        if key not in self.changed:
+            found = conn.execute(sa.select(self.table).where(self.key == key)).mappings().first()
+            if found is None:
+                return None
+            self.changed[key] = dict(found)
+        return self.changed[key]
+
+    def flush(self, conn: sa.Connection) -> None:
+        if self.new:
+            conn.execute(self.table.insert(), list(self.new.values()))
+        for key, row in self.changed.items():
+            conn.execute(self.table.update().where(self.key == key).values(**row))
+
+
+def _upsert(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]], keys: list[str],
+            added: list[str]) -> None:
+    """Add deltas to existing rows, or insert them (INSERT ... ON CONFLICT DO UPDATE on both dialects)."""
+    if not rows:
+        return
+    insert = postgresql.insert(table) if conn.dialect.name == "postgresql" else sqlite.insert(table)
+    statement = insert.on_conflict_do_update(
+        index_elements=keys, set_={c: table.c[c] + insert.excluded[c] for c in added})
+    conn.execute(statement, rows)
+
+
+class ReceivablesProjection:
+    name = "receivables"
+
+    def apply(self, conn: sa.Connection, events: list[tuple[int, Any]]) -> None:
+        batch = _Batch(conn)
+        for position, event in events:
+            if isinstance(event, Invoice.Event):
+                batch.invoice_event(position, event)
+            elif isinstance(event, Payment.Event):
+                batch.payment_event(position, event)
+        batch.flush()
+
+    def reset(self, conn: sa.Connection) -> None:
+        for table in (customer_balances, open_by_due, ledger_entries, payments, invoices):
+            conn.execute(table.delete())
+
+
+class _Batch:
+    def __init__(self, conn: sa.Connection) -> None:
+        self.conn = conn
+        self.invoices = _Rows(invoices, invoices.c.invoice_id)
+        self.payments = _Rows(payments, payments.c.payment_id)
+        self.entries: list[dict[str, Any]] = []
+        self.by_due: defaultdict[tuple[UUID, str, date], list[int]] = defaultdict(lambda: [0, 0])
+        self.balances: defaultdict[tuple[UUID, str], list[int]] = defaultdict(lambda: [0, 0])
+
+    def _entry(self, position: int, event: Any, *, kind: str, customer_id: UUID, currency: str, effective_on: date,
+               invoice: dict[str, Any] | None = None, payment_id: UUID | None = None, reference: str | None = None,
+               invoice_delta: int = 0, account_delta: int = 0) -> None:
+        self.entries.append({
+            "position": position, "customer_id": customer_id, "currency": currency, "kind": kind,
+            "invoice_id": invoice["invoice_id"] if invoice else None, "payment_id": payment_id,
+            "reference": reference, "due_on": invoice["due_on"] if invoice else None, "effective_on": effective_on,
+            "recorded_at": event.at, "invoice_delta_minor": invoice_delta, "account_delta_minor": account_delta,
+        })
+        balance = self.balances[(customer_id, currency)]
+        balance[0] += invoice_delta
+        balance[1] += account_delta
+
+    def _open_moved(self, row: dict[str, Any], before: int) -> None:
+        after = row["open_minor"]
+        if after != before:
+            cell = self.by_due[(row["customer_id"], row["currency"], row["due_on"])]
+            cell[0] += after - before
+            cell[1] += (after > 0) - (before > 0)
+
+    def invoice_event(self, position: int, event: Any) -> None:
+        if isinstance(event, I.Issued):  # type: ignore[attr-defined]
+            deducted = sum(m.minor for m in event.deductions.values())
+            row = self.invoices.new[event.originator_id] = {
+                "invoice_id": event.originator_id, "number": event.number, "series": event.series,
+                "customer_id": event.customer_id, "kind": event.kind, "category": event.category,
+                "currency": event.total.currency, "issued_on": event.issued_on, "due_on": event.due_on,
+                "total_minor": event.total.minor, "deducted_minor": deducted, "allocated_minor": 0,
+                "credited_minor": 0, "written_off_minor": 0, "disputed_minor": 0,
+                "structured_reference": event.structured_reference, "purchase_order": event.purchase_order,
+                "external_id": event.external_id, "open_minor": 0,
+            }
+            before = 0
+        else:
+            found = self.invoices.get(self.conn, event.originator_id)
+            if found is None:
+                raise LookupError(f"event for unknown invoice {event.originator_id} at position {position}")
+            row, before = found, found["open_minor"]
+            if type(event) in _INVOICE_MOVES:
+                column, sign = _INVOICE_MOVES[type(event)]
+                row[f"{column}_minor"] += sign * event.amount.minor
+        row["version"] = event.originator_version
+        _derive_invoice(row)
+        self._open_moved(row, before)
+        self._invoice_ledger(position, event, row, delta=row["open_minor"] - before)
+
+    def _invoice_ledger(self, position: int, event: Any, row: dict[str, Any], delta: int) -> None:
+        common = {"customer_id": row["customer_id"], "currency": row["currency"], "invoice": row}
+        if isinstance(event, I.Issued):  # type: ignore[attr-defined]
+            self._entry(position, event, kind="invoice", effective_on=row["issued_on"], reference=row["number"],
+                        invoice_delta=delta, account_delta=delta, **common)
+        elif isinstance(event, I.PaymentAllocated | I.AllocationReversed):  # type: ignore[attr-defined]
+            payment = self.payments.get(self.conn, event.payment_id)
+            allocated = isinstance(event, I.PaymentAllocated)  # type: ignore[attr-defined]
+            if allocated:  # a payment counts from its value date, never before the invoice existed
+                on = max(payment["value_on"], row["issued_on"]) if payment else event.at.astimezone(BUSINESS_TZ).date()
+            else:
+                on = (payment or {}).get("returned_on") or event.at.astimezone(BUSINESS_TZ).date()
+            self._entry(position, event, kind="payment_allocated" if allocated else "allocation_reversed",
+                        effective_on=on, payment_id=event.payment_id, invoice_delta=delta, **common)
+        elif isinstance(event, I.CreditNoteApplied):  # type: ignore[attr-defined]
+            self._entry(position, event, kind="credit_note", effective_on=event.credited_on, reference=event.number,
+                        invoice_delta=delta, account_delta=delta, **common)
+        elif isinstance(event, I.WrittenOff):  # type: ignore[attr-defined]
+            self._entry(position, event, kind="write_off", effective_on=event.written_off_on,
+                        invoice_delta=delta, account_delta=delta, **common)
+
+    def payment_event(self, position: int, event: Any) -> None:
+        if isinstance(event, P.Received):  # type: ignore[attr-defined]
+            row = self.payments.new[event.originator_id] = {
+                "payment_id": event.originator_id, "customer_id": event.customer_id,
+                "currency": event.amount.currency, "method": event.method, "value_on": event.value_on,
+                "amount_minor": event.amount.minor, "allocated_minor": 0, "refunded_minor": 0,
+                "returned_on": None, "external_id": event.external_id,
+            }
+        else:
+            found = self.payments.get(self.conn, event.originator_id)
+            if found is None:
+                raise LookupError(f"event for unknown payment {event.originator_id} at position {position}")
+            row = found
+            if type(event) in _PAYMENT_MOVES:
+                column, sign = _PAYMENT_MOVES[type(event)]
+                row[f"{column}_minor"] += sign * event.amount.minor
+            elif isinstance(event, P.Returned):  # type: ignore[attr-defined]
+                row["returned_on"] = event.returned_on
+        row["version"] = event.originator_version
+        _derive_payment(row)
+        if row["customer_id"] is None:
+            return
+        common = {"customer_id": row["customer_id"], "currency": row["currency"], "payment_id": row["payment_id"]}
+        if isinstance(event, P.Received):  # type: ignore[attr-defined]
+            self._entry(position, event, kind="payment", effective_on=row["value_on"],
+                        account_delta=-row["amount_minor"], **common)
+        elif isinstance(event, P.Refunded):  # type: ignore[attr-defined]
+            self._entry(position, event, kind="refund", effective_on=event.refunded_on,
+                        account_delta=event.amount.minor, **common)
+        elif isinstance(event, P.Returned):  # type: ignore[attr-defined]
+            self._entry(position, event, kind="payment_returned", effective_on=event.returned_on,
+                        account_delta=row["amount_minor"], **common)
+
+    def flush(self) -> None:
+        conn = self.conn
+        self.invoices.flush(conn)
+        self.payments.flush(conn)
+        if self.entries:
+            conn.execute(ledger_entries.insert(), self.entries)
+        _upsert(conn, open_by_due, [
+            {"customer_id": c, "currency": cur, "due_on": d, "open_minor": v[0], "invoices": v[1]}
+            for (c, cur, d), v in self.by_due.items() if v != [0, 0]
+        ], ["customer_id", "currency", "due_on"], ["open_minor", "invoices"])
+        conn.execute(open_by_due.delete().where(open_by_due.c.invoices == 0, open_by_due.c.open_minor == 0))
+        _upsert(conn, customer_balances, [
+            {"customer_id": c, "currency": cur, "open_minor": v[0], "account_minor": v[1]}
+            for (c, cur), v in self.balances.items() if v != [0, 0]
+        ], ["customer_id", "currency"], ["open_minor", "account_minor"])
