@@ -29,6 +29,26 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
                 timeout_graceful_shutdown=10)
 
 
+@cli.command()
+def worker() -> None:
+    """Run the read-model projections (and, later, the dunning scheduler) until SIGTERM or SIGINT.
+
+    Several workers may run at once: each batch locks its projection's position row, so no event is applied
+    twice. Run `ar serve` with AR_RUN_PROJECTIONS=false beside it."""
+    import signal
+    import threading
+
+    settings = Settings()
+    runtime = build(settings)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    runtime.projections.start(settings.projection_interval_s)
+    typer.echo("worker: projections running")
+    stop.wait()
+    runtime.close()
+
+
 @cli.command("migrate")
 def migrate_cmd() -> None:
     """Create or upgrade our tables (the event store creates its own)."""

@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     threadpool_size: int = Field(40, description="worker threads for synchronous command routes")
     projection_interval_s: float = Field(0.2, description="polling interval of the in-process projections")
     idempotency_ttl_hours: int = Field(48, description="how long Idempotency-Key responses are kept (at least 24)")
+    run_projections: bool = Field(True, description="run the read-model projections inside `ar serve`; set false "
+                                  "when `ar worker` runs them")
     simulated_clock: bool = Field(False, description="expose POST /v1/admin/clock (demos and tests only)")
 
     @property

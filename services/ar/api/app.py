@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from ar.adapters.idempotency_store import IdempotencyStore
 from ar.api import problems
 from ar.api.idempotency import IdempotencyMiddleware
-from ar.api.routes import customers, health, invoices, payments
+from ar.api.routes import customers, health, invoices, payments, reports
 from ar.api.schemas.common import Problem
 from ar.config import Settings
 from ar.runtime import Runtime, build
@@ -46,7 +46,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         to_thread.current_default_thread_limiter().total_tokens = settings.threadpool_size
-        runtime.projections.start(settings.projection_interval_s)
+        if settings.run_projections:
+            runtime.projections.start(settings.projection_interval_s)
         purger = asyncio.create_task(_purge_idempotency_keys(runtime, store))
         try:
             yield
@@ -58,7 +59,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                   generate_unique_id_function=lambda route: f"{route.tags[0]}-{route.name}")
     app.state.runtime = runtime
     problems.install(app)
-    for router in (customers.router, invoices.router, payments.router, health.router):
+    for router in (customers.router, invoices.router, payments.router, reports.router, health.router):
         app.include_router(router)
     app.add_middleware(IdempotencyMiddleware, store=store)
 

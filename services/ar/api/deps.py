@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, HTTPException, Query, Request
 
 from ar.api.idempotency import caller_of
 from ar.application.receivables import Receivables
@@ -41,7 +41,19 @@ def get_idempotency_scope(
     return f"{caller_of(request.headers)}:{idempotency_key}" if idempotency_key else None
 
 
+def read_after(
+    request: Request,
+    min_position: Annotated[int | None, Query(ge=0, description=(
+        "read your own writes: wait until the read models include this event position (the AR-Position "
+        "header of a write); 503 with Retry-After if they don't within 2 s"))] = None,
+) -> None:
+    if min_position is not None and not get_runtime(request).projections.reached(min_position, timeout_s=2.0):
+        raise HTTPException(503, "the read models have not reached that position yet; retry shortly",
+                            headers={"Retry-After": "1"})
+
+
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 ReceivablesDep = Annotated[Receivables, Depends(get_receivables)]
 IfMatchDep = Annotated[int | None, Depends(get_if_match)]
 IdempotencyDep = Annotated[str | None, Depends(get_idempotency_scope)]
+ReadAfterDep = Annotated[None, Depends(read_after)]

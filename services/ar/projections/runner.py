@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -90,6 +92,33 @@ class ProjectionRunner:
 
     def head(self) -> int:
         return int(self.app.recorder.max_notification_id() or 0)
+
+    def status(self) -> list[tuple[str, int, int, float]]:
+        """(name, position, lag in events, age in seconds of the oldest event not applied yet) per projection."""
+        head, out = self.head(), []
+        for projection in self.projections:
+            position = self.position(projection.name)
+            lag_s = 0.0
+            if position < head:
+                pending = self.app.recorder.select_notifications(position, 1, inclusive_of_start=False)
+                if pending:
+                    recorded: datetime = getattr(self.app.mapper.to_domain_event(pending[0]), "timestamp")  # noqa: B009
+                    lag_s = max(0.0, (datetime.now(UTC) - recorded).total_seconds())
+            out.append((projection.name, position, head - position, lag_s))
+        return out
+
+    def reached(self, position: int, timeout_s: float) -> bool:
+        """Whether every projection has applied `position`, catching up here first, then waiting up to timeout_s
+        for another process (a worker) to do it."""
+        deadline = time.monotonic() + timeout_s
+        if min(self.position(p.name) for p in self.projections) >= position:
+            return True
+        self.catch_up()
+        while min(self.position(p.name) for p in self.projections) < position:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
+        return True
 
     # Background loop ------------------------------------------------------------------------------------------
     def wake(self, _position: int | None = None) -> None:

@@ -23,7 +23,8 @@ def register_customer(body: RegisterCustomerIn, app: ReceivablesDep, key: Idempo
     saved = app.register_customer(
         customer_id=new_id("customer", idempotency=key, external_id=body.external_id), name=body.name,
         kind=body.kind, country=body.country, language=body.language, emails=body.emails,
-        terms=body.terms.to_domain(), credit_limit=body.to_domain(), external_id=body.external_id)
+        terms=body.terms.to_domain(), credit_limit=body.to_domain(), external_id=body.external_id,
+        credit_limit_policy=body.credit_limit_policy)
     written(response, saved, created=True)
     return CustomerOut.of(saved.aggregate)
 
@@ -47,7 +48,8 @@ def change_terms(customer_id: UUID, body: TermsIn, app: ReceivablesDep, if_match
 @router.put("/{customer_id}/credit-limit", response_model=CustomerOut, responses=responses(404, 409, 412, 422))
 def change_credit_limit(customer_id: UUID, body: CreditLimitIn, app: ReceivablesDep, if_match: IfMatchDep,
                         response: Response) -> CustomerOut:
-    saved = app.change_credit_limit(customer_id, body.to_domain(), expected_version=if_match)
+    saved = app.change_credit_limit(customer_id, body.to_domain(), body.credit_limit_policy,
+                                    expected_version=if_match)
     written(response, saved)
     return CustomerOut.of(saved.aggregate)
 

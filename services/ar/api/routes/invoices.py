@@ -6,7 +6,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
 
-from ar.api.deps import IdempotencyDep, IfMatchDep, ReceivablesDep, RuntimeDep
+from ar.api.deps import IdempotencyDep, IfMatchDep, ReadAfterDep, ReceivablesDep, RuntimeDep
 from ar.api.problems import responses
 from ar.api.routes._write import tagged, written
 from ar.api.schemas.common import EventOut
@@ -44,7 +44,7 @@ def issue_invoice(body: IssueInvoiceIn, runtime: RuntimeDep, key: IdempotencyDep
     return InvoiceOut.of(saved.aggregate, runtime.clock.today())
 
 
-@router.get("", response_model=InvoicePage, responses=responses(422), summary="List and search invoices")
+@router.get("", response_model=InvoicePage, responses=responses(422, 503), summary="List and search invoices")
 def list_invoices(
     runtime: RuntimeDep,
     customer_id: UUID | None = None,
@@ -59,11 +59,8 @@ def list_invoices(
     number: str | None = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    min_position: Annotated[int | None, Query(description="wait until the list includes this event position "
-                                                           "(the AR-Position header of a write)")] = None,
+    _: ReadAfterDep = None,
 ) -> InvoicePage:
-    if min_position is not None and runtime.projections.position("receivables") < min_position:
-        runtime.projections.catch_up()
     day = as_of or runtime.clock.today()
     rows, next_cursor = invoice_queries.list_invoices(runtime.engine, invoice_queries.InvoiceFilter(
         as_of=day, customer_id=customer_id, statuses=tuple(s.value for s in status or ()), currency=currency,

@@ -7,7 +7,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from ar.api.schemas.common import Currency, In, MinorUnits, MoneyOut
-from ar.domain.customer import Customer, Language
+from ar.domain.customer import CreditLimitPolicy, Customer, Language
 from ar.domain.money import Money
 from ar.domain.terms import CustomerKind, EndOfMonthReading, PaymentTerms, TermsKind
 
@@ -31,6 +31,8 @@ class TermsOut(BaseModel):
 class CreditLimitIn(In):
     credit_limit_minor: MinorUnits | None = Field(None, ge=0, description="null: no limit")
     currency: Currency = "EUR"
+    credit_limit_policy: CreditLimitPolicy = Field(
+        CreditLimitPolicy.FLAG, description="flag: issue and record that the limit was exceeded; refuse: 422")
 
     def to_domain(self) -> Money | None:
         return None if self.credit_limit_minor is None else Money(self.credit_limit_minor, self.currency)
@@ -59,6 +61,7 @@ class CustomerOut(BaseModel):
     emails: list[str]
     terms: TermsOut
     credit_limit: MoneyOut | None
+    credit_limit_policy: CreditLimitPolicy
     external_id: str | None
     registered_at: datetime
 
@@ -66,5 +69,6 @@ class CustomerOut(BaseModel):
     def of(cls, c: Customer) -> CustomerOut:
         return cls(id=c.id, version=c.version, name=c.name, kind=c.kind, country=c.country, language=c.language,
                    emails=c.emails, terms=TermsOut(kind=c.terms.kind, days=c.terms.days, reading=c.terms.reading),
-                   credit_limit=MoneyOut.of(c.credit_limit) if c.credit_limit else None, external_id=c.external_id,
+                   credit_limit=MoneyOut.of(c.credit_limit) if c.credit_limit else None,
+                   credit_limit_policy=c.credit_limit_policy, external_id=c.external_id,
                    registered_at=c.registered_at)

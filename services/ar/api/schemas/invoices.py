@@ -105,6 +105,7 @@ class InvoiceOut(BaseModel):
     external_id: str | None
     allocations: dict[UUID, MoneyOut]
     credit_notes: dict[str, MoneyOut]
+    over_credit_limit: MoneyOut | None = Field(description="issued over the customer's credit limit by this much")
     issued_at: datetime
 
     @classmethod
@@ -120,7 +121,8 @@ class InvoiceOut(BaseModel):
             open_amount=m(i.open_amount), structured_reference=i.structured_reference,
             purchase_order=i.purchase_order, external_id=i.external_id,
             allocations={k: m(v) for k, v in i.allocations.items()},
-            credit_notes={k: m(v) for k, v in i.credit_notes.items()}, issued_at=i.issued_at,
+            credit_notes={k: m(v) for k, v in i.credit_notes.items()},
+            over_credit_limit=m(i.over_credit_limit) if i.over_credit_limit else None, issued_at=i.issued_at,
         )
 
 

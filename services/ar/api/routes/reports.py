@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response
+
+from ar.api.deps import ReadAfterDep, RuntimeDep
+from ar.api.problems import responses
+from ar.api.schemas.reports import AgingOut, KpiReportOut, ProjectionOut, ProjectionsOut, StatementOut
+from ar.domain.errors import DomainRuleViolation
+from ar.reports import kpis as kpi_report
+from ar.reports.aging import DEFAULT_EDGES, Bands, aging
+from ar.reports.render import aging_csv, statement_csv, statement_pdf
+from ar.reports.statement import default_period, statement
+
+router = APIRouter(tags=["reports"])
+
+AsOf = Annotated[date | None, Query(description="business date of the report; default today")]
+KnownAt = Annotated[datetime | None, Query(description="leave out what was recorded after this instant (e.g. a "
+                                                        "payment entered later with an earlier value date)")]
+BandsQuery = Annotated[str, Query(description="upper edges of the bands in days past due", examples=["30,60,90"])]
+CSV: dict[str, dict[str, object]] = {"text/csv": {}}
+
+
+class Format(StrEnum):
+    JSON = "json"
+    CSV = "csv"
+    PDF = "pdf"
+
+
+def parse_bands(text: str) -> Bands:
+    try:
+        return Bands(tuple(int(part) for part in text.split(",") if part.strip()))
+    except ValueError:
+        raise DomainRuleViolation("bands are whole numbers of days separated by commas, e.g. 30,60,90",
+                                  field="bands") from None
+
+
+@router.get("/v1/aging", response_model=AgingOut, responses={**responses(422, 503), 200: {"content": CSV}},
+            summary="Aging of open invoices by days past due")
+def get_aging(runtime: RuntimeDep, _: ReadAfterDep, as_of: AsOf = None, known_at: KnownAt = None,
+              bands: BandsQuery = ",".join(map(str, DEFAULT_EDGES)),
+              currency: Annotated[str | None, Query(pattern=r"^[A-Z]{3}$")] = None,
+              customer_id: UUID | None = None, top: Annotated[int, Query(ge=0, le=1000)] = 100,
+              format: Format = Format.JSON) -> AgingOut | Response:
+    """Per currency in total, and for the `top` largest debtors. The buckets of a line always add up to its open
+    amount. `as_of` in the past shows invoices paid later as still open then; `known_at` shows the aging as the
+    service knew it at that instant."""
+    report = aging(runtime.engine, as_of=as_of or runtime.clock.today(), known_at=known_at,
+                   bands=parse_bands(bands), currency=currency, customer_id=customer_id, top=top)
+    if format is Format.CSV:
+        return Response(aging_csv(report), media_type="text/csv")
+    return AgingOut.of(report)
+
+
+@router.get("/v1/customers/{customer_id}/statement", response_model=StatementOut, tags=["customers"],
+            responses={**responses(404, 422, 503), 200: {"content": {**CSV, "application/pdf": {}}}},
+            summary="Statement of account (JSON, CSV or a printable PDF in the customer's language)")
+def get_statement(customer_id: UUID, runtime: RuntimeDep, _: ReadAfterDep,
+                  from_: Annotated[date | None, Query(alias="from", description="default: first of the month")] = None,
+                  to: Annotated[date | None, Query(description="default: today")] = None,
+                  known_at: KnownAt = None, bands: BandsQuery = ",".join(map(str, DEFAULT_EDGES)),
+                  format: Format = Format.JSON) -> StatementOut | Response:
+    start, end = default_period(runtime.clock.today())
+    st = statement(runtime.engine, customer_id, from_on=from_ or start, to_on=to or end, known_at=known_at,
+                   bands=parse_bands(bands))
+    if format is Format.CSV:
+        return Response(statement_csv(st), media_type="text/csv")
+    if format is Format.PDF:
+        return Response(statement_pdf(st), media_type="application/pdf", headers={
+            "Content-Disposition": f'inline; filename="statement-{customer_id}-{st.to_on}.pdf"'})
+    return StatementOut.of(st)
+
+
+@router.get("/v1/kpis", response_model=KpiReportOut, responses=responses(422, 503), summary="Receivables KPIs",
+            description=(kpi_report.__doc__ or "").split("\n\n", 1)[-1])
+def get_kpis(runtime: RuntimeDep, _: ReadAfterDep,
+             from_: Annotated[date | None, Query(alias="from", description="default: 90 days before `to`")] = None,
+             to: Annotated[date | None, Query(description="default: today")] = None,
+             currency: Annotated[str | None, Query(pattern=r"^[A-Z]{3}$")] = None, customer_id: UUID | None = None,
+             per_customer: bool = False) -> KpiReportOut:
+    end = to or runtime.clock.today()  # definitions: see the module docstring of ar.reports.kpis
+    start = from_ or date.fromordinal(end.toordinal() - 89)
+    return KpiReportOut.of(kpi_report.kpis(runtime.engine, from_on=start, to_on=end, currency=currency,
+                                           customer_id=customer_id, per_customer=per_customer))
+
+
+@router.get("/v1/projections", response_model=ProjectionsOut, summary="Read-model positions and lag")
+def get_projections(runtime: RuntimeDep) -> ProjectionsOut:
+    rows = runtime.projections.status()
+    return ProjectionsOut(head=runtime.projections.head(), projections=[
+        ProjectionOut(name=name, position=pos, lag_events=lag, lag_seconds=round(secs, 3))
+        for name, pos, lag, secs in rows])

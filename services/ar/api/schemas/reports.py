@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from uuid import UUID
+
+from pydantic import BaseModel, Field
+
+from ar.reports.aging import AgingLine, AgingReport
+from ar.reports.kpis import KpiReport
+from ar.reports.statement import Statement
+
+
+class AgingLineOut(BaseModel):
+    currency: str
+    customer_id: UUID | None = None
+    name: str | None = None
+    buckets: dict[str, int] = Field(description="open amount in minor units per band; they add up to open_minor")
+    open_minor: int
+    invoices: int
+
+    @classmethod
+    def of(cls, line: AgingLine, labels: list[str]) -> AgingLineOut:
+        return cls(currency=line.currency, customer_id=line.customer_id, name=line.name,
+                   buckets=dict(zip(labels, line.buckets, strict=True)), open_minor=line.open_minor,
+                   invoices=line.invoices)
+
+
+class AgingOut(BaseModel):
+    as_of: date
+    known_at: datetime | None
+    bands: list[str]
+    totals: list[AgingLineOut] = Field(description="per currency")
+    customers: list[AgingLineOut] = Field(description="the largest debtors, per currency")
+
+    @classmethod
+    def of(cls, r: AgingReport) -> AgingOut:
+        labels = r.bands.labels
+        return cls(as_of=r.as_of, known_at=r.known_at, bands=labels,
+                   totals=[AgingLineOut.of(line, labels) for line in r.totals],
+                   customers=[AgingLineOut.of(line, labels) for line in r.customers])
+
+
+class MovementOut(BaseModel):
+    effective_on: date
+    kind: str = Field(examples=["invoice"], description="invoice, payment, refund, payment_returned, credit_note, "
+                      "write_off")
+    reference: str | None
+    invoice_number: str | None
+    debit_minor: int
+    credit_minor: int
+    balance_minor: int
+
+
+class StatementSectionOut(BaseModel):
+    currency: str
+    opening_minor: int
+    movements: list[MovementOut]
+    closing_minor: int
+    aging: AgingLineOut | None
+
+
+class StatementOut(BaseModel):
+    customer_id: UUID
+    name: str
+    language: str
+    from_on: date
+    to_on: date
+    known_at: datetime | None
+    sections: list[StatementSectionOut]
+
+    @classmethod
+    def of(cls, st: Statement) -> StatementOut:
+        labels = st.bands.labels
+        return cls(customer_id=st.customer_id, name=st.name, language=st.language, from_on=st.from_on,
+                   to_on=st.to_on, known_at=st.known_at, sections=[StatementSectionOut(
+                       currency=s.currency, opening_minor=s.opening_minor, closing_minor=s.closing_minor,
+                       movements=[MovementOut(effective_on=m.effective_on, kind=m.kind, reference=m.reference,
+                                              invoice_number=m.invoice_number, debit_minor=m.debit_minor,
+                                              credit_minor=m.credit_minor, balance_minor=m.balance_minor)
+                                  for m in s.movements],
+                       aging=AgingLineOut.of(s.aging, labels) if s.aging else None) for s in st.sections])
+
+
+class KpisOut(BaseModel):
+    currency: str
+    customer_id: UUID | None
+    name: str | None
+    invoiced_minor: int
+    receivables_start_minor: int
+    receivables_end_minor: int
+    overdue_minor: int
+    dso_days: Decimal | None
+    average_days_to_pay: Decimal | None
+    average_days_late: Decimal | None
+    share_paid_late_percent: Decimal | None
+    unpaid_rate_percent: Decimal | None
+    cei_percent: Decimal | None
+    invoices_settled: int
+    credit_limit_minor: int | None
+    overdue_to_credit_limit_percent: Decimal | None
+
+
+class KpiReportOut(BaseModel):
+    from_on: date
+    to_on: date
+    totals: list[KpisOut]
+    customers: list[KpisOut]
+
+    @classmethod
+    def of(cls, r: KpiReport) -> KpiReportOut:
+        return cls(from_on=r.from_on, to_on=r.to_on, totals=[KpisOut(**k.as_dict()) for k in r.totals],
+                   customers=[KpisOut(**k.as_dict()) for k in r.customers])
+
+
+class ProjectionOut(BaseModel):
+    name: str
+    position: int
+    lag_events: int = Field(description="events recorded but not yet applied (an upper bound on PostgreSQL, where "
+                            "notification ids can skip)")
+    lag_seconds: float = Field(description="age of the oldest event not yet applied; 0 when caught up")
+
+
+class ProjectionsOut(BaseModel):
+    head: int
+    projections: list[ProjectionOut]
