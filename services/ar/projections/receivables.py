@@ -66,11 +66,22 @@ class _Rows:
             self.changed[key] = dict(found)
         return self.changed[key]
 
+    def prefetch(self, conn: sa.Connection, keys: set[UUID]) -> None:
+        """Load the rows a batch will touch in a few queries instead of one per event."""
+        wanted = sorted(k for k in keys if k not in self.new and k not in self.changed)
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            for found in conn.execute(sa.select(self.table).where(self.key.in_(chunk))).mappings():
+                self.changed[found[self.key.name]] = dict(found)
+
     def flush(self, conn: sa.Connection) -> None:
         if self.new:
             conn.execute(self.table.insert(), list(self.new.values()))
-        for key, row in self.changed.items():
-            conn.execute(self.table.update().where(self.key == key).values(**row))
+        if self.changed:
+            columns = [c.name for c in self.table.columns if c is not self.key]
+            update = (self.table.update().where(self.key == sa.bindparam("_key"))
+                      .values({c: sa.bindparam(c) for c in columns}))
+            conn.execute(update, [{"_key": key, **{c: row[c] for c in columns}} for key, row in self.changed.items()])
 
 
 def _upsert(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]], keys: list[str],
@@ -89,6 +100,11 @@ class ReceivablesProjection:
 
     def apply(self, conn: sa.Connection, events: list[tuple[int, Any]]) -> None:
         batch = _Batch(conn)
+        invoice_ids = {e.originator_id for _, e in events if isinstance(e, Invoice.Event)}
+        payment_ids = {e.originator_id for _, e in events if isinstance(e, Payment.Event)}
+        payment_ids |= {e.payment_id for _, e in events if hasattr(e, "payment_id")}
+        batch.invoices.prefetch(conn, invoice_ids)
+        batch.payments.prefetch(conn, payment_ids)
         for position, event in events:
             if isinstance(event, Invoice.Event):
                 batch.invoice_event(position, event)
