@@ -84,11 +84,24 @@ class ProjectionRunner:
         return most
 
     def rebuild(self, name: str) -> int:
-        projection = next(p for p in self.projections if p.name == name)
+        """Rebuild one read model from event 1 in a single transaction: readers keep seeing the old rows until it
+        commits, and other runners wait on the position row meanwhile. Returns the number of events applied."""
+        projection = next((p for p in self.projections if p.name == name), None)
+        if projection is None:
+            raise KeyError(f"no projection {name!r}; there are {[p.name for p in self.projections]}")
+        self._ensure_row(name)
+        row = projection_positions.c.name == name
+        applied = position = 0
         with self._lock, self.engine.begin() as conn:
+            conn.execute(projection_positions.update().where(row).values(position=projection_positions.c.position))
             projection.reset(conn)
-            conn.execute(projection_positions.update().where(projection_positions.c.name == name).values(position=0))
-        return self.catch_up()
+            while notifications := self.app.recorder.select_notifications(position, self.batch_size,
+                                                                         inclusive_of_start=False):
+                projection.apply(conn, [(n.id, self.app.mapper.to_domain_event(n)) for n in notifications])
+                position = notifications[-1].id
+                applied += len(notifications)
+            conn.execute(projection_positions.update().where(row).values(position=position))
+        return applied
 
     def head(self) -> int:
         return int(self.app.recorder.max_notification_id() or 0)
