@@ -55,7 +55,7 @@ class Settings(BaseSettings):
             "POSTGRES_USER": unquote(parts.username or "postgres"),
             "POSTGRES_PASSWORD": unquote(parts.password or ""),
             "POSTGRES_POOL_SIZE": str(self.pool_size),
-            "POSTGRES_MAX_OVERFLOW": "10",
+            "POSTGRES_MAX_OVERFLOW": str(max(2, self.pool_size // 2)),
             "POSTGRES_CONNECT_TIMEOUT": "10",
             "POSTGRES_LOCK_TIMEOUT": "10",
         }

@@ -14,7 +14,8 @@ from ar.config import Settings
 
 def create_engine(settings: Settings) -> sa.Engine:
     if settings.is_postgres:
-        return sa.create_engine(settings.sqlalchemy_url(), pool_size=settings.pool_size, max_overflow=10,
+        return sa.create_engine(settings.sqlalchemy_url(), pool_size=settings.pool_size,
+                                max_overflow=max(2, settings.pool_size // 2),
                                 pool_pre_ping=True)
     settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(settings.sqlalchemy_url(), connect_args={"timeout": 30, "check_same_thread": False},

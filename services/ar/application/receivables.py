@@ -22,7 +22,14 @@ from ar.application.ports import ExposureReader, InvoiceFinder, NoFinder
 from ar.domain import allocation
 from ar.domain.clock import Clock
 from ar.domain.customer import CreditLimitPolicy, Customer, Language
-from ar.domain.errors import Conflict, CreditLimitExceeded, DomainRuleViolation, NotFound, PreconditionFailed
+from ar.domain.errors import (
+    Conflict,
+    CreditLimitExceeded,
+    DomainError,
+    DomainRuleViolation,
+    NotFound,
+    PreconditionFailed,
+)
 from ar.domain.invoice import Category, Invoice, InvoiceKind
 from ar.domain.money import Money
 from ar.domain.payment import Payment, PaymentMethod
@@ -114,6 +121,24 @@ class Receivables(Application[UUID]):
                 time.sleep(random() * 0.002 * (n + 1))
         raise Conflict("the record changed concurrently too many times; retry the request")
 
+    def _create(self, cls: type[A], aggregate_id: UUID, decide: Callable[[], Saved[A]]) -> Saved[A]:
+        """A create command: done already (same id) -> the existing record, else decide and save."""
+
+        def attempt() -> Saved[A]:
+            existing = self._exists(cls, aggregate_id)
+            if existing is not None:
+                return Saved(existing, None)
+            try:
+                return decide()
+            except DomainError:
+                # the same command committed meanwhile by a concurrent retry can make this one look invalid
+                existing = self._exists(cls, aggregate_id)
+                if existing is not None:
+                    return Saved(existing, None)
+                raise
+
+        return self._retrying(attempt)
+
     @staticmethod
     def _check_version(aggregate: Aggregate, expected: int | None) -> None:
         if expected is not None and aggregate.version != expected:
@@ -134,17 +159,14 @@ class Receivables(Application[UUID]):
                           language: Language, emails: list[str], terms: PaymentTerms, credit_limit: Money | None,
                           external_id: str | None,
                           credit_limit_policy: CreditLimitPolicy = CreditLimitPolicy.FLAG) -> Saved[Customer]:
-        def attempt() -> Saved[Customer]:
-            existing = self._exists(Customer, customer_id)
-            if existing is not None:
-                return Saved(existing, None)
+        def decide() -> Saved[Customer]:
             customer = Customer.register(id=customer_id, name=name, kind=kind, country=country, language=language,
                                          emails=emails, terms=terms, credit_limit=credit_limit,
                                          credit_limit_policy=credit_limit_policy,
                                          external_id=external_id, at=self.clock.now())
             return Saved(customer, self._save(customer))
 
-        return self._retrying(attempt)
+        return self._create(Customer, customer_id, decide)
 
     def change_customer_terms(self, customer_id: UUID, terms: PaymentTerms,
                               expected_version: int | None = None) -> Saved[Customer]:
@@ -173,10 +195,7 @@ class Receivables(Application[UUID]):
                       deposit_invoice_ids: Sequence[UUID] = ()) -> Saved[Invoice]:
         check_series_name(series)
 
-        def attempt() -> Saved[Invoice]:
-            existing = self._exists(Invoice, invoice_id)
-            if existing is not None:
-                return Saved(existing, None)
+        def decide() -> Saved[Invoice]:
             customer = self._get(Customer, customer_id, "customer_id")
             deposits = [self._get(Invoice, d, f"deposit_invoice_ids[{i}]") for i, d in enumerate(deposit_invoice_ids)]
             on = issued_on or self.clock.today()
@@ -192,7 +211,7 @@ class Receivables(Application[UUID]):
                 self._check_credit(customer, invoice, now)
                 return Saved(invoice, self._save(numbering, invoice, *deposits))
 
-        return self._retrying(attempt)
+        return self._create(Invoice, invoice_id, decide)
 
     def _check_credit(self, customer: Customer, invoice: Invoice, now: datetime) -> None:
         """Exposure comes from the read models (caught up first): it may lag a concurrent issue by one invoice."""
@@ -257,10 +276,7 @@ class Receivables(Application[UUID]):
                        auto_allocate: bool = False) -> Saved[Payment]:
         """Record a payment and, in the same transaction, apply it explicitly or automatically."""
 
-        def attempt() -> Saved[Payment]:
-            existing = self._exists(Payment, payment_id)
-            if existing is not None:
-                return Saved(existing, None)
+        def decide() -> Saved[Payment]:
             if customer_id is not None:
                 self._get(Customer, customer_id, "customer_id")
             payment = Payment.receive(id=payment_id, customer_id=customer_id, amount=amount, method=method,
@@ -269,7 +285,7 @@ class Receivables(Application[UUID]):
             invoices = self._apply(payment, allocations, auto_allocate)
             return Saved(payment, self._save(payment, *invoices))
 
-        return self._retrying(attempt)
+        return self._create(Payment, payment_id, decide)
 
     def _apply(self, payment: Payment, allocations: list[tuple[UUID, Money]] | None,
                auto: bool) -> list[Invoice]:
