@@ -7,7 +7,7 @@ from uuid import uuid4
 import pytest
 
 from ar.domain import allocation
-from ar.domain.errors import DomainRuleViolation, InvoiceClosed, OverAllocation
+from ar.domain.errors import Conflict, DomainRuleViolation, InvoiceClosed, OverAllocation
 from ar.domain.invoice import Invoice
 from ar.domain.money import Money
 from ar.domain.payment import Payment, PaymentMethod
@@ -227,3 +227,20 @@ def test_plan_leaves_other_customers_invoices_alone(issue_invoice: Issue, receiv
     someone_elses, own = issue_invoice(300, customer=uuid4()), issue_invoice(300)
     planned = allocation.plan(receive_payment(1_000), [someone_elses, own])
     assert planned == [(own, eur(300))]
+
+
+def test_the_same_pair_with_another_amount_is_a_conflict_not_a_silent_no_op(issue_invoice: Issue,
+                                                                           receive_payment: Receive) -> None:
+    invoice, payment = issue_invoice(1_000), receive_payment(1_000)
+    allocation.allocate(payment, invoice, eur(400), AT)
+    allocation.allocate(payment, invoice, eur(400), AT)  # a retry
+    with pytest.raises(Conflict):
+        allocation.allocate(payment, invoice, eur(500), AT)
+    assert invoice.open_amount == eur(600)
+
+
+def test_plan_skips_an_invoice_this_payment_already_pays(issue_invoice: Issue, receive_payment: Receive) -> None:
+    first, second = issue_invoice(1_000), issue_invoice(1_000)
+    payment = receive_payment(1_300)
+    allocation.allocate(payment, first, eur(700), AT)
+    assert allocation.plan(payment, [first, second]) == [(second, eur(600))]

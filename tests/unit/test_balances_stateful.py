@@ -145,9 +145,10 @@ class Balances(RuleBasedStateMachine):
         payment, invoice = self.real_payments[p], self.real_invoices[i]
         pay, inv = self.model_payments[p], self.model_invoices[i]
         amount = self._amount(wanted, inv.open, pay.unapplied)
-        already = i in pay.allocations
+        already = pay.allocations.get(i) == amount  # the same allocation again: a retry, a no-op
         refused = not already and (
-            amount <= 0 or pay.currency != inv.currency or inv.closed or pay.returned
+            i in pay.allocations  # the pair exists with another amount: a conflict
+            or amount <= 0 or pay.currency != inv.currency or inv.closed or pay.returned
             or amount > inv.open or amount > pay.unapplied
         )
         self._run(lambda: allocation.allocate(payment, invoice, Money(amount, pay.currency), AT), [payment, invoice],

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 from datetime import datetime
 
+from ar.domain.errors import Conflict
 from ar.domain.invoice import Invoice
 from ar.domain.money import Money
 from ar.domain.payment import Payment
@@ -14,7 +15,10 @@ from ar.domain.payment import Payment
 def allocate(payment: Payment, invoice: Invoice, amount: Money, at: datetime) -> None:
     """Apply `amount` of `payment` to `invoice`; a pair already applied is left as it is."""
     if invoice.id in payment.allocations and payment.id in invoice.allocations:
-        return
+        if payment.allocations[invoice.id] != amount:
+            raise Conflict(f"this payment already pays {payment.allocations[invoice.id]} of invoice {invoice.number}",
+                           field="amount_minor")
+        return  # already applied: a retry is a no-op
     invoice.check_open_for(amount, "amount_minor")
     payment.allocate(invoice.id, amount, at)
     invoice.allocate(payment.id, amount, at)
@@ -46,7 +50,8 @@ def plan(payment: Payment, candidates: Iterable[Invoice]) -> list[tuple[Invoice,
     for invoice in candidates:
         if not remaining.is_positive:
             break
-        if invoice.id in seen or invoice.is_closed or invoice.currency != payment.currency:
+        if invoice.id in seen or invoice.id in payment.allocations or invoice.is_closed \
+                or invoice.currency != payment.currency:
             continue
         if payment.customer_id is not None and invoice.customer_id != payment.customer_id:
             continue

@@ -180,12 +180,16 @@ class _Batch:
         elif isinstance(event, I.PaymentAllocated | I.AllocationReversed):  # type: ignore[attr-defined]
             payment = self.payments.get(self.conn, event.payment_id)
             allocated = isinstance(event, I.PaymentAllocated)  # type: ignore[attr-defined]
-            if allocated:  # a payment counts from its value date, never before the invoice existed
-                on = max(payment["value_on"], row["issued_on"]) if payment else event.at.astimezone(BUSINESS_TZ).date()
+            if allocated:  # a payment counts from its value date
+                on = payment["value_on"] if payment else event.at.astimezone(BUSINESS_TZ).date()
             else:
                 on = (payment or {}).get("returned_on") or event.at.astimezone(BUSINESS_TZ).date()
+            # cash from another account (unknown payer, parent company) settles this customer's account too
+            foreign = payment is None or payment["customer_id"] != row["customer_id"]
             self._entry(position, event, kind="payment_allocated" if allocated else "allocation_reversed",
-                        effective_on=on, payment_id=event.payment_id, invoice_delta=delta, **common)
+                        effective_on=max(on, row["issued_on"]),  # never before the invoice existed
+                        payment_id=event.payment_id, invoice_delta=delta, account_delta=delta if foreign else 0,
+                        **common)
         elif isinstance(event, I.CreditNoteApplied):  # type: ignore[attr-defined]
             self._entry(position, event, kind="credit_note", effective_on=event.credited_on, reference=event.number,
                         invoice_delta=delta, account_delta=delta, **common)
@@ -225,6 +229,13 @@ class _Batch:
         elif isinstance(event, P.Returned):  # type: ignore[attr-defined]
             self._entry(position, event, kind="payment_returned", effective_on=event.returned_on,
                         account_delta=row["amount_minor"], **common)
+        elif isinstance(event, P.Allocated | P.AllocationReversed):  # type: ignore[attr-defined]
+            invoice = self.invoices.get(self.conn, event.invoice_id)
+            if invoice is not None and invoice["customer_id"] != row["customer_id"]:  # paid for another account
+                allocated = isinstance(event, P.Allocated)  # type: ignore[attr-defined]
+                self._entry(position, event, kind="paid_for_other" if allocated else "paid_for_other_reversed",
+                            effective_on=max(row["value_on"], invoice["issued_on"]),
+                            account_delta=(1 if allocated else -1) * event.amount.minor, **common)
 
     def flush(self) -> None:
         conn = self.conn
@@ -239,5 +250,5 @@ class _Batch:
         conn.execute(open_by_due.delete().where(open_by_due.c.invoices == 0, open_by_due.c.open_minor == 0))
         _upsert(conn, customer_balances, [
             {"customer_id": c, "currency": cur, "open_minor": v[0], "account_minor": v[1]}
-            for (c, cur), v in self.balances.items() if v != [0, 0]
+            for (c, cur), v in self.balances.items()
         ], ["customer_id", "currency"], ["open_minor", "account_minor"])

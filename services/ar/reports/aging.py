@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -77,8 +77,18 @@ def _has_later_entries(conn: sa.Connection, as_of: date) -> bool:
         is not None
 
 
+def instant(known_at: datetime | None) -> datetime | None:
+    """An aware instant in UTC (SQLite compares stored UTC times by their digits, so offsets must go first)."""
+    if known_at is None:
+        return None
+    if known_at.tzinfo is None:
+        raise DomainRuleViolation("known_at needs a time zone, e.g. 2026-04-01T00:00:00Z", field="known_at")
+    return known_at.astimezone(UTC)
+
+
 def aging(engine: sa.Engine, *, as_of: date, known_at: datetime | None = None, bands: Bands = Bands(),
           currency: str | None = None, customer_id: UUID | None = None, top: int = 100) -> AgingReport:
+    known_at = instant(known_at)
     report = AgingReport(as_of=as_of, known_at=known_at, bands=bands)
     with engine.connect() as conn:
         if known_at is None and not _has_later_entries(conn, as_of):
@@ -112,7 +122,8 @@ def _top_debtors(conn: sa.Connection, source: Any, band: Any, count: Any, filter
     s = source.c
     if current:  # the largest balances come from an index, then only their rows are bucketed
         b = customer_balances.c
-        biggest = sa.select(b.customer_id).where(b.open_minor > 0).order_by(b.open_minor.desc()).limit(top)
+        biggest = (sa.select(b.customer_id).where(b.open_minor > 0).order_by(b.open_minor.desc(), b.customer_id)
+                   .limit(top))
         if currency:
             biggest = biggest.where(b.currency == currency)
         if customer_id:

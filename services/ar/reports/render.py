@@ -26,7 +26,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "account": "Compte en {}", "total": "Total", "page": "page {}/{}", "not_due": "Non échu",
         "band": "{} à {} j", "over": "Plus de {} j", "invoice": "Facture", "payment": "Règlement",
         "refund": "Remboursement", "payment_returned": "Règlement rejeté", "credit_note": "Avoir",
-        "write_off": "Passage en perte",
+        "write_off": "Passage en perte", "paid_for_other": "Règlement pour un tiers",
+        "paid_for_other_reversed": "Règlement pour un tiers annulé",
     },
     "en": {
         "title": "Statement of account", "opening": "Opening balance", "closing": "Closing balance", "date": "Date",
@@ -35,6 +36,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "account": "Account in {}", "total": "Total", "page": "page {}/{}", "not_due": "Not due",
         "band": "{}-{} days", "over": "Over {} days", "invoice": "Invoice", "payment": "Payment", "refund": "Refund",
         "payment_returned": "Returned payment", "credit_note": "Credit note", "write_off": "Write-off",
+        "paid_for_other": "Paid for another account", "paid_for_other_reversed": "Payment for another reversed",
     },
 }
 

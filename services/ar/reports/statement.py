@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from ar.domain.errors import DomainRuleViolation, NotFound
 from ar.projections.tables import customers, invoices, ledger_entries, payments
-from ar.reports.aging import AgingLine, Bands, aging
+from ar.reports.aging import AgingLine, Bands, aging, instant
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,7 @@ def statement(engine: sa.Engine, customer_id: UUID, *, from_on: date, to_on: dat
               bands: Bands = Bands()) -> Statement:
     if to_on < from_on:
         raise DomainRuleViolation("`to` is before `from`", field="to")
+    known_at = instant(known_at)
     e = ledger_entries.c
     with engine.connect() as conn:
         customer = conn.execute(sa.select(customers.c.name, customers.c.language)
