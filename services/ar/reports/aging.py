@@ -72,9 +72,12 @@ def _open_items(as_of: date, known_at: datetime | None, where: list[Any]) -> sa.
             .having(sa.func.sum(e.invoice_delta_minor) != 0).subquery())
 
 
-def _has_later_entries(conn: sa.Connection, as_of: date) -> bool:
-    return conn.scalar(sa.select(ledger_entries.c.position).where(ledger_entries.c.effective_on > as_of).limit(1)) \
-        is not None
+def _has_later_entries(conn: sa.Connection, as_of: date, customer_id: UUID | None) -> bool:
+    e = ledger_entries.c
+    query = sa.select(e.position).where(e.effective_on > as_of).limit(1)
+    if customer_id is not None:
+        query = query.where(e.customer_id == customer_id)
+    return conn.scalar(query) is not None
 
 
 def instant(known_at: datetime | None) -> datetime | None:
@@ -91,7 +94,7 @@ def aging(engine: sa.Engine, *, as_of: date, known_at: datetime | None = None, b
     known_at = instant(known_at)
     report = AgingReport(as_of=as_of, known_at=known_at, bands=bands)
     with engine.connect() as conn:
-        if known_at is None and not _has_later_entries(conn, as_of):
+        if known_at is None and not _has_later_entries(conn, as_of, customer_id):
             source = open_by_due  # nothing took effect after as_of: the current open amounts are the answer
             count: Any = source.c.invoices
         else:
@@ -104,6 +107,11 @@ def aging(engine: sa.Engine, *, as_of: date, known_at: datetime | None = None, b
         band = bands.case(s.due_on, as_of).label("band")
         filters = [c for c in (s.currency == currency if currency else None,
                                s.customer_id == customer_id if customer_id else None) if c is not None]
+        if customer_id is not None:  # one customer: its lines are the totals (two queries in all)
+            report.customers = _top_debtors(conn, source, band, count, filters, bands, top, current=False,
+                                            currency=currency, customer_id=customer_id)
+            report.totals = [AgingLine(line.currency, line.buckets, line.invoices) for line in report.customers]
+            return report
         totals = conn.execute(sa.select(s.currency, band, sa.func.sum(s.open_minor), sa.func.sum(count))
                               .where(*filters).group_by(s.currency, band))
         by_currency: dict[str, AgingLine] = {}
