@@ -1,0 +1,4 @@
+"""Benchmarks of the ar service (`make bench`, i.e. `python -m bench.run`).
+
+Not tests: nothing here runs in `make test`.
+"""
