@@ -40,6 +40,7 @@ class ProjectionRunner:
                  batch_size: int = 1000) -> None:
         self.app, self.engine, self.projections, self.batch_size = app, engine, projections, batch_size
         self._lock = threading.Lock()
+        self._ensured: set[str] = set()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -50,11 +51,15 @@ class ProjectionRunner:
         return int(found or 0)
 
     def _ensure_row(self, name: str) -> None:
+        """Create the position row once per process (not on every catch-up: each failed INSERT is a logged error)."""
+        if name in self._ensured:
+            return
         try:
             with self.engine.begin() as conn:
                 conn.execute(projection_positions.insert().values(name=name, position=0))
         except sa.exc.IntegrityError:
             pass
+        self._ensured.add(name)
 
     def _batch(self, projection: Projection, head: int) -> int:
         if self.position(projection.name) >= head:  # cheap check without taking the lock
