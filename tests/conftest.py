@@ -40,9 +40,10 @@ def pg_database() -> Iterator[str]:
 def settings(request: pytest.FixtureRequest, tmp_path: object) -> Settings:
     """The same test runs on the embedded default and on PostgreSQL."""
     if request.param == "sqlite":
-        return Settings(database_url=f"sqlite:///{tmp_path}/ar.sqlite", pool_size=4)
+        return Settings(database_url=f"sqlite:///{tmp_path}/ar.sqlite", pool_size=4, run_dunning=False,
+                        outbox_dir=f"{tmp_path}/outbox")
     url: str = request.getfixturevalue("pg_database")
-    return Settings(database_url=url, pool_size=4)
+    return Settings(database_url=url, pool_size=4, run_dunning=False, outbox_dir=f"{tmp_path}/outbox")
 
 
 @pytest.fixture

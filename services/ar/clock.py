@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
-BUSINESS_TZ = ZoneInfo("Europe/Paris")
+from ar.domain.clock import BUSINESS_TZ
+
+__all__ = ["BUSINESS_TZ", "SettableClock", "SystemClock"]
 
 
 class SystemClock:

@@ -24,6 +24,25 @@ class Settings(BaseSettings):
     run_projections: bool = Field(True, description="run the read-model projections inside `ar serve`; set false "
                                   "when `ar worker` runs them")
     simulated_clock: bool = Field(False, description="expose POST /v1/admin/clock (demos and tests only)")
+    # Dunning ----------------------------------------------------------------------------------------------------
+    run_dunning: bool = Field(True, description="run the dunning sweeper and reminder delivery inside `ar serve`; "
+                              "set false when `ar worker` runs them")
+    sweep_interval_s: float = Field(30.0, description="how often the sweeper looks for dunning actions due")
+    delivery_interval_s: float = Field(2.0, description="how often the delivery worker looks for reminders to send")
+    holiday_region: str | None = Field(None, description="French subdivision whose holidays also count, e.g. 57, "
+                                       "67 or 68 (Alsace-Moselle: Good Friday and 26 December)")
+    penalty_split_by_half_year: bool = Field(True, description="a B2B delay across 1 January or 1 July accrues at "
+                                             "each half-year's rate (to confirm with counsel)")
+    creditor_name: str = Field("Your company", description="who the reminders come from")
+    creditor_email: str = Field("receivables@example.invalid", description="From: and Reply-To: of reminders")
+    smtp_host: str | None = Field(None, description="SMTP server for reminders; unset: they go to outbox_dir")
+    smtp_port: int = Field(25, description="SMTP port")
+    smtp_starttls: bool = Field(False, description="upgrade the SMTP connection with STARTTLS")
+    smtp_username: str | None = Field(None, description="SMTP login, if the server needs one")
+    smtp_password: str | None = Field(None, description="SMTP password")
+    outbox_dir: Path = Field(Path("var/outbox"), description="where reminders are written when no SMTP server is set")
+    dunning_webhook_url: str | None = Field(None, description="where webhook-channel reminders are POSTed")
+    dunning_webhook_secret: str | None = Field(None, description="Standard Webhooks secret (whsec_...) signing them")
 
     @property
     def is_postgres(self) -> bool:

@@ -6,15 +6,20 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from ar.adapters.business_days import HolidayCalendar
+from ar.adapters.rate_tables import load_rate_tables
 from ar.application.receivables import Receivables
 from ar.clock import SettableClock, SystemClock
 from ar.config import Settings
 from ar.database import create_engine, migrate
 from ar.domain.clock import Clock
 from ar.projections.customers import CustomersProjection
+from ar.projections.dunning import DunningProjection
+from ar.projections.dunning_queries import DunningLookups
 from ar.projections.lookups import ReadModelLookups
 from ar.projections.receivables import ReceivablesProjection
 from ar.projections.runner import ProjectionRunner
+from ar.scheduler.sweeper import Sweeper
 
 
 @dataclass
@@ -24,8 +29,10 @@ class Runtime:
     engine: sa.Engine
     app: Receivables
     projections: ProjectionRunner
+    sweeper: Sweeper
 
     def close(self) -> None:
+        self.sweeper.stop()
         self.projections.stop()
         self.app.close()
         self.engine.dispose()
@@ -39,7 +46,14 @@ def build(settings: Settings, clock: Clock | None = None, *, run_migrations: boo
     if clock is None:
         clock = SettableClock(SystemClock().now()) if settings.simulated_clock else SystemClock()
     app = Receivables(settings.event_store_env(), clock=clock)
-    runner = ProjectionRunner(app, engine, [ReceivablesProjection(), CustomersProjection()])
+    runner = ProjectionRunner(app, engine, [ReceivablesProjection(), CustomersProjection(), DunningProjection(app)])
     app.finder = app.exposure = ReadModelLookups(engine, runner.catch_up)
+    app.candidates = DunningLookups(engine, runner.catch_up)
+    app.calendar = HolidayCalendar(settings.holiday_region)
+    app.rates = load_rate_tables()
+    app.split_by_half_year = settings.penalty_split_by_half_year
+    app.creditor = {"name": settings.creditor_name, "email": settings.creditor_email}
     app.on_saved(runner.wake)
-    return Runtime(settings=settings, clock=clock, engine=engine, app=app, projections=runner)
+    app.ensure_default_policies()
+    sweeper = Sweeper(app, engine, runner.catch_up, clock)
+    return Runtime(settings=settings, clock=clock, engine=engine, app=app, projections=runner, sweeper=sweeper)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any, Protocol
 from uuid import UUID
 
 
@@ -36,3 +39,37 @@ class NoFinder:
 
     def open_amount(self, customer_id: UUID, currency: str) -> int:
         return 0
+
+    def open_invoices(self, customer_id: UUID) -> list[UUID]:
+        return []
+
+
+@dataclass(frozen=True)
+class RenderedMessage:
+    subject: str
+    text: str
+    html: str
+    template_version: str
+    content_hash: str  # sha256 hex of subject, text and html: the evidence kept in ReminderSent
+
+
+class ReminderRenderer(Protocol):
+    def render(self, template: str, language: str, content: dict[str, Any]) -> RenderedMessage:
+        """Render a reminder deterministically: the same content and template version give the same hash."""
+        ...
+
+
+class ContentOnlyRenderer:
+    """Stands in when no templates are wired (unit tests): the 'message' is the canonical JSON of its content."""
+
+    def render(self, template: str, language: str, content: dict[str, Any]) -> RenderedMessage:
+        text = json.dumps(content, sort_keys=True, default=str)
+        digest = hashlib.sha256(f"{template}\n{language}\n{text}".encode()).hexdigest()
+        return RenderedMessage(subject=template, text=text, html="", template_version="content-only",
+                               content_hash=digest)
+
+
+class DunningCandidates(Protocol):
+    def open_invoices(self, customer_id: UUID) -> list[UUID]:
+        """Every open invoice of a customer (any currency), oldest due date first."""
+        ...

@@ -3,32 +3,22 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import date, datetime
-from random import random
-from typing import Any, ClassVar, Generic, TypeVar
-from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
+from typing import Any, ClassVar
+from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
-
-from ar.application import transcodings
+from ar.application.commands import Saved, derived_id, new_id
+from ar.application.dunning import Dunning
 from ar.application.history import event_to_dict
 from ar.application.ports import ExposureReader, InvoiceFinder, NoFinder
 from ar.domain import allocation
 from ar.domain.clock import Clock
 from ar.domain.customer import CreditLimitPolicy, Customer, Language
 from ar.domain.errors import (
-    Conflict,
     CreditLimitExceeded,
-    DomainError,
     DomainRuleViolation,
-    NotFound,
-    PreconditionFailed,
 )
 from ar.domain.invoice import Category, Invoice, InvoiceKind
 from ar.domain.money import Money
@@ -38,121 +28,19 @@ from ar.domain.series import NumberingSeries, check_series_name
 from ar.domain.terms import CustomerKind, PaymentTerms
 from ar.domain.vat import VatLine
 
-A = TypeVar("A", bound=Aggregate)
-IDS = uuid5(NAMESPACE_URL, "https://ar.invalid/ids")
-MAX_ATTEMPTS = 20
+__all__ = ["Receivables", "Saved", "derived_id", "new_id"]
 
 
-def derived_id(kind: str, key: str) -> UUID:
-    """A stable id for a create command retried with the same idempotency key or external id."""
-    return uuid5(IDS, f"{kind}:{key}")
-
-
-def new_id(kind: str, *, idempotency: str | None = None, external_id: str | None = None) -> UUID:
-    if external_id:
-        return derived_id(kind, f"external:{external_id}")
-    if idempotency:
-        return derived_id(kind, f"idempotency:{idempotency}")
-    return uuid4()
-
-
-@dataclass(frozen=True)
-class Saved(Generic[A]):
-    """The aggregate after a command, and the position of its last event in the notification log."""
-
-    aggregate: A
-    position: int | None
-
-
-class Receivables(Application[UUID]):
+class Receivables(Dunning):
     name = "ar"
     snapshotting_intervals: ClassVar[dict[type[Any], int]] = {NumberingSeries: 100}
     env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "5000"}
 
     def __init__(self, env: dict[str, str] | None = None, *, clock: Clock):
-        super().__init__(env)
-        self.clock = clock
+        super().__init__(env, clock=clock)
         self.finder: InvoiceFinder = NoFinder()
         self.exposure: ExposureReader = NoFinder()
         self._series_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
-        self._on_saved: list[Callable[[int], None]] = []
-
-    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
-        super().register_transcodings(transcoder)
-        transcodings.register(transcoder)
-
-    def on_saved(self, callback: Callable[[int], None]) -> None:
-        """Call `callback(position)` after every successful save (wakes the in-process projections)."""
-        self._on_saved.append(callback)
-
-    # Plumbing ---------------------------------------------------------------------------------------------------
-    def _get(self, cls: type[A], aggregate_id: UUID, field: str) -> A:
-        try:
-            aggregate: Aggregate = self.repository.get(aggregate_id)
-        except AggregateNotFoundError:
-            raise NotFound(f"no {cls.__name__.lower()} {aggregate_id}", field=field) from None
-        if not isinstance(aggregate, cls):
-            raise NotFound(f"no {cls.__name__.lower()} {aggregate_id}", field=field)
-        return aggregate
-
-    def _exists(self, cls: type[A], aggregate_id: UUID) -> A | None:
-        try:
-            found: Aggregate = self.repository.get(aggregate_id)
-        except AggregateNotFoundError:
-            return None
-        if not isinstance(found, cls):
-            raise Conflict(f"id {aggregate_id} belongs to another kind of record", field="id")
-        return found
-
-    def _save(self, *aggregates: Aggregate | None) -> int | None:
-        recordings: list[Recording[UUID]] = self.save(*aggregates)
-        position = recordings[-1].notification.id if recordings else None
-        if position is not None:
-            for callback in self._on_saved:
-                callback(position)
-        return position
-
-    def _retrying(self, attempt: Callable[[], Saved[A]]) -> Saved[A]:
-        """Re-run decide-then-save after losing an optimistic-concurrency race, a bounded number of times."""
-        for n in range(MAX_ATTEMPTS):
-            try:
-                return attempt()
-            except IntegrityError:
-                time.sleep(random() * 0.002 * (n + 1))
-        raise Conflict("the record changed concurrently too many times; retry the request")
-
-    def _create(self, cls: type[A], aggregate_id: UUID, decide: Callable[[], Saved[A]]) -> Saved[A]:
-        """A create command: done already (same id) -> the existing record, else decide and save."""
-
-        def attempt() -> Saved[A]:
-            existing = self._exists(cls, aggregate_id)
-            if existing is not None:
-                return Saved(existing, None)
-            try:
-                return decide()
-            except DomainError:
-                # the same command committed meanwhile by a concurrent retry can make this one look invalid
-                existing = self._exists(cls, aggregate_id)
-                if existing is not None:
-                    return Saved(existing, None)
-                raise
-
-        return self._retrying(attempt)
-
-    @staticmethod
-    def _check_version(aggregate: Aggregate, expected: int | None) -> None:
-        if expected is not None and aggregate.version != expected:
-            raise PreconditionFailed(f"version is {aggregate.version}, not {expected}", field="If-Match")
-
-    def _update(self, cls: type[A], aggregate_id: UUID, expected_version: int | None,
-                change: Callable[[A], None], field: str) -> Saved[A]:
-        def attempt() -> Saved[A]:
-            aggregate = self._get(cls, aggregate_id, field)
-            self._check_version(aggregate, expected_version)
-            change(aggregate)
-            return Saved(aggregate, self._save(aggregate))
-
-        return self._retrying(attempt)
 
     # Customers -------------------------------------------------------------------------------------------------
     def register_customer(self, *, customer_id: UUID, name: str, kind: CustomerKind, country: str,

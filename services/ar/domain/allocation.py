@@ -21,7 +21,7 @@ def allocate(payment: Payment, invoice: Invoice, amount: Money, at: datetime) ->
         return  # already applied: a retry is a no-op
     invoice.check_open_for(amount, "amount_minor")
     payment.allocate(invoice.id, amount, at)
-    invoice.allocate(payment.id, amount, at)
+    invoice.allocate(payment.id, amount, at, value_on=payment.value_on)
 
 
 def reverse(payment: Payment, invoice: Invoice, reason: str, at: datetime) -> None:

@@ -99,6 +99,7 @@ class Customer(Aggregate):
         self.credit_limit_policy = CreditLimitPolicy(credit_limit_policy)
         self.external_id = external_id
         self.registered_at = at
+        self.dunning_policy_id: UUID | None = None  # None: the default policy of its kind
 
     def change_terms(self, terms: PaymentTerms, at: datetime) -> None:
         terms.check_legal_for(self.kind)
@@ -131,3 +132,12 @@ class Customer(Aggregate):
             return None
         excess = exposure + amount - self.credit_limit
         return excess if excess.is_positive else None
+
+    def assign_dunning_policy(self, policy_id: UUID | None, at: datetime) -> None:
+        """Override the default policy of the customer's kind (None: back to the default)."""
+        if policy_id != self.dunning_policy_id:
+            self._dunning_policy_assigned(policy_id=policy_id, at=at)
+
+    @event("DunningPolicyAssigned")
+    def _dunning_policy_assigned(self, policy_id: UUID | None, at: datetime) -> None:
+        self.dunning_policy_id = policy_id

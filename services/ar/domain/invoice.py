@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -9,6 +10,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from ar.domain.clock import business_date
 from ar.domain.errors import Conflict, CurrencyMismatch, DomainRuleViolation, InvoiceClosed, OverAllocation
 from ar.domain.money import Money
 from ar.domain.status import InvoiceStatus, derive_status
@@ -25,6 +27,23 @@ class Category(StrEnum):
     GOODS = "goods"
     SERVICES = "services"
     MIXED = "mixed"
+
+
+@dataclass
+class DunningState:
+    """Where an invoice stands in its collection; changed only by the invoice's events."""
+
+    steps: list[dict[str, Any]] = field(default_factory=list)  # taken: key, kind, channel, on, reminder_id
+    anchor_on: date | None = None  # last partial settlement, dispute resolution or resumption
+    escalate_on: date | None = None  # a broken promise: the next step is due at once
+    paused: str | None = None
+    opted_out: str | None = None
+    promise: dict[str, Any] | None = None
+    claimed_interest: Money | None = None
+    indemnity_claimed: bool = False
+
+    def done(self, key: str) -> bool:
+        return any(s["key"] == key for s in self.steps)
 
 
 def positive(amount: Money, field: str) -> None:
@@ -79,6 +98,9 @@ class Invoice(Aggregate):
         self.resolved_disputes: set[UUID] = set()
         self.deducted_by: UUID | None = None
         self.over_credit_limit: Money | None = None
+        self.dunning = DunningState()
+        self.settlements: dict[str, tuple[date, int]] = {}  # what settled it, when it took effect, how much
+        self.dispute_periods: dict[UUID, tuple[date, date | None, int]] = {}  # opened, resolved, amount
 
     # Derived figures -----------------------------------------------------------------------------------------
     @property
@@ -131,15 +153,27 @@ class Invoice(Aggregate):
                                  field=field)
 
     # Allocations ---------------------------------------------------------------------------------------------
-    def allocate(self, payment_id: UUID, amount: Money, at: datetime) -> None:
+    def allocate(self, payment_id: UUID, amount: Money, at: datetime, value_on: date | None = None) -> None:
         if payment_id in self.allocations:  # already applied: a retry is a no-op
             return
         self.check_open_for(amount, "amount_minor")
-        self._allocated(payment_id=payment_id, amount=amount, at=at)
+        self._allocated(payment_id=payment_id, amount=amount, at=at, value_on=value_on or business_date(at))
 
     @event("PaymentAllocated")
-    def _allocated(self, payment_id: UUID, amount: Money, at: datetime) -> None:
+    def _allocated(self, payment_id: UUID, amount: Money, at: datetime, value_on: date | None = None) -> None:
+        """`value_on` (the payment's value date, when the funds were at our disposal) is recorded since the
+        dunning release; events recorded before it read as the recording day."""
         self.allocations[payment_id] = amount
+        self.settlements[f"payment:{payment_id}"] = (value_on or business_date(at), amount.minor)
+        self._settled_partly(at)
+
+    def _settled_partly(self, at: datetime) -> None:
+        """A partial settlement re-anchors the dunning schedule; a kept promise is fulfilled."""
+        if self.open_amount.is_positive:
+            self.dunning.anchor_on = business_date(at)
+        promise = self.dunning.promise
+        if promise is not None and self._settled_minor() - promise["baseline_minor"] >= promise["amount"].minor:
+            self.dunning.promise = None
 
     def reverse_allocation(self, payment_id: UUID, reason: str, at: datetime) -> None:
         if payment_id not in self.allocations:
@@ -149,6 +183,7 @@ class Invoice(Aggregate):
     @event("AllocationReversed")
     def _allocation_reversed(self, payment_id: UUID, amount: Money, reason: str, at: datetime) -> None:
         del self.allocations[payment_id]
+        self.settlements.pop(f"payment:{payment_id}", None)
 
     # Credit notes, write-off ---------------------------------------------------------------------------------
     def apply_credit_note(self, number: str, amount: Money, credited_on: date, reason: str, at: datetime) -> None:
@@ -160,6 +195,8 @@ class Invoice(Aggregate):
     @event("CreditNoteApplied")
     def _credited(self, number: str, amount: Money, credited_on: date, reason: str, at: datetime) -> None:
         self.credit_notes[number] = amount
+        self.settlements[f"credit:{number}"] = (credited_on, amount.minor)
+        self._settled_partly(at)
 
     def write_off(self, written_off_on: date, reason: str, at: datetime) -> None:
         """Write off what is open now (again, if a reversal reopened a written-off invoice)."""
@@ -172,6 +209,7 @@ class Invoice(Aggregate):
     @event("WrittenOff")
     def _written_off(self, amount: Money, written_off_on: date, reason: str, at: datetime) -> None:
         self.written_off += amount
+        self.settlements[f"write-off:{len(self.settlements)}"] = (written_off_on, amount.minor)
 
     # Disputes -----------------------------------------------------------------------------------------------
     def open_dispute(self, dispute_id: UUID, amount: Money, reason: str, opened_on: date, at: datetime) -> None:
@@ -185,6 +223,7 @@ class Invoice(Aggregate):
     @event("DisputeOpened")
     def _dispute_opened(self, dispute_id: UUID, amount: Money, reason: str, opened_on: date, at: datetime) -> None:
         self.disputes[dispute_id] = amount
+        self.dispute_periods[dispute_id] = (opened_on, None, amount.minor)
 
     def resolve_dispute(self, dispute_id: UUID, outcome: str, resolved_on: date, at: datetime) -> None:
         if dispute_id in self.resolved_disputes:
@@ -199,6 +238,9 @@ class Invoice(Aggregate):
                           at: datetime) -> None:
         del self.disputes[dispute_id]
         self.resolved_disputes.add(dispute_id)
+        self.dunning.anchor_on = resolved_on
+        opened_on, _, disputed = self.dispute_periods[dispute_id]
+        self.dispute_periods[dispute_id] = (opened_on, resolved_on, disputed)
 
     # Credit limit -------------------------------------------------------------------------------------------
     def flag_over_credit_limit(self, exposure: Money, limit: Money, excess: Money, at: datetime) -> None:
@@ -224,3 +266,119 @@ class Invoice(Aggregate):
     @event("DepositDeducted")
     def _deducted(self, final_invoice_id: UUID, at: datetime) -> None:
         self.deducted_by = final_invoice_id
+
+    # Dunning ------------------------------------------------------------------------------------------------
+    def _settled_minor(self) -> int:
+        return (self.allocated + self.credited + self.deducted + self.written_off).minor
+
+    @property
+    def remindable(self) -> Money:
+        """What a reminder may ask for: the open amount net of what is in dispute."""
+        return Money(max(0, self.open_amount.minor - self.disputed.minor), self.currency)
+
+    def take_dunning_step(self, *, reminder_id: UUID, step_key: str, step_kind: str, channel: str, on: date,
+                          policy_id: UUID, policy_version: int, at: datetime) -> bool:
+        """Record that a step was taken; False (no event) when it was taken already: a re-run is a no-op."""
+        if self.dunning.done(step_key):
+            return False
+        self._dunning_step_taken(reminder_id=reminder_id, step_key=step_key, step_kind=step_kind, channel=channel,
+                                 on=on, policy_id=policy_id, policy_version=policy_version,
+                                 open=self.open_amount, remindable=self.remindable, at=at)
+        return True
+
+    @event("DunningStepTaken")
+    def _dunning_step_taken(self, reminder_id: UUID, step_key: str, step_kind: str, channel: str, on: date,
+                            policy_id: UUID, policy_version: int, open: Money, remindable: Money,
+                            at: datetime) -> None:
+        self.dunning.steps.append({"key": step_key, "kind": step_kind, "channel": channel, "on": on,
+                                   "reminder_id": reminder_id})
+        self.dunning.escalate_on = None
+
+    def skip_dunning_step(self, *, step_key: str, reason: str, on: date, at: datetime) -> None:
+        """A step whose moment has passed (a courtesy note after the due date) is skipped, not sent late."""
+        if not self.dunning.done(step_key):
+            self._dunning_step_skipped(step_key=step_key, reason=reason, on=on, at=at)
+
+    @event("DunningStepSkipped")
+    def _dunning_step_skipped(self, step_key: str, reason: str, on: date, at: datetime) -> None:
+        self.dunning.steps.append({"key": step_key, "kind": "skipped", "channel": None, "on": on,
+                                   "reminder_id": None})
+
+    def claim_penalty(self, *, reminder_id: UUID, interest: Money, indemnity: Money, as_of: date,
+                      computation: dict[str, Any], at: datetime) -> None:
+        """Claim the penalties accrued up to `as_of` (each claim restates the total; the indemnity once)."""
+        if self.dunning.indemnity_claimed:
+            indemnity = Money.zero(indemnity.currency)
+        self._penalty_claimed(reminder_id=reminder_id, interest=interest, indemnity=indemnity, as_of=as_of,
+                              computation=computation, at=at)
+
+    @event("LatePenaltyClaimed")
+    def _penalty_claimed(self, reminder_id: UUID, interest: Money, indemnity: Money, as_of: date,
+                         computation: dict[str, Any], at: datetime) -> None:
+        self.dunning.claimed_interest = interest
+        self.dunning.indemnity_claimed = self.dunning.indemnity_claimed or indemnity.is_positive
+
+    def pause_dunning(self, reason: str, at: datetime) -> None:
+        if self.dunning.paused is None:
+            self._dunning_paused(reason=reason, at=at)
+
+    @event("DunningPaused")
+    def _dunning_paused(self, reason: str, at: datetime) -> None:
+        self.dunning.paused = reason
+
+    def resume_dunning(self, on: date, at: datetime) -> None:
+        if self.dunning.paused is not None:
+            self._dunning_resumed(resumed_on=on, at=at)
+
+    @event("DunningResumed")
+    def _dunning_resumed(self, resumed_on: date, at: datetime) -> None:
+        self.dunning.paused = None
+        self.dunning.anchor_on = resumed_on
+
+    def opt_out_of_dunning(self, reason: str, at: datetime) -> None:
+        if not reason.strip():
+            raise DomainRuleViolation("an opt-out needs a reason", field="reason")
+        if self.dunning.opted_out is None:
+            self._dunning_opted_out(reason=reason.strip(), at=at)
+
+    @event("DunningOptedOut")
+    def _dunning_opted_out(self, reason: str, at: datetime) -> None:
+        self.dunning.opted_out = reason
+
+    def opt_in_to_dunning(self, on: date, at: datetime) -> None:
+        if self.dunning.opted_out is not None:
+            self._dunning_opted_in(opted_in_on=on, at=at)
+
+    @event("DunningOptedIn")
+    def _dunning_opted_in(self, opted_in_on: date, at: datetime) -> None:
+        self.dunning.opted_out = None
+        self.dunning.anchor_on = opted_in_on
+
+    def promise_payment(self, *, promise_id: UUID, promised_on: date, amount: Money, made_on: date,
+                        at: datetime) -> None:
+        """A promise to pay `amount` by `promised_on` snoozes the reminders until that date."""
+        current = self.dunning.promise
+        if current is not None and current["promise_id"] == promise_id:
+            return
+        self.check_open_for(amount, "amount_minor")
+        if promised_on < made_on:
+            raise DomainRuleViolation("a promise to pay is for a date to come", field="promised_on")
+        self._payment_promised(promise_id=promise_id, promised_on=promised_on, amount=amount, made_on=made_on,
+                               at=at)
+
+    @event("PaymentPromised")
+    def _payment_promised(self, promise_id: UUID, promised_on: date, amount: Money, made_on: date,
+                          at: datetime) -> None:
+        self.dunning.promise = {"promise_id": promise_id, "promised_on": promised_on, "amount": amount,
+                                "baseline_minor": self._settled_minor()}
+
+    def break_promise(self, on: date, at: datetime) -> None:
+        promise = self.dunning.promise
+        if promise is None or on <= promise["promised_on"]:
+            return
+        self._promise_broken(promise_id=promise["promise_id"], broken_on=on, at=at)
+
+    @event("PromiseBroken")
+    def _promise_broken(self, promise_id: UUID, broken_on: date, at: datetime) -> None:
+        self.dunning.promise = None
+        self.dunning.escalate_on = broken_on  # the next step goes out at once: one step firmer

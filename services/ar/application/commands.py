@@ -1,0 +1,131 @@
+"""Command plumbing shared by every use case: load, decide, save once; retry lost races; derive stable ids."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from random import random
+from typing import Generic, TypeVar
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
+
+from ar.application import transcodings
+from ar.domain.clock import Clock
+from ar.domain.errors import Conflict, DomainError, NotFound, PreconditionFailed
+
+A = TypeVar("A", bound=Aggregate)
+T = TypeVar("T")
+IDS = uuid5(NAMESPACE_URL, "https://ar.invalid/ids")
+MAX_ATTEMPTS = 20
+
+
+def derived_id(kind: str, key: str) -> UUID:
+    """A stable id for a create command retried with the same idempotency key or external id."""
+    return uuid5(IDS, f"{kind}:{key}")
+
+
+def new_id(kind: str, *, idempotency: str | None = None, external_id: str | None = None) -> UUID:
+    if external_id:
+        return derived_id(kind, f"external:{external_id}")
+    if idempotency:
+        return derived_id(kind, f"idempotency:{idempotency}")
+    return uuid4()
+
+
+@dataclass(frozen=True)
+class Saved(Generic[A]):
+    """The aggregate after a command, and the position of its last event in the notification log."""
+
+    aggregate: A
+    position: int | None
+
+
+class CommandHandling(Application[UUID]):
+    """Decide-then-save helpers; the use cases live in subclasses."""
+
+    def __init__(self, env: dict[str, str] | None = None, *, clock: Clock):
+        super().__init__(env)
+        self.clock = clock
+        self._on_saved: list[Callable[[int], None]] = []
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcodings.register(transcoder)
+
+    def on_saved(self, callback: Callable[[int], None]) -> None:
+        """Call `callback(position)` after every successful save (wakes the in-process projections)."""
+        self._on_saved.append(callback)
+
+    # Plumbing ---------------------------------------------------------------------------------------------------
+    def _get(self, cls: type[A], aggregate_id: UUID, field: str) -> A:
+        try:
+            aggregate: Aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise NotFound(f"no {cls.__name__.lower()} {aggregate_id}", field=field) from None
+        if not isinstance(aggregate, cls):
+            raise NotFound(f"no {cls.__name__.lower()} {aggregate_id}", field=field)
+        return aggregate
+
+    def _exists(self, cls: type[A], aggregate_id: UUID) -> A | None:
+        try:
+            found: Aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        if not isinstance(found, cls):
+            raise Conflict(f"id {aggregate_id} belongs to another kind of record", field="id")
+        return found
+
+    def _save(self, *aggregates: Aggregate | None) -> int | None:
+        recordings: list[Recording[UUID]] = self.save(*aggregates)
+        position = recordings[-1].notification.id if recordings else None
+        if position is not None:
+            for callback in self._on_saved:
+                callback(position)
+        return position
+
+    def _retrying(self, attempt: Callable[[], T]) -> T:
+        """Re-run decide-then-save after losing an optimistic-concurrency race, a bounded number of times."""
+        for n in range(MAX_ATTEMPTS):
+            try:
+                return attempt()
+            except IntegrityError:
+                time.sleep(random() * 0.002 * (n + 1))
+        raise Conflict("the record changed concurrently too many times; retry the request")
+
+    def _create(self, cls: type[A], aggregate_id: UUID, decide: Callable[[], Saved[A]]) -> Saved[A]:
+        """A create command: done already (same id) -> the existing record, else decide and save."""
+
+        def attempt() -> Saved[A]:
+            existing = self._exists(cls, aggregate_id)
+            if existing is not None:
+                return Saved(existing, None)
+            try:
+                return decide()
+            except DomainError:
+                # the same command committed meanwhile by a concurrent retry can make this one look invalid
+                existing = self._exists(cls, aggregate_id)
+                if existing is not None:
+                    return Saved(existing, None)
+                raise
+
+        return self._retrying(attempt)
+
+    @staticmethod
+    def _check_version(aggregate: Aggregate, expected: int | None) -> None:
+        if expected is not None and aggregate.version != expected:
+            raise PreconditionFailed(f"version is {aggregate.version}, not {expected}", field="If-Match")
+
+    def _update(self, cls: type[A], aggregate_id: UUID, expected_version: int | None,
+                change: Callable[[A], None], field: str) -> Saved[A]:
+        def attempt() -> Saved[A]:
+            aggregate = self._get(cls, aggregate_id, field)
+            self._check_version(aggregate, expected_version)
+            change(aggregate)
+            return Saved(aggregate, self._save(aggregate))
+
+        return self._retrying(attempt)
+

@@ -1,0 +1,305 @@
+"""Dunning use cases: policies, the per-invoice controls (pause, opt-out, promise to pay), the dunning run that
+decides reminders, penalties, and the outcome of deliveries and ops tasks.
+
+`run_dunning` decides for one customer: every invoice whose next step is due today goes into ONE reminder per
+channel, and the reminder and the invoices are saved in one transaction. A step already taken is a no-op, and two
+sweepers deciding at once collide on the invoices' versions (and on the reminder's derived id): the loser retries
+and finds nothing left to do, so no reminder is decided twice. A payment committed during the run makes the run
+retry too, and the retry sees the payment.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import partial
+from importlib import resources
+from typing import Any
+from uuid import UUID
+
+from ar.application.commands import CommandHandling, Saved
+from ar.application.ports import ContentOnlyRenderer, DunningCandidates, NoFinder, ReminderRenderer
+from ar.domain.calendar import BusinessCalendar, WeekdaysOnly
+from ar.domain.clock import Clock
+from ar.domain.customer import Customer
+from ar.domain.dunning import Outlook, outlook, plan
+from ar.domain.dunning_policy import DunningPolicy, PolicyRules, Step, StepKind
+from ar.domain.errors import DomainRuleViolation
+from ar.domain.invoice import Invoice
+from ar.domain.money import Money
+from ar.domain.penalties import PenaltyComputation, RateTables, StaticRateTables, compute_penalty, regime_for
+from ar.domain.reminder import Reminder, reminder_id
+from ar.domain.terms import CustomerKind
+
+FIRMNESS = [StepKind.COURTESY, StepKind.REMINDER, StepKind.FORMAL_NOTICE, StepKind.HANDOFF]
+
+
+def default_rules() -> dict[CustomerKind, tuple[str, PolicyRules]]:
+    data = json.loads(resources.files("ar").joinpath("data/default_policies.json").read_text())
+    return {kind: (data[kind.value]["name"], PolicyRules.from_dict(data[kind.value])) for kind in CustomerKind}
+
+
+@dataclass(frozen=True)
+class DunningRun:
+    customer_id: UUID
+    reminders: list[Reminder]
+    position: int | None
+    promises_broken: int = 0
+    skipped: int = 0
+
+
+class Dunning(CommandHandling):
+    def __init__(self, env: dict[str, str] | None = None, *, clock: Clock):
+        super().__init__(env, clock=clock)
+        self.calendar: BusinessCalendar = WeekdaysOnly()
+        self.rates: RateTables = StaticRateTables()
+        self.renderer: ReminderRenderer = ContentOnlyRenderer()
+        self.candidates: DunningCandidates = NoFinder()
+        self.creditor: dict[str, str] = {"name": "Your company", "email": "receivables@example.invalid"}
+        self.split_by_half_year = True
+
+    # Policies ---------------------------------------------------------------------------------------------------
+    def ensure_default_policies(self) -> None:
+        """Seed the default policy of each debtor kind once; later they are edited (revised) like any other."""
+        for kind, (name, rules) in default_rules().items():
+            policy_id = DunningPolicy.default_id(kind)
+            self._create(DunningPolicy, policy_id, partial(self._new_policy, policy_id, name, rules, kind))
+
+    def _new_policy(self, policy_id: UUID, name: str, rules: PolicyRules,
+                    default_for: CustomerKind | None) -> Saved[DunningPolicy]:
+        policy = DunningPolicy.create(id=policy_id, name=name, rules=rules, default_for=default_for,
+                                      at=self.clock.now())
+        return Saved(policy, self._save(policy))
+
+    def create_policy(self, *, policy_id: UUID, name: str, rules: PolicyRules) -> Saved[DunningPolicy]:
+        return self._create(DunningPolicy, policy_id, lambda: self._new_policy(policy_id, name, rules, None))
+
+    def revise_policy(self, policy_id: UUID, *, name: str, rules: PolicyRules,
+                      expected_version: int | None = None) -> Saved[DunningPolicy]:
+        return self._update(DunningPolicy, policy_id, expected_version,
+                            lambda p: p.revise(name, rules, self.clock.now()), "policy_id")
+
+    def archive_policy(self, policy_id: UUID, expected_version: int | None = None) -> Saved[DunningPolicy]:
+        return self._update(DunningPolicy, policy_id, expected_version, lambda p: p.archive(self.clock.now()),
+                            "policy_id")
+
+    def get_policy(self, policy_id: UUID) -> DunningPolicy:
+        return self._get(DunningPolicy, policy_id, "policy_id")
+
+    def policy_for(self, customer: Customer) -> DunningPolicy:
+        return self.get_policy(customer.dunning_policy_id or DunningPolicy.default_id(customer.kind))
+
+    def assign_dunning_policy(self, customer_id: UUID, policy_id: UUID | None,
+                              expected_version: int | None = None) -> Saved[Customer]:
+        if policy_id is not None:
+            policy = self._get(DunningPolicy, policy_id, "policy_id")
+            if policy.archived:
+                raise DomainRuleViolation(f"policy {policy.name} is archived", field="policy_id")
+        return self._update(Customer, customer_id, expected_version,
+                            lambda c: c.assign_dunning_policy(policy_id, self.clock.now()), "customer_id")
+
+    # Per-invoice controls -------------------------------------------------------------------------------------
+    def pause_dunning(self, invoice_id: UUID, *, reason: str,
+                      expected_version: int | None = None) -> Saved[Invoice]:
+        return self._update(Invoice, invoice_id, expected_version,
+                            lambda i: i.pause_dunning(reason, self.clock.now()), "invoice_id")
+
+    def resume_dunning(self, invoice_id: UUID, expected_version: int | None = None) -> Saved[Invoice]:
+        return self._update(Invoice, invoice_id, expected_version,
+                            lambda i: i.resume_dunning(self.clock.today(), self.clock.now()), "invoice_id")
+
+    def opt_out_of_dunning(self, invoice_id: UUID, *, reason: str,
+                           expected_version: int | None = None) -> Saved[Invoice]:
+        return self._update(Invoice, invoice_id, expected_version,
+                            lambda i: i.opt_out_of_dunning(reason, self.clock.now()), "invoice_id")
+
+    def opt_in_to_dunning(self, invoice_id: UUID, expected_version: int | None = None) -> Saved[Invoice]:
+        return self._update(Invoice, invoice_id, expected_version,
+                            lambda i: i.opt_in_to_dunning(self.clock.today(), self.clock.now()), "invoice_id")
+
+    def promise_payment(self, invoice_id: UUID, *, promise_id: UUID, promised_on: date, amount: Money | None,
+                        expected_version: int | None = None) -> Saved[Invoice]:
+        return self._update(Invoice, invoice_id, expected_version, lambda i: i.promise_payment(
+            promise_id=promise_id, promised_on=promised_on, amount=amount or i.open_amount,
+            made_on=self.clock.today(), at=self.clock.now()), "invoice_id")
+
+    # The dunning run ------------------------------------------------------------------------------------------
+    def run_dunning(self, customer_id: UUID, invoice_ids: Sequence[UUID] | None = None) -> DunningRun:
+        """Take every step due today for this customer's invoices (all its open ones if none are given)."""
+        today = self.clock.today()
+        if not self.calendar.is_business_day(today):
+            return DunningRun(customer_id, [], None)
+
+        def attempt() -> DunningRun:
+            customer = self._get(Customer, customer_id, "customer_id")
+            policy = self.policy_for(customer)
+            ids = list(invoice_ids) if invoice_ids is not None else self.candidates.open_invoices(customer_id)
+            invoices = [i for i in (self._exists(Invoice, x) for x in dict.fromkeys(ids))
+                        if i is not None and i.customer_id == customer.id]
+            due, touched, broken, skipped = self._decide(invoices, policy, today)
+            reminders = [self._remind(customer, policy, channel, items, today)
+                         for channel, items in sorted(due.items())]
+            changed = list({i.id: i for i in [*touched, *(i for items in due.values() for i, _ in items)]}.values())
+            position = self._save(*reminders, *changed) if changed else None
+            return DunningRun(customer_id, reminders, position, broken, skipped)
+
+        return self._retrying(attempt)
+
+    def _decide(self, invoices: list[Invoice], policy: DunningPolicy, today: date,
+                ) -> tuple[dict[str, list[tuple[Invoice, Step]]], list[Invoice], int, int]:
+        due: dict[str, list[tuple[Invoice, Step]]] = defaultdict(list)
+        touched: list[Invoice] = []
+        broken = skipped = 0
+        now = self.clock.now()
+        for invoice in invoices:
+            found = outlook(invoice, policy.rules, self.calendar)
+            if found.action is not None and found.action.step is None and found.action.on <= today:
+                invoice.break_promise(today, now)  # the promised date passed without the money
+                touched.append(invoice)
+                broken += 1
+                found = outlook(invoice, policy.rules, self.calendar)
+            while found.action is not None and found.action.step is not None and found.action.on <= today:
+                step = found.action.step
+                if step.kind is not StepKind.COURTESY or today < invoice.due_on:
+                    due[step.channel.value].append((invoice, step))
+                    break
+                # a courtesy note's moment has passed: skip it, and the next step may be due today
+                invoice.skip_dunning_step(step_key=step.key, reason="the due date has passed", on=today, at=now)
+                touched.append(invoice)
+                skipped += 1
+                found = outlook(invoice, policy.rules, self.calendar)
+        return due, touched, broken, skipped
+
+    def _remind(self, customer: Customer, policy: DunningPolicy, channel: str,
+                items: list[tuple[Invoice, Step]], today: date) -> Reminder:
+        now = self.clock.now()
+        firmest = max((step for _, step in items), key=lambda s: (FIRMNESS.index(s.kind), s.offset_days))
+        rid = reminder_id(customer.id, today, channel, [(i.id, s.key) for i, s in items])
+        lines, penalties = [], {}
+        for invoice, step in sorted(items, key=lambda x: (x[0].due_on, x[0].number)):
+            penalty = None
+            if step.states_penalties or step.claims_penalties:
+                penalty = self.penalty(invoice, customer, policy, today, notice_on=today if (
+                    step.kind is StepKind.FORMAL_NOTICE) else None)
+                penalties[invoice.id] = penalty
+            lines.append(self._line(invoice, step, policy.rules, today, penalty))
+        notice = firmest.kind is StepKind.FORMAL_NOTICE
+        content: dict[str, Any] = {
+            "reminder_id": str(rid), "run_on": today.isoformat(), "channel": channel,
+            "step_kind": firmest.kind.value, "template": firmest.template, "language": customer.language.value,
+            "customer": {"id": str(customer.id), "name": customer.name, "kind": customer.kind.value,
+                         "country": customer.country, "emails": list(customer.emails)},
+            "creditor": dict(self.creditor), "lines": lines, "totals": _totals(lines),
+            "notice_deadline_on": (today + timedelta(days=policy.rules.notice_deadline_days)).isoformat()
+            if notice else None,
+            "states_penalties": any(s.states_penalties or s.claims_penalties for _, s in items),
+        }
+        rendered = self.renderer.render(firmest.template, customer.language.value, content)
+        reminder = Reminder(id=rid, customer_id=customer.id, run_on=today, channel=channel,
+                            step_kind=firmest.kind.value, template=firmest.template,
+                            template_version=rendered.template_version, language=customer.language.value,
+                            recipients=list(customer.emails), content=content, policy_id=policy.id,
+                            policy_version=policy.version, content_hash=rendered.content_hash, at=now)
+        for invoice, step in items:
+            invoice.take_dunning_step(reminder_id=rid, step_key=step.key, step_kind=step.kind.value,
+                                      channel=channel, on=today, policy_id=policy.id,
+                                      policy_version=policy.version, at=now)
+            found = penalties.get(invoice.id)
+            if step.claims_penalties and found is not None and found.total.is_positive:
+                invoice.claim_penalty(reminder_id=rid, interest=found.interest, indemnity=found.indemnity,
+                                      as_of=today, computation=found.to_dict(), at=now)
+        return reminder
+
+    def _line(self, invoice: Invoice, step: Step, rules: PolicyRules, today: date,
+              penalty: PenaltyComputation | None) -> dict[str, Any]:
+        position = [s.key for s in rules.steps].index(step.key) + 1
+        return {
+            "invoice_id": str(invoice.id), "number": invoice.number, "issued_on": invoice.issued_on.isoformat(),
+            "due_on": invoice.due_on.isoformat(), "days_late": (today - invoice.due_on).days,
+            "step_key": step.key, "step_kind": step.kind.value, "stage": f"{position}/{len(rules.steps)}",
+            "currency": invoice.currency, "total_minor": invoice.total.minor,
+            "open_minor": invoice.open_amount.minor, "disputed_minor": invoice.disputed.minor,
+            "remindable_minor": invoice.remindable.minor,
+            "structured_reference": invoice.structured_reference,
+            "penalty": None if penalty is None else {
+                "regime": penalty.regime.value, "interest_minor": penalty.interest.minor,
+                "indemnity_minor": penalty.indemnity.minor, "total_minor": penalty.total.minor,
+                "currency": penalty.total.currency, "as_of": penalty.as_of.isoformat(),
+                "explain": penalty.explain()},
+        }
+
+    # Penalties ------------------------------------------------------------------------------------------------
+    def penalty(self, invoice: Invoice, customer: Customer, policy: DunningPolicy, until: date,
+                notice_on: date | None = None) -> PenaltyComputation:
+        """Late-payment penalties of one invoice up to `until`, from its settlements (value dates)."""
+        if notice_on is None:
+            notice_on = next((s["on"] for s in invoice.dunning.steps if s["kind"] == StepKind.FORMAL_NOTICE.value),
+                             None)
+        return compute_penalty(
+            regime=regime_for(customer.kind, customer.country), due_on=invoice.due_on, until=until,
+            balance=outstanding(invoice, net_of_disputes=policy.rules.penalties_net_of_disputes),
+            rates=self.rates, notice_on=notice_on, split_by_half_year=self.split_by_half_year,
+            country=customer.country)
+
+    def invoice_penalties(self, invoice_id: UUID, until: date | None = None) -> tuple[Invoice, PenaltyComputation]:
+        invoice = self._get(Invoice, invoice_id, "invoice_id")
+        customer = self._get(Customer, invoice.customer_id, "customer_id")
+        return invoice, self.penalty(invoice, customer, self.policy_for(customer), until or self.clock.today())
+
+    def dunning_outlook(self, invoice_id: UUID) -> tuple[Invoice, DunningPolicy, Outlook, list[tuple[Step, date]]]:
+        invoice = self._get(Invoice, invoice_id, "invoice_id")
+        policy = self.policy_for(self._get(Customer, invoice.customer_id, "customer_id"))
+        return invoice, policy, outlook(invoice, policy.rules, self.calendar), plan(invoice, policy.rules,
+                                                                                    self.calendar)
+
+    # Delivery and tasks ---------------------------------------------------------------------------------------
+    def get_reminder(self, reminder_id: UUID) -> Reminder:
+        return self._get(Reminder, reminder_id, "reminder_id")
+
+    def record_delivery(self, reminder_id: UUID, *, attempt: int, delivered: bool, detail: str,
+                        final: bool = False, retry_at: datetime | None = None) -> Saved[Reminder]:
+        def change(r: Reminder) -> None:
+            if delivered:
+                r.mark_delivered(attempt=attempt, detail=detail, at=self.clock.now())
+            else:
+                r.mark_delivery_failed(attempt=attempt, error=detail, final=final, retry_at=retry_at,
+                                       at=self.clock.now())
+
+        return self._update(Reminder, reminder_id, None, change, "reminder_id")
+
+    def complete_task(self, task_id: UUID, *, outcome: str, by: str) -> Saved[Reminder]:
+        return self._update(Reminder, task_id, None,
+                            lambda r: r.complete_task(outcome=outcome, by=by, at=self.clock.now()), "task_id")
+
+
+def outstanding(invoice: Invoice, *, net_of_disputes: bool) -> list[tuple[date, Money]]:
+    """What was owed incl. VAT from each date on: the total, less settlements at their value dates, and less the
+    amounts in dispute while a dispute was open (when the policy says so)."""
+    changes: dict[date, int] = defaultdict(int)
+    changes[invoice.issued_on] += (invoice.total - invoice.deducted).minor
+    for on, minor in invoice.settlements.values():
+        changes[on] -= minor
+    if net_of_disputes:
+        for opened_on, resolved_on, minor in invoice.dispute_periods.values():
+            changes[opened_on] -= minor
+            if resolved_on is not None:
+                changes[resolved_on] += minor
+    running, steps = 0, []
+    for on in sorted(changes):
+        running += changes[on]
+        steps.append((on, Money(max(0, running), invoice.currency)))
+    return steps
+
+
+def _totals(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    totals: dict[str, dict[str, int]] = defaultdict(lambda: {"remindable_minor": 0, "penalties_minor": 0})
+    for line in lines:
+        total = totals[line["currency"]]
+        total["remindable_minor"] += line["remindable_minor"]
+        if line["penalty"] is not None:
+            total["penalties_minor"] += line["penalty"]["total_minor"]
+    return [{"currency": c, **t, "total_minor": t["remindable_minor"] + t["penalties_minor"]}
+            for c, t in sorted(totals.items())]

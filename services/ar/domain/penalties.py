@@ -1,0 +1,415 @@
+"""Late-payment penalties: interest on the overdue amount incl. VAT, plus the fixed recovery indemnity.
+
+French B2B: Code de commerce L441-10 and D441-5. Public buyers: Code de la commande publique R2192-31 to D2192-35.
+Consumers: Code civil 1231-6 and 1344-1. Debtors in other EU countries: Directive 2011/7/EU. Rates that change over
+time come from `RateTables` (data), never from code; a rate missing from the tables raises `MissingRate`: never guess.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_CEILING, Decimal, localcontext
+from enum import StrEnum
+from typing import Protocol
+
+from ar.domain.errors import CurrencyMismatch, DomainRuleViolation
+from ar.domain.money import MINOR_UNITS, Money
+from ar.domain.terms import CustomerKind
+
+DAYS_PER_YEAR = 365  # the usual convention for L441-10 penalties (DOMAIN.md)
+HUNDRED = Decimal(100)
+PROFESSIONAL_POINTS = Decimal(10)  # L441-10: ECB rate + 10 points
+PUBLIC_POINTS = Decimal(8)  # R2192-31: ECB rate + 8 points
+CONTRACT_FLOOR_MULTIPLE = Decimal(3)  # L441-10: an agreed rate is at least 3 x the legal interest rate
+FIXED_INDEMNITY = Money(4000, "EUR")  # D441-5 and D2192-35: EUR 40 per late invoice
+# Metropolitan France and the overseas departments (DROM), where the Code de commerce applies as such.
+FRENCH_COUNTRIES = frozenset({"FR", "GP", "MQ", "GF", "RE", "YT"})
+
+
+class PenaltyRegime(StrEnum):
+    PROFESSIONAL = "professional"  # Code de commerce L441-10, D441-5
+    PUBLIC = "public"  # Code de la commande publique R2192-31, D2192-35
+    CONSUMER = "consumer"  # Code civil 1231-6, 1344-1
+    EU = "eu"  # Directive 2011/7/EU, debtor in another member state
+
+
+SOURCES: dict[PenaltyRegime, str] = {
+    PenaltyRegime.PROFESSIONAL: "Code de commerce L441-10, D441-5",
+    PenaltyRegime.PUBLIC: "Code de la commande publique R2192-31, D2192-35",
+    PenaltyRegime.CONSUMER: "Code civil 1231-6, 1344-1",
+    PenaltyRegime.EU: "Directive 2011/7/EU",
+}
+
+
+def regime_for(kind: CustomerKind, country: str) -> PenaltyRegime:
+    """A private individual is a consumer wherever they live; businesses and public buyers outside France fall
+    under the late-payment Directive as transposed in their country."""
+    if kind is CustomerKind.INDIVIDUAL:
+        return PenaltyRegime.CONSUMER
+    if country.upper() not in FRENCH_COUNTRIES:
+        return PenaltyRegime.EU
+    return PenaltyRegime.PUBLIC if kind is CustomerKind.PUBLIC else PenaltyRegime.PROFESSIONAL
+
+
+# --- half-years ------------------------------------------------------------------------------------------------------
+
+
+def half_year_start(day: date) -> date:
+    """1 January or 1 July: the reference dates of the ECB and legal rates (L441-10, R2192-31, L313-2 CMF)."""
+    return date(day.year, 1 if day.month <= 6 else 7, 1)
+
+
+def next_half_year_start(day: date) -> date:
+    start = half_year_start(day)
+    return date(start.year, 7, 1) if start.month == 1 else date(start.year + 1, 1, 1)
+
+
+def half_year_label(day: date) -> str:
+    start = half_year_start(day)
+    return f"H{1 if start.month == 1 else 2}-{start.year}"
+
+
+# --- rate tables -----------------------------------------------------------------------------------------------------
+
+
+class MissingRate(DomainRuleViolation):
+    """A rate the computation needs is not in the tables; add it to the data rather than guess."""
+
+    rule = "missing-rate"
+
+    @classmethod
+    def for_half_year(cls, table: str, start: date) -> MissingRate:
+        return cls(
+            f"no {table} for {half_year_label(start)} (half-year starting {start.isoformat()}) in the rate tables; "
+            "add it to the rates data before computing penalties",
+            field="rates", figures={"table": table, "half_year_start": start.isoformat()},
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class EuRule:
+    """One member state's transposition of Directive 2011/7/EU: points over the ECB rate (art. 2(6), at least 8)
+    and the fixed recovery indemnity (art. 6, at least EUR 40)."""
+
+    points: Decimal = Decimal(8)
+    indemnity_minor: int = 4000
+    currency: str = "EUR"
+
+    @property
+    def indemnity(self) -> Money:
+        return Money(self.indemnity_minor, self.currency)
+
+
+class RateTables(Protocol):
+    def ecb_rate(self, half_year_start: date) -> Decimal:
+        """ECB main refinancing rate in force on 1 January / 1 July, in percent points."""
+        ...
+
+    def legal_rate(self, half_year_start: date) -> Decimal:
+        """French legal interest rate for a creditor who is not a private individual, in percent points."""
+        ...
+
+    def eu_rule(self, country: str) -> EuRule: ...
+
+
+def _rate_in(table: Mapping[date, Decimal], day: date, name: str) -> Decimal:
+    start = half_year_start(day)
+    if start not in table:
+        raise MissingRate.for_half_year(name, start)
+    return table[start]
+
+
+@dataclass(frozen=True)
+class StaticRateTables:
+    """In-memory rate tables keyed by half-year start; `eu_default` (if any) serves countries not listed."""
+
+    ecb: Mapping[date, Decimal] = field(default_factory=dict)
+    legal: Mapping[date, Decimal] = field(default_factory=dict)
+    eu: Mapping[str, EuRule] = field(default_factory=dict)
+    eu_default: EuRule | None = None
+    to_confirm: frozenset[str] = frozenset()  # labels of values the data marks as not yet confirmed
+
+    def __post_init__(self) -> None:
+        for table in (self.ecb, self.legal):
+            for start, rate in table.items():
+                if start != half_year_start(start):
+                    raise DomainRuleViolation(f"{start.isoformat()} is not 1 January or 1 July", field="rates")
+                if not isinstance(rate, Decimal) or rate < 0:
+                    raise DomainRuleViolation(f"rate {rate!r} must be a non-negative Decimal", field="rates")
+
+    def ecb_rate(self, half_year_start: date) -> Decimal:
+        return _rate_in(self.ecb, half_year_start, "ECB main refinancing rate")
+
+    def legal_rate(self, half_year_start: date) -> Decimal:
+        return _rate_in(self.legal, half_year_start, "French legal interest rate")
+
+    def eu_rule(self, country: str) -> EuRule:
+        rule = self.eu.get(country.upper(), self.eu_default)
+        if rule is None:
+            raise MissingRate(f"no late-payment rule for country {country!r} in the EU table", field="rates",
+                              figures={"table": "eu", "country": country})
+        return rule
+
+
+# --- result ----------------------------------------------------------------------------------------------------------
+
+
+def _amount(money: Money) -> str:
+    exp = MINOR_UNITS[money.currency]
+    return f"{Decimal(money.minor).scaleb(-exp):.{exp}f}"
+
+
+def _percent(rate: Decimal) -> str:
+    exponent = rate.as_tuple().exponent
+    return f"{rate:.2f}" if isinstance(exponent, int) and exponent > -2 else str(rate)
+
+
+def _money_dict(money: Money) -> dict[str, object]:
+    return {"minor": money.minor, "currency": money.currency}
+
+
+@dataclass(frozen=True, slots=True)
+class PenaltyLine:
+    """Interest on `base` at `rate` percent for the days from `start` to `end`, both included."""
+
+    start: date
+    end: date
+    days: int
+    base: Money
+    rate: Decimal
+    amount: Money
+
+    def to_dict(self) -> dict[str, object]:
+        return {"start": self.start.isoformat(), "end": self.end.isoformat(), "days": self.days,
+                "base": _money_dict(self.base), "rate": str(self.rate), "amount": _money_dict(self.amount)}
+
+    def explain(self) -> str:
+        return (f"{self.base} x {_percent(self.rate)}% x {self.days}/{DAYS_PER_YEAR} = {_amount(self.amount)}"
+                f" ({self.start.isoformat()} to {self.end.isoformat()})")
+
+
+@dataclass(frozen=True, slots=True)
+class PenaltyComputation:
+    regime: PenaltyRegime
+    lines: tuple[PenaltyLine, ...]
+    interest: Money
+    indemnity: Money
+    total: Money
+    as_of: date
+    notes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        lines_sum = Money.zero(self.interest.currency)
+        for line in self.lines:
+            lines_sum += line.amount
+        if lines_sum != self.interest or self.interest + self.indemnity != self.total:
+            raise DomainRuleViolation("penalty lines, interest, indemnity and total do not add up", field="penalty")
+
+    def to_dict(self) -> dict[str, object]:
+        return {"regime": self.regime.value, "source": SOURCES[self.regime], "as_of": self.as_of.isoformat(),
+                "lines": [line.to_dict() for line in self.lines], "interest": _money_dict(self.interest),
+                "indemnity": _money_dict(self.indemnity), "total": _money_dict(self.total),
+                "notes": list(self.notes)}
+
+    def explain(self) -> str:
+        text = [f"Late-payment penalties ({self.regime.value}, {SOURCES[self.regime]}) as of {self.as_of.isoformat()}"]
+        text += [f"  {line.explain()}" for line in self.lines]
+        text += [f"Interest: {self.interest}", f"Recovery indemnity: {self.indemnity}", f"Total: {self.total}"]
+        text += [f"Note: {note}" for note in self.notes]
+        return "\n".join(text)
+
+
+# --- computation -----------------------------------------------------------------------------------------------------
+
+RateFor = Callable[[date], Decimal]
+
+
+def compute_penalty(
+    *,
+    regime: PenaltyRegime,
+    due_on: date,
+    until: date,
+    balance: Sequence[tuple[date, Money]],
+    rates: RateTables,
+    notice_on: date | None = None,
+    contract_rate: Decimal | None = None,
+    split_by_half_year: bool = True,
+    indemnity_per_invoice: bool = True,
+    country: str | None = None,
+) -> PenaltyComputation:
+    """Penalties accrued on one invoice from the day after `due_on` through `until`, both included.
+
+    `balance` is the amount outstanding incl. VAT as a step function. A step dated D (a payment with value date D)
+    changes the base from D + 1: the day of payment still counts as late, so due 31 March and paid 15 May is
+    45 days (L441-10: interest runs from the day after the due date, with no reminder; a due date falling on a
+    weekend or holiday is not moved). Each line is rounded once, half up, by `Money.apply_rate`; the interest
+    is the sum of the lines. `country` is required for the EU regime.
+    """
+    currency = _check_balance(balance)
+    if contract_rate is not None:
+        _check_contract_rate(regime, contract_rate)
+    notes: list[str] = []
+    first_day: date | None = due_on + timedelta(days=1)
+    if regime is PenaltyRegime.CONSUMER:
+        first_day = _consumer_first_day(due_on, notice_on, notes)
+    rate_for = _rate_policy(regime, rates, due_on + timedelta(days=1), contract_rate, split_by_half_year, country,
+                            notes)
+    lines = tuple(_lines(balance, first_day, until, rate_for, currency)) if first_day is not None else ()
+    interest = Money.zero(currency)
+    for line in lines:
+        interest += line.amount
+    late = _was_late(balance, due_on + timedelta(days=1), until, currency)
+    indemnity = _indemnity(regime, currency, late, rates, country, indemnity_per_invoice, notes)
+    return PenaltyComputation(regime=regime, lines=lines, interest=interest, indemnity=indemnity,
+                              total=interest + indemnity, as_of=until, notes=tuple(dict.fromkeys(notes)))
+
+
+def _check_balance(balance: Sequence[tuple[date, Money]]) -> str:
+    if not balance:
+        raise DomainRuleViolation("the balance needs at least one (date, amount) step", field="balance")
+    currency = balance[0][1].currency
+    previous: date | None = None
+    for on, amount in balance:
+        if amount.currency != currency:
+            raise CurrencyMismatch(f"balance steps mix {currency} and {amount.currency}", field="balance")
+        if amount.minor < 0:
+            raise DomainRuleViolation(f"outstanding amount on {on.isoformat()} is negative", field="balance")
+        if previous is not None and on < previous:
+            raise DomainRuleViolation("balance steps must be sorted by date", field="balance")
+        previous = on
+    return currency
+
+
+def _check_contract_rate(regime: PenaltyRegime, contract_rate: Decimal) -> None:
+    if regime is not PenaltyRegime.PROFESSIONAL:
+        raise DomainRuleViolation(f"a contract rate applies to the professional regime only, not {regime.value} "
+                                  "(public and consumer rates are set by law)", field="contract_rate")
+    if not isinstance(contract_rate, Decimal) or not contract_rate.is_finite() or contract_rate < 0:
+        raise DomainRuleViolation("the contract rate is a non-negative Decimal in percent", field="contract_rate")
+
+
+def _consumer_first_day(due_on: date, notice_on: date | None, notes: list[str]) -> date | None:
+    """Against a consumer, interest at the legal rate runs only from the formal notice (Code civil 1231-6, 1344-1);
+    a notice sent before the due date does not make the debt late earlier."""
+    if notice_on is None:
+        notes.append("no formal notice yet: a consumer owes interest only from the formal notice "
+                     "(Code civil 1231-6, 1344-1)")
+        return None
+    return max(due_on, notice_on) + timedelta(days=1)
+
+
+def _rate_policy(regime: PenaltyRegime, rates: RateTables, delay_began: date, contract_rate: Decimal | None,
+                 split: bool, country: str | None, notes: list[str]) -> RateFor:
+    """The annual rate in percent for a late day, per regime; tables are read lazily so that a half-year with
+    nothing owed needs no rate."""
+    if regime is PenaltyRegime.PUBLIC:  # R2192-31: the rate of the half-year where the delay began, not split
+        return lambda day: rates.ecb_rate(half_year_start(delay_began)) + PUBLIC_POINTS
+    if regime is PenaltyRegime.CONSUMER:  # the legal rate is set per half-year (CMF L313-2)
+        return lambda day: rates.legal_rate(half_year_start(day))
+
+    def reference(day: date) -> date:
+        return half_year_start(day if split else delay_began)
+
+    if regime is PenaltyRegime.EU:
+        if not country:
+            raise DomainRuleViolation("the EU regime needs the debtor's country", field="country")
+        points = rates.eu_rule(country).points
+        return lambda day: rates.ecb_rate(reference(day)) + points
+    if contract_rate is None:  # L441-10: ECB rate of 1 January / 1 July + 10 points
+        return lambda day: rates.ecb_rate(reference(day)) + PROFESSIONAL_POINTS
+    agreed = contract_rate
+
+    def floored(day: date) -> Decimal:
+        start = reference(day)
+        legal = rates.legal_rate(start)
+        floor = CONTRACT_FLOOR_MULTIPLE * legal
+        if agreed >= floor:
+            return agreed
+        notes.append(f"contract rate {_percent(agreed)}% is below 3 x the legal rate of {half_year_label(start)} "
+                     f"(3 x {_percent(legal)}% = {_percent(floor)}%, L441-10): {_percent(floor)}% applied")
+        return floor
+
+    return floored
+
+
+def _base_before(balance: Sequence[tuple[date, Money]], day: date, currency: str) -> Money:
+    """The amount outstanding at the start of `day`: the last step dated before it (zero before the first)."""
+    base = Money.zero(currency)
+    for on, amount in balance:
+        if on >= day:
+            break
+        base = amount
+    return base
+
+
+def _pieces(balance: Sequence[tuple[date, Money]], first_day: date, until: date) -> list[tuple[date, date]]:
+    """Cut [first_day, until] where the base changes (the day after each step) and at each half-year start."""
+    cuts = {on + timedelta(days=1) for on, _ in balance}
+    start = next_half_year_start(first_day)
+    while start <= until:
+        cuts.add(start)
+        start = next_half_year_start(start)
+    bounds = [first_day, *sorted(cut for cut in cuts if first_day < cut <= until)]
+    ends = [cut - timedelta(days=1) for cut in bounds[1:]] + [until]
+    return list(zip(bounds, ends, strict=True))
+
+
+def _lines(balance: Sequence[tuple[date, Money]], first_day: date, until: date, rate_for: RateFor,
+           currency: str) -> list[PenaltyLine]:
+    """One line per run of consecutive days with the same base and rate."""
+    runs: list[tuple[date, date, Money, Decimal]] = []
+    for start, end in _pieces(balance, first_day, until) if first_day <= until else []:
+        base = _base_before(balance, start, currency)
+        if base.is_zero:
+            continue
+        rate = rate_for(start)
+        if runs and runs[-1][2] == base and runs[-1][3] == rate and runs[-1][1] + timedelta(days=1) == start:
+            runs[-1] = (runs[-1][0], end, base, rate)
+        else:
+            runs.append((start, end, base, rate))
+    return [_line(start, end, base, rate) for start, end, base, rate in runs]
+
+
+def _line(start: date, end: date, base: Money, rate: Decimal) -> PenaltyLine:
+    days = (end - start).days + 1
+    return PenaltyLine(start=start, end=end, days=days, base=base, rate=rate,
+                       amount=base.apply_rate(_year_fraction(rate, days)))
+
+
+def _year_fraction(rate: Decimal, days: int) -> Decimal:
+    """rate x days / 365 / 100, rounded up at 50 digits so that an exact half minor unit still rounds half up in
+    `Money.apply_rate` (1/365 has no finite decimal expansion)."""
+    with localcontext() as ctx:
+        ctx.prec = 50
+        ctx.rounding = ROUND_CEILING
+        return rate * days / DAYS_PER_YEAR / HUNDRED
+
+
+def _was_late(balance: Sequence[tuple[date, Money]], first_late_day: date, until: date, currency: str) -> bool:
+    """Something was still owed on at least one day after the due date, up to `until`."""
+    if until < first_late_day:
+        return False
+    if _base_before(balance, first_late_day, currency).is_positive:
+        return True
+    return any(amount.is_positive and first_late_day <= on + timedelta(days=1) <= until for on, amount in balance)
+
+
+def _indemnity(regime: PenaltyRegime, currency: str, late: bool, rates: RateTables, country: str | None,
+               per_invoice: bool, notes: list[str]) -> Money:
+    """The fixed recovery indemnity per late invoice (D441-5, D2192-35, Directive art. 6); none for a consumer."""
+    zero = Money.zero(currency)
+    if regime is PenaltyRegime.CONSUMER:
+        notes.append("no recovery indemnity against a consumer (L441-10 applies between professionals)")
+        return zero
+    if not late:
+        return zero
+    if not per_invoice:
+        notes.append("recovery indemnity not charged on this invoice (indemnity per invoice is off)")
+        return zero
+    fixed = rates.eu_rule(country or "").indemnity if regime is PenaltyRegime.EU else FIXED_INDEMNITY
+    if fixed.currency != currency:
+        notes.append(f"recovery indemnity of {fixed} not applied: the invoice is in {currency} and is not converted")
+        return zero
+    return fixed

@@ -1,0 +1,1 @@
+"""The time-driven side: the dunning sweeper."""
