@@ -1,4 +1,4 @@
-"""`ar`: serve, migrate, rebuild."""
+"""`ar`: serve, worker, migrate, rebuild, demo."""
 
 from __future__ import annotations
 
@@ -31,10 +31,11 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
 
 @cli.command()
 def worker() -> None:
-    """Run the read-model projections (and, later, the dunning scheduler) until SIGTERM or SIGINT.
+    """Run the read-model projections, the dunning sweeper and reminder delivery until SIGTERM or SIGINT.
 
-    Several workers may run at once: each batch locks its projection's position row, so no event is applied
-    twice. Run `ar serve` with AR_RUN_PROJECTIONS=false beside it."""
+    Several workers may run at once: each projection batch locks its position row, each sweep chunk takes an
+    advisory lock and the aggregates refuse a decision taken twice, and each delivery is claimed by one worker.
+    Run `ar serve` with AR_RUN_PROJECTIONS=false and AR_RUN_DUNNING=false beside it."""
     import signal
     import threading
 
@@ -44,7 +45,8 @@ def worker() -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     runtime.projections.start(settings.projection_interval_s)
-    typer.echo("worker: projections running")
+    runtime.start_dunning()
+    typer.echo("worker: projections, dunning sweeper and delivery running")
     stop.wait()
     runtime.close()
 

@@ -12,6 +12,8 @@ from ar.application.receivables import Receivables
 from ar.clock import SettableClock, SystemClock
 from ar.config import Settings
 from ar.database import create_engine, migrate
+from ar.delivery.renderer import JinjaRenderer
+from ar.delivery.worker import DeliveryWorker, build_delivery
 from ar.domain.clock import Clock
 from ar.projections.customers import CustomersProjection
 from ar.projections.dunning import DunningProjection
@@ -30,9 +32,16 @@ class Runtime:
     app: Receivables
     projections: ProjectionRunner
     sweeper: Sweeper
+    delivery: DeliveryWorker
+
+    def start_dunning(self) -> None:
+        """The sweeper and the delivery worker in background threads (`ar worker`; `ar serve` on the default)."""
+        self.sweeper.start(self.settings.sweep_interval_s)
+        self.delivery.start(self.settings.delivery_interval_s)
 
     def close(self) -> None:
         self.sweeper.stop()
+        self.delivery.stop()
         self.projections.stop()
         self.app.close()
         self.engine.dispose()
@@ -53,7 +62,10 @@ def build(settings: Settings, clock: Clock | None = None, *, run_migrations: boo
     app.rates = load_rate_tables()
     app.split_by_half_year = settings.penalty_split_by_half_year
     app.creditor = {"name": settings.creditor_name, "email": settings.creditor_email}
+    app.renderer = JinjaRenderer()
     app.on_saved(runner.wake)
     app.ensure_default_policies()
     sweeper = Sweeper(app, engine, runner.catch_up, clock)
-    return Runtime(settings=settings, clock=clock, engine=engine, app=app, projections=runner, sweeper=sweeper)
+    delivery = build_delivery(settings, app, engine, clock)
+    return Runtime(settings=settings, clock=clock, engine=engine, app=app, projections=runner, sweeper=sweeper,
+                   delivery=delivery)

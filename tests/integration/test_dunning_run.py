@@ -7,12 +7,12 @@ from typing import Any
 from uuid import uuid4
 
 import sqlalchemy as sa
+from tests.integration.conftest import Desk, eur
 
 from ar.clock import BUSINESS_TZ, SettableClock
 from ar.domain.reminder import Reminder
 from ar.projections.dunning_tables import dunning_agenda, dunning_tasks, reminder_deliveries
 from ar.runtime import Runtime
-from tests.integration.conftest import Desk, eur
 
 DUE = date(2026, 3, 31)
 
@@ -174,3 +174,31 @@ def test_two_sweepers_racing_decide_each_reminder_once(
     assert len(ids) == len(customers)
     lines = [line["invoice_id"] for i in ids for line in runtime.app.get_reminder(i).lines]
     assert len(lines) == len(set(lines)) == 12
+
+
+def test_a_simulation_replays_history_under_another_policy_and_writes_nothing(
+        runtime: Runtime, desk: Desk, clock: SettableClock) -> None:
+    from ar.application.dunning import default_rules
+    from ar.domain.dunning_policy import PolicyRules, Step
+    from ar.domain.terms import CustomerKind
+
+    customer = desk.customer()
+    paid = desk.invoice(customer.id, 100_000, due_on=DUE)
+    unpaid = desk.invoice(customer.id, 50_000, due_on=DUE)
+    move_to(clock, date(2026, 4, 10))
+    desk.payment(customer.id, 100_000, allocations=[(paid.id, 100_000)])
+    move_to(clock, date(2026, 7, 1))
+    head = runtime.projections.head()
+    _, rules = default_rules()[CustomerKind.PROFESSIONAL]
+    stricter = PolicyRules(steps=tuple(s if s.key != "reminder-1" else Step.from_dict({**s.to_dict(), "offset_days": 2})
+                                       for s in rules.steps))
+    result = runtime.app.simulate_dunning(rules=stricter, from_on=date(2026, 3, 2), to_on=date(2026, 6, 15),
+                                          customer_ids=[customer.id])
+    sent = [(r["run_on"], r["template"], [line["number"] for line in r["lines"]]) for r in result.reminders]
+    both = [unpaid.number, paid.number] if unpaid.number < paid.number else [paid.number, unpaid.number]
+    assert sent[:2] == [(date(2026, 3, 26), "courtesy", both), (date(2026, 4, 2), "reminder-1", both)]
+    assert all(paid.number not in numbers for day, _, numbers in sent if day > date(2026, 4, 10))
+    assert [t for _, t, _ in sent] == ["courtesy", "reminder-1", "reminder-2", "call", "reminder-3",
+                                       "formal-notice", "handoff"]
+    assert result.penalties_claimed["EUR"] > 4000
+    assert runtime.projections.head() == head  # nothing written

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from random import random
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 
+from ar.adapters.event_reads import select_many
 from ar.application import transcodings
 from ar.domain.clock import Clock
 from ar.domain.errors import Conflict, DomainError, NotFound, PreconditionFailed
@@ -78,6 +79,17 @@ class CommandHandling(Application[UUID]):
         if not isinstance(found, cls):
             raise Conflict(f"id {aggregate_id} belongs to another kind of record", field="id")
         return found
+
+    def load_many(self, cls: type[A], ids: Sequence[UUID]) -> dict[UUID, A]:
+        """The current state of many aggregates, read in a few queries (for aggregates without snapshots)."""
+        loaded: dict[UUID, A] = {}
+        for aggregate_id, stored in select_many(self.recorder, list(dict.fromkeys(ids))).items():
+            aggregate: Any = None
+            for record in stored:
+                aggregate = self.mapper.to_domain_event(record).mutate(aggregate)  # type: ignore[attr-defined]
+            if isinstance(aggregate, cls):
+                loaded[aggregate_id] = aggregate
+        return loaded
 
     def _save(self, *aggregates: Aggregate | None) -> int | None:
         recordings: list[Recording[UUID]] = self.save(*aggregates)

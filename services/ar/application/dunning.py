@@ -20,14 +20,17 @@ from importlib import resources
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.persistence import IntegrityError
+
 from ar.application.commands import CommandHandling, Saved
 from ar.application.ports import ContentOnlyRenderer, DunningCandidates, NoFinder, ReminderRenderer
+from ar.application.simulation import MAX_INVOICES, Simulation, simulate
 from ar.domain.calendar import BusinessCalendar, WeekdaysOnly
 from ar.domain.clock import Clock
 from ar.domain.customer import Customer
 from ar.domain.dunning import Outlook, outlook, plan
 from ar.domain.dunning_policy import DunningPolicy, PolicyRules, Step, StepKind
-from ar.domain.errors import DomainRuleViolation
+from ar.domain.errors import DomainError, DomainRuleViolation
 from ar.domain.invoice import Invoice
 from ar.domain.money import Money
 from ar.domain.penalties import PenaltyComputation, RateTables, StaticRateTables, compute_penalty, regime_for
@@ -135,20 +138,66 @@ class Dunning(CommandHandling):
 
         def attempt() -> DunningRun:
             customer = self._get(Customer, customer_id, "customer_id")
-            policy = self.policy_for(customer)
             ids = list(invoice_ids) if invoice_ids is not None else self.candidates.open_invoices(customer_id)
-            invoices = [i for i in (self._exists(Invoice, x) for x in dict.fromkeys(ids))
-                        if i is not None and i.customer_id == customer.id]
-            due, touched, broken, skipped = self._decide(invoices, policy, today)
-            reminders = [self._remind(customer, policy, channel, items, today)
-                         for channel, items in sorted(due.items())]
-            changed = list({i.id: i for i in [*touched, *(i for items in due.values() for i, _ in items)]}.values())
-            position = self._save(*reminders, *changed) if changed else None
-            return DunningRun(customer_id, reminders, position, broken, skipped)
+            invoices = list(self.load_many(Invoice, ids).values())
+            run, changed = self._run_for(customer, self.policy_for(customer), invoices, today)
+            position = self._save(*changed) if changed else None
+            return DunningRun(customer_id, run.reminders, position, run.promises_broken, run.skipped)
 
         return self._retrying(attempt)
 
-    def _decide(self, invoices: list[Invoice], policy: DunningPolicy, today: date,
+    def run_dunning_many(self, due: dict[UUID, list[UUID]]) -> tuple[list[DunningRun], dict[UUID, str]]:
+        """Group commit of many customers' runs: decided together, saved in one transaction. If any of them lost
+        a race, each customer is run again on its own. Returns the runs and the customers whose run was refused
+        (e.g. a penalty rate missing), with why."""
+        today = self.clock.today()
+        if not self.calendar.is_business_day(today):
+            return [], {}
+        customers = self.load_many(Customer, list(due))
+        invoices = self.load_many(Invoice, [i for ids in due.values() for i in ids])
+        policies: dict[UUID, DunningPolicy] = {}
+        runs, refused, changed = [], {}, []
+        for customer_id, ids in due.items():
+            customer = customers.get(customer_id)
+            if customer is None:
+                continue
+            policy_id = customer.dunning_policy_id or DunningPolicy.default_id(customer.kind)
+            if policy_id not in policies:
+                policies[policy_id] = self.get_policy(policy_id)
+            mine = [invoices[i] for i in ids if i in invoices]
+            try:
+                run, touched = self._run_for(customer, policies[policy_id], mine, today)
+            except DomainError as e:
+                refused[customer_id] = e.detail
+                continue
+            runs.append(run)
+            changed += touched
+        try:
+            position = self._save(*changed) if changed else None
+        except IntegrityError:
+            return self._run_one_by_one([r.customer_id for r in runs], due, refused)
+        return [DunningRun(r.customer_id, r.reminders, position, r.promises_broken, r.skipped) for r in runs], refused
+
+    def _run_one_by_one(self, customer_ids: list[UUID], due: dict[UUID, list[UUID]],
+                        refused: dict[UUID, str]) -> tuple[list[DunningRun], dict[UUID, str]]:
+        runs = []
+        for customer_id in customer_ids:
+            try:
+                runs.append(self.run_dunning(customer_id, due[customer_id]))
+            except DomainError as e:
+                refused[customer_id] = e.detail
+        return runs, refused
+
+    def _run_for(self, customer: Customer, policy: DunningPolicy, invoices: list[Invoice],
+                 today: date) -> tuple[DunningRun, list[Any]]:
+        """Decide one customer's run; the aggregates to save (reminders first, then the invoices)."""
+        invoices = [i for i in invoices if i.customer_id == customer.id]
+        due, touched, broken, skipped = self.decide_dunning(invoices, policy, today)
+        reminders = [self.remind(customer, policy, channel, items, today) for channel, items in sorted(due.items())]
+        changed = list({i.id: i for i in [*touched, *(i for items in due.values() for i, _ in items)]}.values())
+        return DunningRun(customer.id, reminders, None, broken, skipped), [*reminders, *changed] if changed else []
+
+    def decide_dunning(self, invoices: list[Invoice], policy: DunningPolicy, today: date,
                 ) -> tuple[dict[str, list[tuple[Invoice, Step]]], list[Invoice], int, int]:
         due: dict[str, list[tuple[Invoice, Step]]] = defaultdict(list)
         touched: list[Invoice] = []
@@ -173,7 +222,7 @@ class Dunning(CommandHandling):
                 found = outlook(invoice, policy.rules, self.calendar)
         return due, touched, broken, skipped
 
-    def _remind(self, customer: Customer, policy: DunningPolicy, channel: str,
+    def remind(self, customer: Customer, policy: DunningPolicy, channel: str,
                 items: list[tuple[Invoice, Step]], today: date) -> Reminder:
         now = self.clock.now()
         firmest = max((step for _, step in items), key=lambda s: (FIRMNESS.index(s.kind), s.offset_days))
@@ -230,6 +279,15 @@ class Dunning(CommandHandling):
                 "currency": penalty.total.currency, "as_of": penalty.as_of.isoformat(),
                 "explain": penalty.explain()},
         }
+
+    def simulate_dunning(self, *, rules: PolicyRules, from_on: date, to_on: date,
+                         customer_ids: list[UUID] | None = None) -> Simulation:
+        """Replay real history under proposed rules; nothing is written (see `ar.application.simulation`)."""
+        ids = self.candidates.invoices_of(customer_ids, limit=MAX_INVOICES + 1)
+        return simulate(self, rules=rules, from_on=from_on, to_on=to_on, invoice_ids=ids)
+
+    def get_customer_for_simulation(self, customer_id: UUID) -> Customer:
+        return self._get(Customer, customer_id, "customer_ids")
 
     # Penalties ------------------------------------------------------------------------------------------------
     def penalty(self, invoice: Invoice, customer: Customer, policy: DunningPolicy, until: date,

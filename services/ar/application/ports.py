@@ -43,6 +43,9 @@ class NoFinder:
     def open_invoices(self, customer_id: UUID) -> list[UUID]:
         return []
 
+    def invoices_of(self, customer_ids: list[UUID] | None, limit: int) -> list[UUID]:
+        return []
+
 
 @dataclass(frozen=True)
 class RenderedMessage:
@@ -72,4 +75,8 @@ class ContentOnlyRenderer:
 class DunningCandidates(Protocol):
     def open_invoices(self, customer_id: UUID) -> list[UUID]:
         """Every open invoice of a customer (any currency), oldest due date first."""
+        ...
+
+    def invoices_of(self, customer_ids: list[UUID] | None, limit: int) -> list[UUID]:
+        """Every invoice, open or not, of these customers (of all customers: None)."""
         ...

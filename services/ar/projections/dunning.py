@@ -60,16 +60,19 @@ class DunningProjection:
 
     # Agenda ---------------------------------------------------------------------------------------------------
     def _refresh(self, conn: sa.Connection, invoice_ids: set[UUID]) -> None:
+        if not invoice_ids:
+            return
+        invoices = self.app.load_many(Invoice, sorted(invoice_ids))
+        customers = self.app.load_many(Customer, list({i.customer_id for i in invoices.values()}))
         policies: dict[UUID, DunningPolicy] = {}
         rows = []
-        for invoice_id in sorted(invoice_ids):
-            invoice = self.app.get_invoice(invoice_id)
-            customer_id: UUID = invoice.customer_id
-            if customer_id not in policies:
-                policies[customer_id] = self.app.policy_for(self.app.get_customer(customer_id))
-            rows.append(_agenda_row(invoice, policies[customer_id], self.app))
-        if rows:
-            _upsert(conn, dunning_agenda, rows, "invoice_id")
+        for invoice in invoices.values():
+            customer = customers[invoice.customer_id]
+            policy_id = customer.dunning_policy_id or DunningPolicy.default_id(customer.kind)
+            if policy_id not in policies:
+                policies[policy_id] = self.app.get_policy(policy_id)
+            rows.append(_agenda_row(invoice, policies[policy_id], self.app))
+        _upsert(conn, dunning_agenda, rows, "invoice_id")
 
     # Tasks and deliveries -------------------------------------------------------------------------------------
     def _reminder(self, conn: sa.Connection, event: Any) -> None:

@@ -27,6 +27,14 @@ class DunningLookups:
                 .where(dunning_agenda.c.customer_id == customer_id, dunning_agenda.c.open_minor > 0)
                 .order_by(dunning_agenda.c.due_on, dunning_agenda.c.number)))
 
+    def invoices_of(self, customer_ids: list[UUID] | None, limit: int) -> list[UUID]:
+        self.catch_up()
+        query = sa.select(dunning_agenda.c.invoice_id).order_by(dunning_agenda.c.due_on).limit(limit)
+        if customer_ids is not None:
+            query = query.where(dunning_agenda.c.customer_id.in_(customer_ids))
+        with self.engine.connect() as conn:
+            return list(conn.scalars(query))
+
 
 def due_by_customer(conn: sa.Connection, today: date) -> dict[UUID, list[UUID]]:
     """Invoices with a dunning action due on or before `today`, grouped by customer."""

@@ -1,9 +1,10 @@
 """The sweeper: at `clock.now()`, run every dunning action the agenda says is due, one customer at a time.
 
 The aggregates decide (`Receivables.run_dunning`); the agenda only says where to look. Two sweepers may run at
-once (two `ar worker` processes): on PostgreSQL each customer is taken under a transaction-scoped advisory lock,
-so the other sweeper skips it instead of deciding it again; without the lock (SQLite, or a lock lost), optimistic
-concurrency on the invoices still lets one decision through and turns the other into a no-op.
+once (two `ar worker` processes): customers are decided in chunks saved in one transaction each (group commit);
+on PostgreSQL each chunk is taken under a transaction-scoped advisory lock, so the other sweeper skips it instead
+of deciding it again; without the lock (SQLite, or chunks that differ), optimistic concurrency on the invoices
+still lets one decision through and turns the other into a no-op.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from ar.domain.clock import Clock
-from ar.domain.errors import DomainError
 from ar.projections.dunning_queries import due_by_customer
 
 if TYPE_CHECKING:
@@ -38,11 +38,12 @@ class SweepReport:
 
 
 class Sweeper:
-    def __init__(self, app: Receivables, engine: sa.Engine, catch_up: Any, clock: Clock) -> None:
+    def __init__(self, app: Receivables, engine: sa.Engine, catch_up: Any, clock: Clock, chunk: int = 200) -> None:
         self.app, self.engine, self.catch_up, self.clock = app, engine, catch_up, clock
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self.chunk = chunk
 
     def sweep(self) -> SweepReport:
         """One pass over everything due today (nothing on a day that is not a business day)."""
@@ -53,29 +54,28 @@ class Sweeper:
         with self._lock:
             self.catch_up()
             with self.engine.connect() as conn:
-                due = due_by_customer(conn, today)
-            for customer_id, invoice_ids in due.items():
-                self._run_one(customer_id, invoice_ids, report)
-            self.catch_up()
+                due = list(due_by_customer(conn, today).items())
+            for start in range(0, len(due), self.chunk):
+                self._run_chunk(dict(due[start:start + self.chunk]), report)
         return report
 
-    def _run_one(self, customer_id: UUID, invoice_ids: list[UUID], report: SweepReport) -> None:
+    def _run_chunk(self, due: dict[UUID, list[UUID]], report: SweepReport) -> None:
+        """Decide a chunk of customers and save it in one transaction (group commit)."""
         with self.engine.connect() as conn, conn.begin():
             if conn.dialect.name == "postgresql":
-                key = zlib.crc32(customer_id.bytes) - 2**31
+                key = zlib.crc32(b"".join(sorted(c.bytes for c in due))) - 2**31
                 if not conn.scalar(sa.text("SELECT pg_try_advisory_xact_lock(:space, :key)"),
                                    {"space": LOCK_SPACE, "key": key}):
-                    report.skipped_locked += 1
+                    report.skipped_locked += len(due)  # another sweeper is on it
                     return
-            try:
-                run = self.app.run_dunning(customer_id, invoice_ids)
-            except DomainError as e:  # e.g. a missing penalty rate: refused, shown, retried next sweep
-                log.warning("dunning run for customer %s refused: %s", customer_id, e.detail)
-                report.failures[str(customer_id)] = e.detail
-                return
-        report.customers += 1
-        report.reminders += len(run.reminders)
-        report.invoices += sum(len(r.lines) for r in run.reminders)
+            runs, refused = self.app.run_dunning_many(due)
+        for customer_id, why in refused.items():  # e.g. a missing penalty rate: refused, shown, retried later
+            log.warning("dunning run for customer %s refused: %s", customer_id, why)
+            report.failures[str(customer_id)] = why
+        for run in runs:
+            report.customers += 1
+            report.reminders += len(run.reminders)
+            report.invoices += sum(len(r.lines) for r in run.reminders)
 
     # Background loop ------------------------------------------------------------------------------------------
     def start(self, interval_s: float) -> None:

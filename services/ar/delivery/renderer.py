@@ -1,0 +1,124 @@
+"""Reminders rendered from jinja2 templates, deterministically.
+
+Layout of `services/ar/templates/` (see its README.md): `<language>/<template>.txt` is the plain-text body and sets the
+subject with `{% set subject %}...{% endset %}`; `<language>/<template>.html` is the HTML body (autoescaped: the only
+templates that are), which receives the rendered `subject`. Files starting with `_` are shared partials.
+
+The same content and the same template files give the same message, byte for byte: the renderer reads no clock, no
+locale and no environment. `template_version` names the files that made a message; `content_hash` is the evidence.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
+
+from ar.application.ports import RenderedMessage
+from ar.domain.money import MINOR_UNITS
+
+TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
+TEMPLATES = ("courtesy", "reminder-1", "reminder-2", "reminder-3", "call", "formal-notice", "handoff")
+LANGUAGES = ("fr", "en")
+NBSP = "\u00a0"  # keeps "1 234,56 €" on one line (and is in the PDF core fonts' cp1252 encoding)
+SYMBOLS = {"EUR": "€", "GBP": "£"}
+MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+             "November", "December")
+
+
+def money_format(minor: int, currency: str, language: str) -> str:
+    """Exact, from integer minor units (divmod, never float), with the currency's ISO 4217 minor digits.
+
+    "fr": `1 234,56 €` (other currencies: `1 234,56 USD`); anything else: `€1,234.56` (`USD 1,234.56`).
+    The French group separator and the space before the symbol or code are no-break spaces (U+00A0)."""
+    if type(minor) is not int:
+        raise TypeError(f"an amount is integer minor units, got {type(minor).__name__}")
+    digits = MINOR_UNITS[currency]
+    units, fraction = divmod(abs(minor), 10**digits)
+    sign = "-" if minor < 0 else ""
+    if language == "fr":
+        number = f"{units:,}".replace(",", NBSP) + (f",{fraction:0{digits}d}" if digits else "")
+        return f"{sign}{number}{NBSP}{SYMBOLS.get(currency, currency)}"
+    number = f"{units:,}" + (f".{fraction:0{digits}d}" if digits else "")
+    symbol = SYMBOLS.get(currency)
+    return f"{sign}{symbol}{number}" if symbol else f"{sign}{currency}{NBSP}{number}"
+
+
+def date_format(value: str | date, language: str) -> str:
+    """`02/03/2026` in French, `2 March 2026` in English: no locale, so the output never depends on the host."""
+    day = value if isinstance(value, date) else date.fromisoformat(value)
+    if language == "fr":
+        return day.strftime("%d/%m/%Y")
+    return f"{day.day} {MONTHS_EN[day.month - 1]} {day.year}"
+
+
+@pass_context
+def _money(ctx: Context, minor: int, currency: str) -> str:
+    return money_format(minor, currency, str(ctx["language"]))
+
+
+@pass_context
+def _date(ctx: Context, value: str) -> str:
+    return date_format(value, str(ctx["language"]))
+
+
+def content_hash(subject: str, text: str, html: str) -> str:
+    """sha256 of subject, text and html, separated by NUL so that no two different messages share a hash."""
+    return hashlib.sha256("\0".join((subject, text, html)).encode()).hexdigest()
+
+
+def _tidy(text: str) -> str:
+    """Templates stay readable with macros and conditions; the message gets no trailing spaces nor runs of blank
+    lines."""
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)) + "\n"
+
+
+class JinjaRenderer:
+    """`ReminderRenderer` over the template files. Thread-safe: jinja2 environments are, once built."""
+
+    def __init__(self, templates_dir: Path | None = None) -> None:
+        self.templates_dir = (templates_dir or TEMPLATES_DIR).resolve()
+        self.env = Environment(
+            loader=FileSystemLoader(self.templates_dir),
+            autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False, default=False),
+            undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+            auto_reload=False,
+        )
+        self.env.filters["money"] = _money
+        self.env.filters["day"] = _date
+
+    def render(self, template: str, language: str, content: dict[str, Any]) -> RenderedMessage:
+        if template not in TEMPLATES:
+            raise ValueError(f"unknown reminder template {template!r}")
+        lang = language if language in LANGUAGES else "en"
+        context = {**content, "language": lang, "template": template}
+        module = self.env.get_template(f"{lang}/{template}.txt").make_module(context)
+        subject = " ".join(str(getattr(module, "subject", "")).split())
+        if not subject:
+            raise ValueError(f"{lang}/{template}.txt sets no subject")
+        text = _tidy(str(module))
+        html = self.env.get_template(f"{lang}/{template}.html").render({**context, "subject": subject})
+        return RenderedMessage(subject=subject, text=text, html=html, template_version=self.version(template, lang),
+                               content_hash=content_hash(subject, text, html))
+
+    def version(self, template: str, language: str) -> str:
+        """12 hex digits of sha256 over the files that make this template in this language (its .txt and .html
+        and every shared `_*` partial of the language), names and bytes: editing an English reminder does not
+        change the version of the French formal notice."""
+        digest = hashlib.sha256()
+        for path in self._files(template, language):
+            digest.update(path.relative_to(self.templates_dir).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+        return digest.hexdigest()[:12]
+
+    def _files(self, template: str, language: str) -> Iterator[Path]:
+        folder = self.templates_dir / language
+        yield from (folder / f"{template}.txt", folder / f"{template}.html")
+        yield from sorted(p for p in folder.iterdir() if p.name.startswith("_") and p.is_file())
