@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import platform
+import socket
 import statistics
 import time
 from datetime import UTC, date, datetime
@@ -128,14 +129,16 @@ def deliver(runtime: Runtime, count: int) -> dict[str, Any]:
     class Sink:
         received = 0
 
-        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
             Sink.received += 1
             return "250 OK"
 
-    controller = Controller(Sink(), hostname="127.0.0.1", port=0)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Sink(), hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        port = controller.server.sockets[0].getsockname()[1]
         settings = runtime.settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": port})
         worker = build_delivery(settings, runtime.app, runtime.engine, runtime.clock)
         started = time.perf_counter()

@@ -45,8 +45,9 @@ def worker() -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     runtime.projections.start(settings.projection_interval_s)
-    runtime.start_dunning()
-    typer.echo("worker: projections, dunning sweeper and delivery running")
+    if settings.run_dunning:
+        runtime.start_dunning()
+    typer.echo(f"worker: projections{', dunning sweeper and delivery' if settings.run_dunning else ''} running")
     stop.wait()
     runtime.close()
 

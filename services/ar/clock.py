@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from ar.domain.clock import BUSINESS_TZ
 
-__all__ = ["BUSINESS_TZ", "SettableClock", "SystemClock"]
+__all__ = ["BUSINESS_TZ", "SettableClock", "SharedFileClock", "SystemClock"]
 
 
 class SystemClock:
@@ -43,3 +45,30 @@ class SettableClock:
     def advance(self, delta: timedelta) -> None:
         with self._lock:
             self._now += delta
+
+
+class SharedFileClock:
+    """A settable clock whose instant lives in a file, so that several processes (a server and its workers in an
+    end-to-end test or a demo) share one simulated time. Never the default."""
+
+    def __init__(self, path: Path, start: datetime) -> None:
+        self.path = path
+        if not path.exists():
+            self.set(start)
+
+    def now(self) -> datetime:
+        return datetime.fromisoformat(self.path.read_text().strip()).astimezone(UTC)
+
+    def today(self) -> date:
+        return self.now().astimezone(BUSINESS_TZ).date()
+
+    def set(self, instant: datetime) -> None:
+        if instant.tzinfo is None:
+            raise ValueError("a clock needs an aware datetime")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.{threading.get_ident()}")
+        temporary.write_text(instant.astimezone(UTC).isoformat())
+        os.replace(temporary, self.path)
+
+    def advance(self, delta: timedelta) -> None:
+        self.set(self.now() + delta)

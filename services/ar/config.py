@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     run_projections: bool = Field(True, description="run the read-model projections inside `ar serve`; set false "
                                   "when `ar worker` runs them")
     simulated_clock: bool = Field(False, description="expose POST /v1/admin/clock (demos and tests only)")
+    clock_file: Path | None = Field(None, description="with simulated_clock: keep the simulated time in this file, "
+                                    "shared by a server and its workers")
     # Dunning ----------------------------------------------------------------------------------------------------
     run_dunning: bool = Field(True, description="run the dunning sweeper and reminder delivery inside `ar serve`; "
                               "set false when `ar worker` runs them")

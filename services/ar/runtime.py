@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from ar.adapters.business_days import HolidayCalendar
 from ar.adapters.rate_tables import load_rate_tables
 from ar.application.receivables import Receivables
-from ar.clock import SettableClock, SystemClock
+from ar.clock import SettableClock, SharedFileClock, SystemClock
 from ar.config import Settings
 from ar.database import create_engine, migrate
 from ar.delivery.renderer import JinjaRenderer
@@ -47,13 +47,18 @@ class Runtime:
         self.engine.dispose()
 
 
+def simulated_clock(settings: Settings) -> SettableClock | SharedFileClock:
+    start = SystemClock().now()
+    return SharedFileClock(settings.clock_file, start) if settings.clock_file else SettableClock(start)
+
+
 def build(settings: Settings, clock: Clock | None = None, *, run_migrations: bool = True) -> Runtime:
     """Create the application once per process, at start-up (lazy creation from request threads races)."""
     engine = create_engine(settings)
     if run_migrations:
         migrate(engine)
     if clock is None:
-        clock = SettableClock(SystemClock().now()) if settings.simulated_clock else SystemClock()
+        clock = simulated_clock(settings) if settings.simulated_clock else SystemClock()
     app = Receivables(settings.event_store_env(), clock=clock)
     runner = ProjectionRunner(app, engine, [ReceivablesProjection(), CustomersProjection(), DunningProjection(app)])
     app.finder = app.exposure = ReadModelLookups(engine, runner.catch_up)

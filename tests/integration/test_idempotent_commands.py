@@ -38,9 +38,10 @@ def test_same_idempotency_key_gives_the_same_id_and_one_customer(runtime: Runtim
             country="FR", language=Language.FR, emails=[], terms=PaymentTerms(), credit_limit=None, external_id=None,
         ).position
 
-    assert register() == runtime.projections.head()
+    first = register()
+    assert first == runtime.projections.head()
     assert register() is None
-    assert runtime.projections.head() == 1
+    assert runtime.projections.head() == first
 
 
 def test_issue_invoice_again_with_the_same_external_id_keeps_its_number(runtime: Runtime, desk) -> None:
@@ -104,5 +105,6 @@ def test_same_bank_line_recorded_by_two_processes_at_once_is_recorded_once(runti
         assert outcomes == [None, None]
     stored = runtime.app.get_invoice(invoice.id)
     assert (stored.open_amount, len(stored.allocations), stored.version) == (eur(100), 3, 4)
-    events = runtime.app.recorder.select_notifications(0, 100)
+    events = [n for n in runtime.app.recorder.select_notifications(0, 100)
+              if not n.topic.startswith("ar.domain.dunning_policy")]  # the default policies, seeded at start-up
     assert len(events) == 1 + 3 + 3 * 3  # customer; series opened, number, invoice; then 3 events per payment

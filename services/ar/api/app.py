@@ -13,8 +13,9 @@ from fastapi import FastAPI
 from ar.adapters.idempotency_store import IdempotencyStore
 from ar.api import problems
 from ar.api.idempotency import IdempotencyMiddleware
-from ar.api.routes import customers, health, invoices, payments, reports
+from ar.api.routes import admin, customers, dunning, health, invoice_dunning, invoices, payments, reports
 from ar.api.schemas.common import Problem
+from ar.clock import SettableClock, SharedFileClock
 from ar.config import Settings
 from ar.runtime import Runtime, build
 
@@ -48,6 +49,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         to_thread.current_default_thread_limiter().total_tokens = settings.threadpool_size
         if settings.run_projections:
             runtime.projections.start(settings.projection_interval_s)
+        if settings.run_dunning:
+            runtime.start_dunning()
         purger = asyncio.create_task(_purge_idempotency_keys(runtime, store))
         try:
             yield
@@ -59,8 +62,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                   generate_unique_id_function=lambda route: f"{route.tags[0]}-{route.name}")
     app.state.runtime = runtime
     problems.install(app)
-    for router in (customers.router, invoices.router, payments.router, reports.router, health.router):
+    for router in (customers.router, invoices.router, payments.router, reports.router, dunning.router,
+                   invoice_dunning.router, dunning.tasks_router, health.router):
         app.include_router(router)
+    if settings.simulated_clock and isinstance(runtime.clock, SettableClock | SharedFileClock):
+        app.include_router(admin.router)
     app.add_middleware(IdempotencyMiddleware, store=store)
 
     original = app.openapi

@@ -1,0 +1,200 @@
+"""Dunning policies, the agenda, the sweep, and the ops task queue."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+from typing import Annotated
+from uuid import UUID
+
+import sqlalchemy as sa
+from eventsourcing.utils import get_topic
+from fastapi import APIRouter, Query, Response
+
+from ar.api.deps import IdempotencyDep, IfMatchDep, ReadAfterDep, ReceivablesDep, RuntimeDep
+from ar.api.problems import responses
+from ar.api.routes._write import POSITION_HEADER, tagged, written
+from ar.api.schemas.dunning import (
+    AgendaOut,
+    AgendaRow,
+    AssignedPolicyOut,
+    AssignPolicyIn,
+    PolicyIn,
+    PolicyOut,
+    SweepOut,
+    TaskDoneIn,
+    TaskOut,
+)
+from ar.application.receivables import Receivables, new_id
+from ar.domain.dunning_policy import DunningPolicy
+from ar.domain.errors import PreconditionFailed
+from ar.domain.terms import CustomerKind
+from ar.projections.dunning_tables import dunning_agenda, dunning_tasks
+from ar.projections.tables import customers
+
+router = APIRouter(tags=["dunning"])
+tasks_router = APIRouter(prefix="/v1/tasks", tags=["tasks"])
+
+AGENDA_DAYS = 30
+PAGE = 500
+
+
+# Policies ---------------------------------------------------------------------------------------------------------
+def policy_ids(app: Receivables) -> list[UUID]:
+    """The defaults, then every policy ever created, in creation order. There is no policies read model: policies
+    are few, so their `Created` events are read from the notification log, filtered by topic in the database."""
+    found = [DunningPolicy.default_id(kind) for kind in CustomerKind]
+    topic = get_topic(DunningPolicy.Created)
+    start = 1
+    while True:
+        batch = app.recorder.select_notifications(start, PAGE, topics=[topic])
+        found += [UUID(str(n.originator_id)) for n in batch]
+        if len(batch) < PAGE:
+            return list(dict.fromkeys(found))
+        start = batch[-1].id + 1
+
+
+@router.post("/v1/dunning/policies", status_code=201, response_model=PolicyOut, responses=responses(409, 422),
+             summary="Create a dunning policy")
+def create_policy(body: PolicyIn, app: ReceivablesDep, key: IdempotencyDep, response: Response) -> PolicyOut:
+    """The rules of the trade are checked before anything is written: offsets rise strictly, a courtesy note comes
+    before the due date, a formal notice (mise en demeure) follows at least three reminders, and a hand-off comes
+    last, after the formal notice. The 422 names the step at fault (`steps[2].kind`). A retry with the same
+    `Idempotency-Key` returns the same policy."""
+    saved = app.create_policy(policy_id=new_id("policy", idempotency=key), name=body.name, rules=body.to_rules())
+    written(response, saved, created=True)
+    return PolicyOut.of(saved.aggregate)
+
+
+@router.get("/v1/dunning/policies", response_model=list[PolicyOut], responses=responses(422),
+            summary="List the dunning policies")
+def list_policies(app: ReceivablesDep, include_archived: bool = False) -> list[PolicyOut]:
+    """The default policy of each debtor kind first, then the others in the order they were created."""
+    policies = [app.get_policy(policy_id) for policy_id in policy_ids(app)]
+    return [PolicyOut.of(p) for p in policies if include_archived or not p.archived]
+
+
+@router.get("/v1/dunning/policies/{policy_id}", response_model=PolicyOut, responses=responses(404, 422),
+            summary="Read a dunning policy")
+def get_policy(policy_id: UUID, app: ReceivablesDep, response: Response) -> PolicyOut:
+    """Its ETag is its version: send it back as `If-Match` to revise or archive it."""
+    policy = app.get_policy(policy_id)
+    tagged(response, policy.version)
+    return PolicyOut.of(policy)
+
+
+@router.put("/v1/dunning/policies/{policy_id}", response_model=PolicyOut, responses=responses(404, 409, 412, 422),
+            summary="Revise a dunning policy")
+def revise_policy(policy_id: UUID, body: PolicyIn, app: ReceivablesDep, if_match: IfMatchDep,
+                  response: Response) -> PolicyOut:
+    """A revision replaces the name and every rule and raises the version; invoices already reminded keep the
+    steps they took, and their next step follows the revised policy. The same policy again changes nothing."""
+    saved = app.revise_policy(policy_id, name=body.name, rules=body.to_rules(), expected_version=if_match)
+    written(response, saved)
+    return PolicyOut.of(saved.aggregate)
+
+
+@router.delete("/v1/dunning/policies/{policy_id}", response_model=PolicyOut,
+               responses=responses(404, 409, 412, 422), summary="Archive a dunning policy")
+def archive_policy(policy_id: UUID, app: ReceivablesDep, if_match: IfMatchDep, response: Response) -> PolicyOut:
+    """Archived, not erased: reminders sent under it still name it. It can no longer be assigned; customers that
+    have it keep it until assigned another. A default policy cannot be archived (revise it instead)."""
+    saved = app.archive_policy(policy_id, expected_version=if_match)
+    written(response, saved)
+    return PolicyOut.of(saved.aggregate)
+
+
+@router.put("/v1/customers/{customer_id}/dunning-policy", response_model=AssignedPolicyOut,
+            responses=responses(404, 409, 412, 422), summary="Assign a dunning policy to a customer")
+def assign_policy(customer_id: UUID, body: AssignPolicyIn, app: ReceivablesDep, if_match: IfMatchDep,
+                  response: Response) -> AssignedPolicyOut:
+    """Overrides the default policy of the customer's kind; `null` goes back to the default. Its open invoices
+    follow the new policy from their next step. `If-Match` is the customer's version."""
+    saved = app.assign_dunning_policy(customer_id, body.policy_id, expected_version=if_match)
+    written(response, saved)
+    customer = saved.aggregate
+    return AssignedPolicyOut(customer_id=customer.id, version=customer.version,
+                             policy_id=customer.dunning_policy_id, policy=PolicyOut.of(app.policy_for(customer)))
+
+
+# Agenda and sweep -------------------------------------------------------------------------------------------------
+@router.get("/v1/dunning/agenda", response_model=AgendaOut, responses=responses(422, 503),
+            summary="What dunning will do, when, to whom")
+def get_agenda(
+    runtime: RuntimeDep,
+    _: ReadAfterDep,
+    until: Annotated[date | None, Query(description=f"last day to show; default today + {AGENDA_DAYS} days")] = None,
+    customer_id: UUID | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> AgendaOut:
+    """The next action of every invoice due by `until`, the overdue ones first: a dated action before today was
+    missed (the sweeper was down, or today is not a business day) and is taken by the next sweep. Each invoice
+    shows only its next action; `GET /v1/invoices/{id}/dunning` shows what would follow."""
+    last = until or runtime.clock.today() + timedelta(days=AGENDA_DAYS)
+    a = dunning_agenda.c
+    query = (sa.select(dunning_agenda, customers.c.name.label("customer_name"))
+             .select_from(dunning_agenda.outerjoin(customers, customers.c.customer_id == a.customer_id))
+             .where(a.next_on.is_not(None), a.next_on <= last)
+             .order_by(a.next_on, customers.c.name, a.customer_id, a.number).limit(limit))
+    if customer_id is not None:
+        query = query.where(a.customer_id == customer_id)
+    with runtime.engine.connect() as conn:
+        rows = conn.execute(query).mappings().all()
+    return AgendaOut(until=last, items=[AgendaRow(**row) for row in rows])
+
+
+@router.post("/v1/dunning/sweep", response_model=SweepOut, responses=responses(422),
+             summary="Run the dunning sweep now")
+def sweep(runtime: RuntimeDep, response: Response) -> SweepOut:
+    """Takes every dunning action due today, as the background sweeper does (for ops and demos). Running it twice
+    the same day decides nothing more. On a day that is not a business day it does nothing. `AR-Position` is the
+    event-store head afterwards, for reading the agenda back with `min_position`."""
+    report = runtime.sweeper.sweep()
+    response.headers[POSITION_HEADER] = str(runtime.projections.head())
+    return SweepOut(today=runtime.clock.today(), customers=report.customers, reminders=report.reminders,
+                    invoices=report.invoices, skipped_locked=report.skipped_locked, failures=report.failures)
+
+
+# Tasks ------------------------------------------------------------------------------------------------------------
+class TaskState(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+
+
+@tasks_router.get("", response_model=list[TaskOut], responses=responses(422, 503),
+                  summary="The ops task queue: calls and hand-offs")
+def list_tasks(
+    runtime: RuntimeDep,
+    _: ReadAfterDep,
+    state: Annotated[TaskState | None, Query(description="open or done; default both")] = None,
+    customer_id: UUID | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[TaskOut]:
+    """Oldest first. A dunning step on the phone channel becomes a task here instead of a message."""
+    t = dunning_tasks.c
+    query = sa.select(dunning_tasks).order_by(t.due_on, t.created_at, t.task_id).limit(limit)
+    if state is not None:
+        query = query.where(t.state == state.value)
+    if customer_id is not None:
+        query = query.where(t.customer_id == customer_id)
+    with runtime.engine.connect() as conn:
+        rows = conn.execute(query).mappings().all()
+    return [TaskOut(id=row["task_id"], **{k: _aware(v) for k, v in row.items() if k != "task_id"}) for row in rows]
+
+
+def _aware(value: object) -> object:
+    """SQLite hands timestamps back without their zone; they were stored in UTC."""
+    return value.replace(tzinfo=UTC) if isinstance(value, datetime) and value.tzinfo is None else value
+
+
+@tasks_router.post("/{task_id}/done", response_model=TaskOut, responses=responses(404, 409, 412, 422),
+                   summary="Close a task with what came of it")
+def complete_task(task_id: UUID, body: TaskDoneIn, app: ReceivablesDep, if_match: IfMatchDep,
+                  response: Response) -> TaskOut:
+    """Closing it again changes nothing: the first outcome stands. `If-Match` (the task's version) is checked
+    before the command."""
+    if if_match is not None and (version := app.get_reminder(task_id).version) != if_match:
+        raise PreconditionFailed(f"version is {version}, not {if_match}", field="If-Match")
+    saved = app.complete_task(task_id, outcome=body.outcome, by=body.by)
+    written(response, saved)
+    return TaskOut.of_reminder(saved.aggregate)
