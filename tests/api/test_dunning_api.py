@@ -367,3 +367,27 @@ def test_the_admin_clock_exists_only_when_simulated(
             assert "/v1/admin/clock" in simulated.get("/openapi.json").json()["paths"]
     finally:
         runtime.close()
+
+
+def test_a_simulation_replays_history_under_a_proposed_policy_and_writes_nothing(
+    client: TestClient, clock: SettableClock, register_customer: RegisterCustomer, issue_invoice: IssueInvoice,
+    event_head: EventHead, problem: CheckProblem,
+) -> None:
+    customer = register_customer()
+    invoice = created(issue_invoice(customer["id"], 1_200_000, due_on=DUE))
+    move_to(clock, "2026-06-30")
+    head = event_head()
+    proposed = {"name": "Tighter", "steps": STEPS}
+    body = ok(client.post("/v1/dunning/simulate", json={
+        "policy": proposed, "from": "2026-03-02", "to": "2026-06-30", "customer_ids": [customer["id"]]}))
+    assert [(r["run_on"], r["template"]) for r in body["reminders"]] == [
+        ("2026-04-01", "reminder-1"), ("2026-04-10", "reminder-2"), ("2026-04-20", "reminder-3"),
+        ("2026-04-30", "formal-notice"), ("2026-05-15", "handoff")]
+    assert body["formal_notices"] == 1 and body["invoices"] == 1
+    assert body["reminders"][0]["lines"][0]["number"] == invoice["number"]
+    # 12,000.00 x 12.15% x 30/365 = 119.84, plus the EUR 40 indemnity, claimed by the formal notice on 30 April
+    assert body["penalties_claimed"] == [{"currency": "EUR", "amount_minor": 11984 + 4000}]
+    assert event_head() == head
+    problem(client.post("/v1/dunning/simulate", json={
+        "policy": {"name": "x", "steps": [step("nope", 3)]}, "from": "2026-03-02", "to": "2026-06-30"}),
+        422, field="steps[0].template")

@@ -71,8 +71,14 @@ class Dunning(CommandHandling):
             policy_id = DunningPolicy.default_id(kind)
             self._create(DunningPolicy, policy_id, partial(self._new_policy, policy_id, name, rules, kind))
 
+    def _check_templates(self, rules: PolicyRules) -> None:
+        for i, step in enumerate(rules.steps):
+            if not self.renderer.knows(step.template):
+                raise DomainRuleViolation(f"there is no template {step.template!r}", field=f"steps[{i}].template")
+
     def _new_policy(self, policy_id: UUID, name: str, rules: PolicyRules,
                     default_for: CustomerKind | None) -> Saved[DunningPolicy]:
+        self._check_templates(rules)
         policy = DunningPolicy.create(id=policy_id, name=name, rules=rules, default_for=default_for,
                                       at=self.clock.now())
         return Saved(policy, self._save(policy))
@@ -82,6 +88,7 @@ class Dunning(CommandHandling):
 
     def revise_policy(self, policy_id: UUID, *, name: str, rules: PolicyRules,
                       expected_version: int | None = None) -> Saved[DunningPolicy]:
+        self._check_templates(rules)
         return self._update(DunningPolicy, policy_id, expected_version,
                             lambda p: p.revise(name, rules, self.clock.now()), "policy_id")
 
@@ -283,6 +290,7 @@ class Dunning(CommandHandling):
     def simulate_dunning(self, *, rules: PolicyRules, from_on: date, to_on: date,
                          customer_ids: list[UUID] | None = None) -> Simulation:
         """Replay real history under proposed rules; nothing is written (see `ar.application.simulation`)."""
+        self._check_templates(rules)
         ids = self.candidates.invoices_of(customer_ids, limit=MAX_INVOICES + 1)
         return simulate(self, rules=rules, from_on=from_on, to_on=to_on, invoice_ids=ids)
 

@@ -57,6 +57,10 @@ class RenderedMessage:
 
 
 class ReminderRenderer(Protocol):
+    def knows(self, template: str) -> bool:
+        """Whether a policy step may name this template."""
+        ...
+
     def render(self, template: str, language: str, content: dict[str, Any]) -> RenderedMessage:
         """Render a reminder deterministically: the same content and template version give the same hash."""
         ...
@@ -64,6 +68,9 @@ class ReminderRenderer(Protocol):
 
 class ContentOnlyRenderer:
     """Stands in when no templates are wired (unit tests): the 'message' is the canonical JSON of its content."""
+
+    def knows(self, template: str) -> bool:
+        return True
 
     def render(self, template: str, language: str, content: dict[str, Any]) -> RenderedMessage:
         text = json.dumps(content, sort_keys=True, default=str)

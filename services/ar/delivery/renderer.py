@@ -94,6 +94,9 @@ class JinjaRenderer:
         self.env.filters["money"] = _money
         self.env.filters["day"] = _date
 
+    def knows(self, template: str) -> bool:
+        return template in TEMPLATES
+
     def render(self, template: str, language: str, content: dict[str, Any]) -> RenderedMessage:
         if template not in TEMPLATES:
             raise ValueError(f"unknown reminder template {template!r}")

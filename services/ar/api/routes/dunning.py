@@ -19,8 +19,12 @@ from ar.api.schemas.dunning import (
     AgendaRow,
     AssignedPolicyOut,
     AssignPolicyIn,
+    CurrencyAmount,
     PolicyIn,
     PolicyOut,
+    SimulatedReminderOut,
+    SimulateIn,
+    SimulationOut,
     SweepOut,
     TaskDoneIn,
     TaskOut,
@@ -198,3 +202,22 @@ def complete_task(task_id: UUID, body: TaskDoneIn, app: ReceivablesDep, if_match
     saved = app.complete_task(task_id, outcome=body.outcome, by=body.by)
     written(response, saved)
     return TaskOut.of_reminder(saved.aggregate)
+
+
+# Simulation -------------------------------------------------------------------------------------------------------
+@router.post("/v1/dunning/simulate", response_model=SimulationOut, responses=responses(422),
+             summary="Replay a period of real history under a proposed policy, writing nothing")
+def simulate(body: SimulateIn, app: ReceivablesDep) -> SimulationOut:
+    """Every invoice of the customers (all of them by default) is rebuilt from its recorded events without the
+    dunning decisions actually taken; then, day by day from `from` to `to`, that day's facts (payments, disputes,
+    promises, pauses) are applied and the proposed policy decides, with the same code as the real sweeper:
+    one consolidated reminder per customer and channel, business days only, re-anchoring, penalties. The answer
+    is what it would have sent; nothing is recorded."""
+    result = app.simulate_dunning(rules=body.policy.to_rules(), from_on=body.from_, to_on=body.to,
+                                  customer_ids=body.customer_ids)
+    return SimulationOut(
+        invoices=result.invoices, reminders=[SimulatedReminderOut(**r) for r in result.reminders],
+        steps_by_kind=dict(result.steps_by_kind), formal_notices=result.steps_by_kind.get("formal_notice", 0),
+        penalties_claimed=[CurrencyAmount(currency=c, amount_minor=m)
+                           for c, m in sorted(result.penalties_claimed.items())],
+        refused=result.refused)

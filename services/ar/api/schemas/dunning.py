@@ -305,3 +305,42 @@ class ClockIn(In):
 class ClockOut(BaseModel):
     now: datetime
     today: date = Field(description="the business date (Europe/Paris)")
+
+
+# Simulation -------------------------------------------------------------------------------------------------------
+class SimulateIn(In):
+    """A proposed policy, replayed over real history."""
+
+    policy: PolicyIn
+    from_: Annotated[date, Field(alias="from", description="first day replayed")]
+    to: Annotated[date, Field(description="last day replayed (at most two years after `from`)")]
+    customer_ids: list[UUID] | None = Field(None, max_length=1000, description="default: every customer")
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class SimulatedReminderOut(BaseModel):
+    run_on: date
+    customer_id: UUID
+    customer_name: str
+    channel: Channel
+    step_kind: StepKind
+    template: str
+    notice_deadline_on: date | None
+    lines: list[dict[str, Any]] = Field(description="as in a real reminder: each invoice, its stage, amounts, "
+                                        "penalties")
+    totals: list[dict[str, Any]]
+
+
+class CurrencyAmount(BaseModel):
+    currency: str
+    amount_minor: int
+
+
+class SimulationOut(BaseModel):
+    invoices: int = Field(description="invoices replayed")
+    reminders: list[SimulatedReminderOut]
+    steps_by_kind: dict[str, int] = Field(description="invoice lines per step kind (courtesy, reminder, ...)")
+    formal_notices: int
+    penalties_claimed: list[CurrencyAmount]
+    refused: list[str] = Field(description="runs that could not be decided (e.g. a penalty rate missing)")
