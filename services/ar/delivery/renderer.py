@@ -92,6 +92,7 @@ class JinjaRenderer:
             auto_reload=False,
         )
         self.env.filters["money"] = _money
+        self._versions: dict[tuple[str, str], str] = {}
         self.env.filters["day"] = _date
 
     def knows(self, template: str) -> bool:
@@ -112,6 +113,13 @@ class JinjaRenderer:
                                content_hash=content_hash(subject, text, html))
 
     def version(self, template: str, language: str) -> str:
+        """The version of a template, computed once (the environment never reloads templates either)."""
+        key = (template, language)
+        if key not in self._versions:
+            self._versions[key] = self._version(template, language)
+        return self._versions[key]
+
+    def _version(self, template: str, language: str) -> str:
         """12 hex digits of sha256 over the files that make this template in this language (its .txt and .html
         and every shared `_*` partial of the language), names and bytes: editing an English reminder does not
         change the version of the French formal notice."""

@@ -128,7 +128,9 @@ class Invoice(Aggregate):
 
     @property
     def open_amount(self) -> Money:
-        return self.total - self.deducted - self.allocated - self.credited - self.written_off
+        settled = sum(a.minor for a in (*self.deductions.values(), *self.allocations.values(),
+                                        *self.credit_notes.values()))
+        return Money(self.total.minor - settled - self.written_off.minor, self.currency)
 
     @property
     def status(self) -> InvoiceStatus:
