@@ -71,6 +71,17 @@ def rebuild(projection: str) -> None:
         runtime.close()
 
 
+@cli.command()
+def demo(days: Annotated[int, typer.Option(help="how many days to simulate from 2 March 2026")] = 120,
+         port: Annotated[int, typer.Option(help="port of the demo server on 127.0.0.1")] = 8765,
+         keep: Annotated[bool, typer.Option(help="keep the database and outbox")] = False) -> None:
+    """Start a server with a simulated clock, sample customers and invoices, move time over four months, and print
+    what happened (reminders, penalties, aging)."""
+    from ar.demo import run_demo
+
+    raise typer.Exit(run_demo(None, port, days=days, keep=keep))
+
+
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     cli()
