@@ -202,3 +202,24 @@ def test_a_simulation_replays_history_under_another_policy_and_writes_nothing(
                                        "formal-notice", "handoff"]
     assert result.penalties_claimed["EUR"] > 4000
     assert runtime.projections.head() == head  # nothing written
+
+
+def test_a_rebuilt_dunning_projection_equals_the_incremental_one(
+        runtime: Runtime, desk: Desk, clock: SettableClock) -> None:
+    customer = desk.customer()
+    first, second = desk.invoice(customer.id, 100_000, due_on=DUE), desk.invoice(customer.id, 30_000, due_on=DUE)
+    move_to(clock, date(2026, 4, 2))
+    runtime.app.promise_payment(second.id, promise_id=uuid4(), promised_on=date(2026, 4, 20), amount=None)
+    sweep_days(runtime, clock, date(2026, 5, 20))
+    desk.payment(customer.id, 50_000, allocations=[(first.id, 50_000)])
+    runtime.projections.catch_up()
+    tables = (dunning_agenda, dunning_tasks, reminder_deliveries)
+
+    def rows() -> dict[str, list[Any]]:
+        with runtime.engine.connect() as conn:
+            return {t.name: sorted(tuple(r) for r in conn.execute(sa.select(t))) for t in tables}
+
+    before = rows()
+    assert before["dunning_tasks"] and before["reminder_deliveries"]
+    runtime.projections.rebuild("dunning")
+    assert rows() == before
