@@ -6,7 +6,8 @@
 Per run: a fresh PostgreSQL database; customers and invoices built through the event store with the real domain
 (`Customer.register`, `Invoice.issue`, saved 1,000 aggregates a transaction), all due on 2026-03-31; the read models
 (including the dunning agenda) caught up; then the clock is set to 2026-04-07 (the professional policy's first
-reminder, +7 days) and ONE sweep decides and records every reminder: that sweep is the figure. Then delivery:
+reminder, +7 days) and one sweep (in --sweepers processes at once, like that many `ar worker`s sharing the work
+through their chunk locks) decides and records every reminder: that sweep is the figure. Then delivery:
 `--deliver` reminders are delivered to a local SMTP server (aiosmtpd in this process's thread) by the delivery
 worker, in messages/s. Figures are printed and appended to bench/out/dunning.json.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import platform
 import socket
@@ -43,6 +45,7 @@ ADMIN = os.environ.get("AR_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:
 OUT = Path(__file__).parent / "out"
 DUE = date(2026, 3, 31)
 ISSUED = date(2026, 3, 1)
+SWEEP_DAY = date(2026, 4, 7)  # the professional policy's first reminder (+7); the courtesy note is skipped
 
 
 def log(message: str) -> None:
@@ -103,21 +106,59 @@ def one_run(args: argparse.Namespace, n: int) -> dict[str, Any]:
         runtime.projections.catch_up()
         caught_up = time.perf_counter() - started
         log(f"run {n}: read models and agenda caught up in {caught_up:.1f} s")
-        clock.set(datetime.combine(date(2026, 4, 7), clock_time(6), tzinfo=BUSINESS_TZ))
+        clock.set(datetime.combine(SWEEP_DAY, clock_time(6), tzinfo=BUSINESS_TZ))
+        swept, reports = sweep_in_processes(settings, args.sweepers)
+        reminders = sum(r["reminders"] for r in reports)
+        invoices = sum(r["invoices"] for r in reports)
+        log(f"run {n}: {args.sweepers} sweeper process(es) decided {reminders} reminders for {invoices} invoices "
+            f"in {swept:.1f} s; skipped (locked by the other): {sum(r['skipped_locked'] for r in reports)}; "
+            f"refused: {sum(r['failures'] for r in reports)}")
         started = time.perf_counter()
-        report = runtime.sweeper.sweep()
-        swept = time.perf_counter() - started
-        log(f"run {n}: sweep decided {report.reminders} reminders for {report.invoices} invoices "
-            f"({report.customers} customers) in {swept:.1f} s; refused: {len(report.failures)}")
+        runtime.projections.catch_up()
+        queued = time.perf_counter() - started
+        log(f"run {n}: agenda and delivery queue caught up with the sweep in {queued:.1f} s")
         result = {"invoices": args.invoices, "customers": args.customers, "build_s": built,
-                  "catch_up_s": caught_up, "sweep_s": swept, "reminders": report.reminders,
-                  "reminded_invoices": report.invoices}
+                  "catch_up_s": caught_up, "sweepers": args.sweepers, "sweep_s": swept, "reminders": reminders,
+                  "reminded_invoices": invoices, "queue_catch_up_s": queued}
         if args.deliver:
             result.update(deliver(runtime, args.deliver))
         return result
     finally:
         runtime.close()
         drop_database(name)
+
+
+def _sweeper(settings: Settings, ready: Any, go: Any, out: Any) -> None:
+    """One sweeping process (like one `ar worker`): its own application, pools and clock at the sweep day."""
+    clock = SettableClock(datetime.combine(SWEEP_DAY, clock_time(6), tzinfo=BUSINESS_TZ))
+    runtime = build(settings, clock, run_migrations=False)
+    try:
+        ready.set()
+        go.wait()
+        started = time.time()
+        report = runtime.sweeper.sweep()
+        out.put({"started": started, "ended": time.time(), "reminders": report.reminders,
+                 "invoices": report.invoices, "skipped_locked": report.skipped_locked,
+                 "failures": len(report.failures)})
+    finally:
+        runtime.close()
+
+
+def sweep_in_processes(settings: Settings, count: int) -> tuple[float, list[dict[str, Any]]]:
+    """Start `count` sweeper processes at once; the wall time from the first start to the last end."""
+    context = multiprocessing.get_context("spawn")
+    go, out = context.Event(), context.Queue()
+    readies = [context.Event() for _ in range(count)]
+    procs = [context.Process(target=_sweeper, args=(settings, readies[i], go, out)) for i in range(count)]
+    for proc in procs:
+        proc.start()
+    for ready in readies:
+        ready.wait(120)
+    go.set()
+    reports = [out.get(timeout=1800) for _ in procs]
+    for proc in procs:
+        proc.join(60)
+    return max(r["ended"] for r in reports) - min(r["started"] for r in reports), reports
 
 
 def deliver(runtime: Runtime, count: int) -> dict[str, Any]:
@@ -161,6 +202,7 @@ def main() -> None:
     parser.add_argument("--invoices", type=int, default=100_000)
     parser.add_argument("--customers", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--sweepers", type=int, default=1, help="sweeping processes at once (like `ar worker`s)")
     parser.add_argument("--deliver", type=int, default=2_000, help="reminders to deliver over SMTP (0: none)")
     args = parser.parse_args()
     runs = [one_run(args, n) for n in range(args.runs)]
