@@ -26,7 +26,7 @@ def reminder_id(customer_id: UUID, run_on: date, channel: str, taken: list[tuple
 
 
 class Reminder(Aggregate):
-    @event("Sent")
+    @event("ReminderSent")
     def __init__(self, id: UUID, customer_id: UUID, run_on: date, channel: str, step_kind: str, template: str,
                  template_version: str, language: str, recipients: list[str], content: dict[str, Any],
                  policy_id: UUID, policy_version: int, content_hash: str, at: datetime) -> None:
@@ -57,7 +57,7 @@ class Reminder(Aggregate):
         if self.delivered is None:
             self._delivered(attempt=attempt, detail=detail, at=at)
 
-    @event("Delivered")
+    @event("ReminderDelivered")
     def _delivered(self, attempt: int, detail: str, at: datetime) -> None:
         self.delivered = {"attempt": attempt, "detail": detail, "at": at}
 
@@ -67,7 +67,7 @@ class Reminder(Aggregate):
             return
         self._delivery_failed(attempt=attempt, error=error[:2000], final=final, retry_at=retry_at, at=at)
 
-    @event("DeliveryFailed")
+    @event("ReminderDeliveryFailed")
     def _delivery_failed(self, attempt: int, error: str, final: bool, retry_at: datetime | None,
                          at: datetime) -> None:
         self.failures.append({"attempt": attempt, "error": error, "final": final, "retry_at": retry_at, "at": at})
