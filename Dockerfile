@@ -17,7 +17,8 @@ COPY . .
 RUN pip install --no-cache-dir . \
  && rm -rf build services/*.egg-info
 
-ENV AR_DATABASE_URL=sqlite:////data/ar.sqlite
+ENV AR_DATABASE_URL=sqlite:////data/ar.sqlite \
+    AR_OUTBOX_DIR=/data/outbox
 VOLUME /data
 USER ar
 EXPOSE 8000
