@@ -149,10 +149,10 @@ def sweep_in_processes(settings: Settings, count: int) -> tuple[float, list[dict
     context = multiprocessing.get_context("spawn")
     go, out = context.Event(), context.Queue()
     readies = [context.Event() for _ in range(count)]
+    settings = settings.model_copy(update={"create_tables": False})  # set up already, by this process
     procs = [context.Process(target=_sweeper, args=(settings, readies[i], go, out)) for i in range(count)]
-    for proc in procs:
+    for proc, ready in zip(procs, readies, strict=True):
         proc.start()
-    for ready in readies:
         ready.wait(120)
     go.set()
     reports = [out.get(timeout=1800) for _ in procs]

@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     simulated_clock: bool = Field(False, description="expose POST /v1/admin/clock (demos and tests only)")
     clock_file: Path | None = Field(None, description="with simulated_clock: keep the simulated time in this file, "
                                     "shared by a server and its workers")
+    create_tables: bool = Field(True, description="let the event store create its tables at start-up; set false on "
+                                "processes that start together once one has (concurrent set-up can fail)")
     # Dunning ----------------------------------------------------------------------------------------------------
     run_dunning: bool = Field(True, description="run the dunning sweeper and reminder delivery inside `ar serve`; "
                               "set false when `ar worker` runs them")
@@ -66,7 +68,7 @@ class Settings(BaseSettings):
         if not self.is_postgres:
             events = self.sqlite_path.with_name(self.sqlite_path.stem + ".events.sqlite")
             return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(events),
-                    "SQLITE_LOCK_TIMEOUT": "30"}
+                    "SQLITE_LOCK_TIMEOUT": "30", "CREATE_TABLE": "y" if self.create_tables else "n"}
         parts = urlsplit(self.database_url)
         return {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
@@ -79,4 +81,5 @@ class Settings(BaseSettings):
             "POSTGRES_MAX_OVERFLOW": str(max(2, self.pool_size // 2)),
             "POSTGRES_CONNECT_TIMEOUT": "10",
             "POSTGRES_LOCK_TIMEOUT": "10",
+            "CREATE_TABLE": "y" if self.create_tables else "n",
         }
