@@ -4,9 +4,12 @@ reports on top of the read models, against a bare-SQL anchor.
     python -m bench.readmodels                              # PostgreSQL 1,000,000 invoices, then SQLite 100,000
     python -m bench.readmodels --invoices 20000             # a quick pass (SQLite gets a tenth)
     python -m bench.readmodels --backend sqlite --invoices 100000
+    python -m bench.readmodels --backend postgres --database bench_rm_1m --history-only   # build once, keep
+    python -m bench.readmodels --backend postgres --database bench_rm_1m --reuse          # measure on it
+    python -m bench.readmodels --backend postgres --database bench_rm_1m --reuse --rebuild-only
 
-Per backend: a fresh database (PostgreSQL: `ar_bench_readmodels_<random>`, dropped WITH (FORCE) at the end;
-SQLite: a temporary directory), migrated by `ar.runtime.build`, then
+Per backend: a fresh database (PostgreSQL: `bench_rm_<random>`, dropped WITH (FORCE) at the end; SQLite: a
+temporary directory), or the kept one named by --database, migrated by `ar.runtime.build`, then
 
 1. the history (bench/history.py): customers, invoices, payments, credit notes... through `Receivables.save`,
    many aggregates per transaction; events/s;
@@ -36,9 +39,11 @@ import io
 import json
 import math
 import os
+import pickle
 import pstats
 import random
 import re
+import resource
 import signal
 import statistics
 import sys
@@ -55,6 +60,8 @@ import sqlalchemy as sa
 
 from ar.clock import BUSINESS_TZ, SettableClock
 from ar.config import Settings
+from ar.domain.customer import Customer
+from ar.projections.receivables import event_topics
 from ar.projections.runner import Projection
 from ar.reports.aging import Bands, aging
 from ar.reports.statement import statement
@@ -69,7 +76,8 @@ OUT = commands.ROOT / "bench" / "out"
 DEFAULT_INVOICES = {"postgres": 1_000_000, "sqlite": 100_000}
 GOALS = {"rebuild_events_per_s": 10_000, "aging_today_ms": 100.0, "aging_as_of_ms": 1000.0,
          "customer_aging_ms": 5.0, "statement_ms": 5.0}
-READ_MODELS = ("invoices", "payments", "ledger_entries", "open_by_due", "customer_balances", "customers")
+READ_MODELS = ("invoices", "payments", "ledger_entries", "open_by_due", "customer_balances", "customers",
+               "open_totals", "aging_steps", "customer_aging_steps", "customer_open_months")
 
 anchor_metadata = sa.MetaData()
 open_items = sa.Table(
@@ -108,6 +116,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--postgres-url", default=os.environ.get("AR_TEST_POSTGRES_URL", DEFAULT_ADMIN_URL),
                    help="admin URL; the database is created and dropped through it")
     p.add_argument("--keep", action="store_true", help="keep the database (PostgreSQL) for inspection")
+    p.add_argument("--database", default=None,
+                   help="use this database and keep it (PostgreSQL: a name, created if missing, e.g. bench_rm_1m; "
+                   "SQLite: a file path); with --history-only or --reuse")
+    p.add_argument("--history-only", action="store_true",
+                   help="build the history into --database, save its statistics beside it and stop")
+    p.add_argument("--rebuild-only", action="store_true",
+                   help="time the receivables rebuild, write readmodels-<backend>-rebuild.json and stop")
+    p.add_argument("--reuse", action="store_true",
+                   help="skip the history: reuse the one built into --database by --history-only")
     p.add_argument("--out", type=Path, default=OUT)
     return p.parse_args(argv)
 
@@ -171,33 +188,49 @@ def _timed_series(name: str, runs: int, calls: int, call: Callable[[int], Any], 
 
 class Instrumented:
     """Wraps a projection: the time of each batch (between the starts of consecutive `apply` calls: fetch, decode,
-    apply, commit), a cProfile of the batches of events [profile_from, profile_to), and an optional stop."""
+    apply, commit), a cProfile of the batches of events [profile_from, profile_to), the time of the final write of
+    a rebuild (the projection's optional `rebuilding` hook), and an optional stop. Forwards `topics`."""
 
     def __init__(self, inner: Projection, profile_from: int = 0, profile_to: int = 0, stop_after: int = 0) -> None:
         self.inner, self.name = inner, inner.name
+        self.topics = getattr(inner, "topics", None)
         self.profile_from, self.profile_to, self.stop_after = profile_from, profile_to, stop_after
-        self.starts: list[tuple[float, int]] = []  # (apply start, events)
+        self.starts: list[tuple[float, int]] = []  # (apply start, position of its first event)
         self.applied = 0
+        self.last_position = 0
+        self.final_write_s = 0.0
         self.profiler: cProfile.Profile | None = None
         self.profiled: tuple[int, int, float, float] | None = None  # first and last position, start, end
         self._profile_start: tuple[int, float] | None = None
 
     def apply(self, conn: sa.Connection, events: list[tuple[int, Any]]) -> None:
-        if self.stop_after and self.applied >= self.stop_after:
+        if self.stop_after and self.last_position >= self.stop_after:
             raise StopRebuild
         now = time.perf_counter()
-        self.starts.append((now, len(events)))
         first, last = events[0][0], events[-1][0]
+        self.starts.append((now, first))
         if self.profile_to and self.profiler is None and last >= self.profile_from and self.profiled is None:
             self.profiler = cProfile.Profile()
-            self._profile_start = (first, now)
+            self._profile_start = (self.last_position + 1, now)
             self.profiler.enable()
         self.inner.apply(conn, events)
         self.applied += len(events)
+        self.last_position = last
         if self.profiler is not None and self._profile_start is not None and last >= self.profile_to:
             self.profiler.disable()
             self.profiled = (self._profile_start[0], last, self._profile_start[1], time.perf_counter())
             self._profile_start = None
+
+    @contextlib.contextmanager
+    def rebuilding(self, conn: sa.Connection) -> Iterator[None]:
+        hook = getattr(self.inner, "rebuilding", None)
+        if hook is None:
+            yield
+            return
+        with hook(conn):
+            yield
+            began = time.perf_counter()
+        self.final_write_s = time.perf_counter() - began
 
     def reset(self, conn: sa.Connection) -> None:
         self.inner.reset(conn)
@@ -230,12 +263,13 @@ def rebuild(runtime: Runtime, name: str, database: str | None, *, profile_events
     stopped = False
     with only(runtime, wrapper):
         try:
-            runtime.projections.rebuild(name)
+            events = runtime.projections.rebuild(name)  # events of the log gone through
         except StopRebuild:
             stopped = True
+            events = wrapper.last_position
     seconds = time.perf_counter() - began
     cpu = meter.stop()
-    events = wrapper.applied
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     profiled_s = (wrapper.profiled[3] - wrapper.profiled[2]) if wrapper.profiled else 0.0
     profiled_events = (wrapper.profiled[1] - wrapper.profiled[0] + 1) if wrapper.profiled else 0
     rate = events / seconds if seconds else 0.0
@@ -245,16 +279,19 @@ def rebuild(runtime: Runtime, name: str, database: str | None, *, profile_events
     def window_rate(part: list[tuple[float, int]]) -> float:
         if len(part) < 2:
             return 0.0
-        return sum(n for _, n in part[:-1]) / (part[-1][0] - part[0][0])
+        return (part[-1][1] - part[0][1]) / (part[-1][0] - part[0][0])
 
     result = {"name": name, "events": events, "head": head, "stopped_early": stopped, "seconds": round(seconds, 1),
+              "decoded_events": wrapper.applied, "final_write_s": round(wrapper.final_write_s, 1),
+              "max_rss_mb": round(rss_mb),
               "events_per_cpu_s": round(events / (cpu["loadgen"] * seconds)) if cpu["loadgen"] else 0,
               "events_per_s": round(rate), "events_per_s_unprofiled": round(rate_unprofiled),
               "profiled_events": profiled_events, "profiled_seconds": round(profiled_s, 1),
               "first_tenth_events_per_s": round(window_rate(wrapper.starts[:tenth + 1])),
               "last_tenth_events_per_s": round(window_rate(wrapper.starts[-tenth - 1:])),
               "cpu": {k: round(v, 2) for k, v in cpu.items()}}
-    log(f"rebuild {name}: {events:,} events in {seconds:.1f} s = {rate:,.0f} events/s "
+    log(f"rebuild {name}: {events:,} events ({wrapper.applied:,} of them decoded and applied) in {seconds:.1f} s "
+        f"= {rate:,.0f} events/s, final write {wrapper.final_write_s:.1f} s, max RSS {rss_mb:,.0f} MB "
         f"({rate_unprofiled:,.0f} without the profiled slice; first tenth {result['first_tenth_events_per_s']:,}, "
         f"last tenth {result['last_tenth_events_per_s']:,}); CPU cores: this process {cpu['loadgen']:.2f}, "
         f"PostgreSQL {cpu['postgres']:.2f}, other {cpu['other']:.2f}" + ("; stopped early" if stopped else ""))
@@ -272,18 +309,18 @@ def profile_summary(wrapper: Instrumented, path: Path) -> dict[str, Any]:
         """The largest cumulative time of a function of that name (nested wrappers count once)."""
         return max((v[3] for k, v in raw.items() if k[2] == func and k[0].endswith(filename)), default=0.0)
 
-    rows_flush = _function_time(raw, "receivables.py", "flush", "_Rows")
+    per_event = (_function_time(raw, "receivables.py", "invoice_event")
+                 + _function_time(raw, "receivables.py", "payment_event"))
+    steps = _function_time(raw, "receivables.py", "_step")
     parts = {
-        "read the notification log (`select_notifications`)": outermost("select_notifications"),
+        "read the notification log (`select_notifications`, the projection's topics only)":
+            outermost("select_notifications"),
         "decode events (`mapper.to_domain_event`: JSON, transcodings, event objects)": outermost("to_domain_event"),
-        "projection: prefetch the rows a batch touches (SELECT ... IN)": _function_time(raw, "receivables.py",
-                                                                                         "prefetch"),
-        "projection: per-event Python (`invoice_event`, `payment_event`)": (
-            _function_time(raw, "receivables.py", "invoice_event")
-            + _function_time(raw, "receivables.py", "payment_event")),
-        "projection: write invoices and payments (INSERT, executemany UPDATE)": rows_flush,
-        "projection: write ledger entries, open_by_due, customer_balances (INSERT, upserts, DELETE)": (
-            _function_time(raw, "receivables.py", "flush", "_Batch") - rows_flush),
+        "projection: per-event Python (`invoice_event`, `payment_event`), without the aging steps":
+            per_event - steps,
+        "projection: aging steps (`_step`: each invoice's deltas in effective-date order)": steps,
+        "projection: write the batch's ledger entries (one COPY)": _function_time(raw, "receivables.py",
+                                                                                   "insert_rows"),
         "commit": outermost("commit", "base.py"),
     }
     parts["the rest (position row, SQLAlchemy set-up, ...)"] = max(0.0, total - sum(parts.values()))
@@ -421,8 +458,19 @@ def _execution_ms(plan: str) -> float | None:
 
 # One backend ------------------------------------------------------------------------------------------------------
 @contextlib.contextmanager
-def database(backend: str, admin_url: str, keep: bool) -> Iterator[str]:
-    if backend == "sqlite":
+def database(backend: str, admin_url: str, keep: bool, name: str | None = None) -> Iterator[str]:
+    if name is not None and backend == "sqlite":
+        Path(name).parent.mkdir(parents=True, exist_ok=True)
+        yield f"sqlite:///{Path(name).resolve()}"
+    elif name is not None:
+        import psycopg
+
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+                conn.execute(f'CREATE DATABASE "{name}"')
+        log(f"using database {name} (kept; drop it with DROP DATABASE \"{name}\" WITH (FORCE))")
+        yield commands.with_database(admin_url, name)
+    elif backend == "sqlite":
         with commands.sqlite_database() as url:
             yield url
     elif keep:
@@ -430,13 +478,13 @@ def database(backend: str, admin_url: str, keep: bool) -> Iterator[str]:
 
         import psycopg
 
-        name = f"ar_bench_readmodels_{uuid.uuid4().hex[:10]}"
+        name = f"bench_rm_{uuid.uuid4().hex[:10]}"
         with psycopg.connect(admin_url, autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         log(f"keeping database {name}")
         yield commands.with_database(admin_url, name)
     else:
-        with commands.postgres_database(admin_url, "ar_bench_readmodels") as url:
+        with commands.postgres_database(admin_url, "bench_rm") as url:
             yield url
 
 
@@ -447,7 +495,7 @@ def run_backend(args: argparse.Namespace, backend: str, invoices: int) -> dict[s
                            seed=args.seed, max_seconds=args.max_history_minutes * 60)
     result: dict[str, Any] = {"backend": backend, "invoices": invoices, "customers": customers,
                               "today": today.isoformat(), "started": datetime.now().isoformat(timespec="seconds")}
-    with database(backend, args.postgres_url, args.keep) as url:
+    with database(backend, args.postgres_url, args.keep, args.database) as url:
         dbname = commands.database_name(url)
         settings = Settings(database_url=url)
         clock = SettableClock(datetime.combine(today, clock_time(20), BUSINESS_TZ))
@@ -465,21 +513,37 @@ def measure(args: argparse.Namespace, runtime: Runtime, config: HistoryConfig, d
     backend = "postgres" if runtime.engine.dialect.name == "postgresql" else "sqlite"
     log(f"[{backend}] history: {config.invoices:,} invoices, {config.customers:,} customers, "
         f"{config.days} days up to {config.today}")
-    meter = CpuMeter(None, dbname)
-    meter.start()
-    cpu0 = time.process_time()
-    stats = generate(runtime.app, config, progress=log)
-    cpu = meter.stop()
-    result["history"] = {**stats.summary(), "process_cpu_s": round(time.process_time() - cpu0, 1),
-                         "cpu": {k: round(v, 2) for k, v in cpu.items()}}
+    saved = args.out / f"readmodels-history-{backend}-{Path(args.database or 'none').name}.pickle"
+    if args.reuse:
+        stats, result["history"] = pickle.loads(saved.read_bytes())
+        log(f"reusing the history of {args.database}: {stats.events:,} events")
+    else:
+        meter = CpuMeter(None, dbname)
+        meter.start()
+        cpu0 = time.process_time()
+        stats = generate(runtime.app, config, progress=log)
+        cpu = meter.stop()
+        result["history"] = {**stats.summary(), "process_cpu_s": round(time.process_time() - cpu0, 1),
+                             "cpu": {k: round(v, 2) for k, v in cpu.items()}}
+        if args.database:
+            saved.write_bytes(pickle.dumps((stats, result["history"])))
+    h = result["history"]
     log(f"history: {stats.events:,} events in {stats.seconds:.0f} s = {stats.events_per_s:,.0f} events/s "
-        f"({stats.transactions:,} transactions); CPU cores: this process {cpu['loadgen']:.2f}, "
-        f"PostgreSQL {cpu['postgres']:.2f}, other {cpu['other']:.2f}")
+        f"({stats.transactions:,} transactions); CPU cores: this process {h['cpu']['loadgen']:.2f}, "
+        f"PostgreSQL {h['cpu']['postgres']:.2f}, other {h['cpu']['other']:.2f}")
     result["event_store"] = event_store_size(runtime)
+    if args.history_only:
+        return result
 
     receivables, wrapper = rebuild(runtime, "receivables", dbname, profile_events=args.profile_events)
+    if args.rebuild_only:
+        (args.out / f"readmodels-{backend}-rebuild.json").write_text(json.dumps(receivables, indent=1, default=str))
+        result["rebuild_only"] = True
+        return result
     profile_path = args.out / f"readmodels-profile-{backend}.txt"
     customers_rebuild, _ = rebuild(runtime, "customers", dbname, stop_after=args.customers_rebuild_events)
+    if customers_rebuild["stopped_early"]:
+        restore_customers(runtime)
     result["rebuild"] = {"receivables": receivables, "customers": customers_rebuild,
                          "profile": profile_summary(wrapper, profile_path)}
     del wrapper
@@ -489,6 +553,21 @@ def measure(args: argparse.Namespace, runtime: Runtime, config: HistoryConfig, d
     log(f"read models: {result['read_models']}")
     result.update(reports(args, runtime, stats, dbname))
     return result
+
+
+def restore_customers(runtime: Runtime) -> None:
+    """A stopped rebuild rolls back: write the customers rows again from the customer events alone (the reports
+    need their names)."""
+    projection = next(p for p in runtime.projections.projections if p.name == "customers")
+    topics = event_topics(Customer.Event)
+    head, position = runtime.projections.head(), 0
+    with runtime.engine.begin() as conn:
+        projection.reset(conn)
+        while notifications := runtime.app.recorder.select_notifications(position, 5000, stop=head, topics=topics,
+                                                                          inclusive_of_start=False):
+            projection.apply(conn, [(n.id, runtime.app.mapper.to_domain_event(n)) for n in notifications])
+            position = notifications[-1].id
+    log("customers rows written again from the customer events")
 
 
 def event_store_size(runtime: Runtime) -> dict[str, Any]:
@@ -621,6 +700,12 @@ def backend_table(r: dict[str, Any]) -> list[str]:
         note = f"{x['events']:,} events in {x['seconds']:,.0f} s"
         if x.get("events_per_cpu_s"):
             note += f" ({x['events_per_cpu_s']:,} events per CPU-second of this process)"
+        if x.get("decoded_events") is not None and x["decoded_events"] != x["events"]:
+            note += f"; {x['decoded_events']:,} of them of the projection's topics, decoded and applied"
+        if x.get("final_write_s"):
+            note += f"; the final write (COPY of the rows kept in memory) {x['final_write_s']:,.0f} s"
+        if x.get("max_rss_mb"):
+            note += f"; max RSS {x['max_rss_mb']:,} MB"
         if x.get("stopped_early"):
             note += f" (timed over the first {x['events']:,} of {x['head']:,} events)"
         if x.get("profiled_events"):
@@ -755,11 +840,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         else:
             n = args.invoices
         result = run_backend(args, backend, n)
+        if args.history_only or args.rebuild_only:
+            log(f"[{backend}] done in {(time.monotonic() - began) / 60:.1f} min (history or rebuild only)")
+            continue
         result["machine"] = info
         result["args"] = {k: str(v) for k, v in vars(args).items()}
         (args.out / f"readmodels-{backend}.json").write_text(json.dumps(result, indent=1, default=str))
         log(f"[{backend}] done in {(time.monotonic() - began) / 60:.1f} min")
-    print(write_outputs(args.out, info))
+    if not (args.history_only or args.rebuild_only):
+        print(write_outputs(args.out, info))
 
 
 if __name__ == "__main__":

@@ -116,7 +116,7 @@ def test_projections_report_their_position_and_lag(client: TestClient, register_
     register_customer()
     body = client.get("/v1/projections").json()
     assert body["head"] >= 1
-    assert {p["name"] for p in body["projections"]} == {"receivables", "customers"}
+    assert {"receivables", "customers"} <= {p["name"] for p in body["projections"]}
     for p in body["projections"]:
         assert p["position"] + p["lag_events"] == body["head"]
 

@@ -235,6 +235,25 @@ def test_the_fast_path_and_the_ledger_path_give_the_same_numbers(runtime: Runtim
         runtime, today, (30, 60, 90))
 
 
+def test_a_past_aging_from_the_aging_steps_equals_the_one_summed_from_the_ledger(runtime: Runtime, desk,
+                                                                                 clock: SettableClock) -> None:
+    people = busy_book(runtime, desk, clock)
+    # recorded late with an earlier value date: the steps must count it on its value date
+    late = issue(runtime, people[3], 8_888, issued_on=TODAY, due_on=TODAY + 5 * DAY)
+    pay(runtime, people[3], 8_888, value_on=TODAY + 9 * DAY, allocations=((late.id, 8_888),))
+    today = clock.today()
+    days = [TODAY - DAY, TODAY, TODAY + 5 * DAY, TODAY + 9 * DAY, TODAY + 19 * DAY, TODAY + 20 * DAY,
+            TODAY + 21 * DAY, TODAY + 45 * DAY, TODAY + 59 * DAY, TODAY + 60 * DAY, today - DAY, today]
+    for as_of in days:
+        for kwargs in ({}, {"bands": Bands((15, 45))}, {"currency": "USD"}, {"currency": "EUR", "top": 2},
+                       *({"customer_id": p} for p in people)):
+            steps = report(runtime, as_of=as_of, **kwargs)
+            ledger = report(runtime, as_of=as_of, known_at=FAR, **kwargs)
+            assert figures(steps) == figures(ledger), (as_of, kwargs)
+            for total in steps.totals:
+                assert total.open_minor == sum(total.buckets)
+
+
 def test_top_debtors_with_equal_balances_are_the_same_on_both_paths(runtime: Runtime, desk) -> None:
     # registered (and so first stored) from the highest id down: a first-come tie-break is not the id order
     for n in (9, 5, 7, 1, 3):
@@ -307,6 +326,19 @@ def test_a_past_aging_is_reproduced_exactly_after_later_events(runtime: Runtime,
 
 
 # Statement ------------------------------------------------------------------------------------------------------
+def test_a_statement_opens_on_the_same_balance_from_todays_balance_and_from_the_ledger(runtime: Runtime, desk,
+                                                                                      clock: SettableClock) -> None:
+    people = busy_book(runtime, desk, clock)
+    runtime.projections.catch_up()
+    today = clock.today()
+    for customer in people:
+        for from_on, to_on in ((TODAY - DAY, today), (TODAY + 20 * DAY, today), (TODAY + 21 * DAY, TODAY + 40 * DAY),
+                               (today, today), (today + DAY, today + 30 * DAY)):
+            fast = statement(runtime.engine, customer, from_on=from_on, to_on=to_on)
+            from_ledger = statement(runtime.engine, customer, from_on=from_on, to_on=to_on, known_at=FAR)
+            assert fast.sections == from_ledger.sections, (customer, from_on, to_on)
+
+
 def test_statement_runs_from_opening_to_closing_balance_in_business_date_order(runtime: Runtime, desk,
                                                                               clock: SettableClock) -> None:
     customer = desk.customer(name="Martin").id

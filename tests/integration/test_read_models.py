@@ -3,6 +3,7 @@ and their rebuild from event 1 against the incrementally built tables."""
 
 from __future__ import annotations
 
+import importlib.util
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -10,18 +11,25 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import sqlalchemy as sa
+from alembic.migration import MigrationContext
+from alembic.operations import Operations
 
 from ar.clock import SettableClock
+from ar.database import migrations_dir
 from ar.domain.invoice import Invoice, InvoiceKind
 from ar.domain.money import Money
 from ar.domain.payment import Payment, PaymentMethod
 from ar.domain.vat import VatLine
 from ar.projections.tables import (
+    aging_steps,
+    customer_aging_steps,
     customer_balances,
+    customer_open_months,
     customers,
     invoices,
     ledger_entries,
     open_by_due,
+    open_totals,
     payments,
 )
 from ar.reports.aging import aging
@@ -29,7 +37,8 @@ from ar.runtime import Runtime
 
 TODAY = date(2026, 3, 2)  # the `clock` fixture's business date
 DAY = timedelta(days=1)
-READ_MODELS = (invoices, payments, ledger_entries, open_by_due, customer_balances, customers)
+READ_MODELS = (invoices, payments, ledger_entries, open_by_due, customer_balances, customers, open_totals, aging_steps,
+               customer_aging_steps, customer_open_months)
 
 
 def money(minor: int, currency: str = "EUR") -> Money:
@@ -312,8 +321,9 @@ def test_rebuilt_read_models_equal_the_incrementally_built_ones_row_by_row(runti
     runtime.projections.rebuild("receivables")
     runtime.projections.rebuild("customers")
 
-    assert [p[:3] for p in runtime.projections.status()] == [
-        ("receivables", runtime.projections.head(), 0), ("customers", runtime.projections.head(), 0)]
+    positions = {p[0]: p[1:3] for p in runtime.projections.status()}
+    head = runtime.projections.head()
+    assert (positions["receivables"], positions["customers"]) == ((head, 0), (head, 0))
     for table in READ_MODELS:
         assert table_rows(runtime, table) == incremental[table.name], table.name
 
@@ -330,3 +340,25 @@ def test_rebuild_keeps_the_balance_row_of_a_customer_who_owes_nothing(runtime: R
     runtime.projections.rebuild("receivables")
 
     assert table_rows(runtime, customer_balances) == incremental  # fails: the rebuilt table is empty
+
+
+def test_migration_0003_fills_the_aging_tables_as_the_projection_does(runtime: Runtime, desk,
+                                                                      clock: SettableClock) -> None:
+    """A database migrated with its read models already built gets the same aging rows as one rebuilt from event 1."""
+    mixed_history(runtime, desk, clock)
+    aging_tables = (open_totals, aging_steps, customer_aging_steps, customer_open_months)
+    projected = {t.name: table_rows(runtime, t) for t in aging_tables}
+    spec = importlib.util.spec_from_file_location("migration_0003",
+                                                  migrations_dir() / "versions" / "0003_read_model_shapes.py")
+    assert spec is not None and spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+
+    with runtime.engine.begin() as conn:
+        for table in aging_tables:
+            conn.execute(table.delete())
+        with Operations.context(MigrationContext.configure(conn)):
+            migration._fill()
+
+    for table in aging_tables:
+        assert table_rows(runtime, table) == projected[table.name], table.name

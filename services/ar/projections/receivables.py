@@ -5,20 +5,36 @@ invoice's due date), so one projection keeps them consistent with each other by 
 
 from __future__ import annotations
 
+import contextlib
+import gc
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
+from eventsourcing import utils
+from eventsourcing.utils import get_topic
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ar.clock import BUSINESS_TZ
 from ar.domain.invoice import Invoice
 from ar.domain.payment import Payment
 from ar.domain.status import derive_status
-from ar.projections.tables import customer_balances, invoices, ledger_entries, open_by_due, payments
+from ar.projections.tables import (
+    aging_steps,
+    customer_aging_steps,
+    customer_balances,
+    customer_open_months,
+    invoices,
+    ledger_entries,
+    metadata,
+    open_by_due,
+    open_totals,
+    payments,
+)
 
 I, P = Invoice, Payment  # noqa: E741  (short names keep the event tables readable)
 INVOICE_AMOUNTS = ("deducted", "allocated", "credited", "written_off")
@@ -76,12 +92,50 @@ class _Rows:
 
     def flush(self, conn: sa.Connection) -> None:
         if self.new:
-            conn.execute(self.table.insert(), list(self.new.values()))
+            insert_rows(conn, self.table, list(self.new.values()))
         if self.changed:
             columns = [c.name for c in self.table.columns if c is not self.key]
             update = (self.table.update().where(self.key == sa.bindparam("_key"))
                       .values({c: sa.bindparam(c) for c in columns}))
             conn.execute(update, [{"_key": key, **{c: row[c] for c in columns}} for key, row in self.changed.items()])
+
+
+def insert_rows(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows in one statement: COPY on PostgreSQL (executemany would send one INSERT per row), an
+    executemany on SQLite (in-process, no round trips)."""
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":  # the column types' own conversions, without a statement per row
+        names = [c.name for c in table.columns]
+        convert = [c.type.dialect_impl(conn.dialect).bind_processor(conn.dialect) for c in table.columns]
+        marks = ", ".join("?" * len(names))
+        conn.exec_driver_sql(f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})",
+                             [tuple(f(row[n]) if f else row[n] for n, f in zip(names, convert, strict=True))
+                              for row in rows])
+        return
+    columns = [c.name for c in table.columns]
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    raw: Any = conn.connection.driver_connection
+    with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({quoted}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types([_pg_type(c.type) for c in table.columns])  # binary: no text to format here and parse there
+        for row in rows:
+            copy.write_row([row[c] for c in columns])
+
+
+def _pg_type(kind: sa.types.TypeEngine[Any]) -> str:
+    if isinstance(kind, sa.Uuid):
+        return "uuid"
+    if isinstance(kind, sa.BigInteger):
+        return "int8"
+    if isinstance(kind, sa.Integer):
+        return "int4"
+    if isinstance(kind, sa.DateTime):
+        return "timestamptz" if kind.timezone else "timestamp"
+    if isinstance(kind, sa.Date):
+        return "date"
+    if isinstance(kind, sa.String):
+        return "text"
+    raise TypeError(f"no binary COPY type for {kind!r}")
 
 
 def _upsert(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]], keys: list[str],
@@ -95,36 +149,187 @@ def _upsert(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]], ke
     conn.execute(statement, rows)
 
 
+def event_topics(*bases: type[Any]) -> tuple[str, ...]:
+    """The stored topics of every event class of these aggregates (and any older name registered for one), so the
+    runner reads only what the projection uses."""
+    classes: set[type[Any]] = set()
+    todo = list(bases)
+    while todo:
+        cls = todo.pop()
+        if cls not in classes:
+            classes.add(cls)
+            todo += cls.__subclasses__()
+    topics = {get_topic(c) for c in classes}
+    topics |= {t for t, obj in getattr(utils, "_topic_cache", {}).items() if obj in classes}
+    return tuple(sorted(topics))
+
+
+def _steps(history: list[tuple[date, int]]) -> dict[date, int]:
+    """The change in the count of open invoices (0 or 1 open) on each effective date of one invoice's deltas."""
+    out: dict[date, int] = {}
+    running = was_open = 0
+    ordered = sorted(history, key=lambda d: d[0])
+    for i, (on, delta) in enumerate(ordered):
+        running += delta
+        if i + 1 < len(ordered) and ordered[i + 1][0] == on:
+            continue  # the count is that of the end of the day
+        is_open = int(running != 0)
+        if is_open != was_open:
+            out[on] = is_open - was_open
+            was_open = is_open
+    return out
+
+
+class _State:
+    """What a batch (or, during a rebuild, the whole rebuild) accumulates before writing: rows of invoices and
+    payments, each invoice's deltas by effective date, and the deltas of the summary tables."""
+
+    def __init__(self) -> None:
+        self.invoices = _Rows(invoices, invoices.c.invoice_id)
+        self.payments = _Rows(payments, payments.c.payment_id)
+        self.histories: dict[UUID, list[tuple[date, int]]] = {}
+        self.by_due: defaultdict[tuple[UUID, str, date], list[int]] = defaultdict(lambda: [0, 0])
+        self.balances: defaultdict[tuple[UUID, str], list[int]] = defaultdict(lambda: [0, 0])
+        self.steps: defaultdict[tuple[UUID, str, date, date], list[int]] = defaultdict(lambda: [0, 0])
+        self.months: defaultdict[tuple[UUID, str, date], int] = defaultdict(int)
+
+
 class ReceivablesProjection:
     name = "receivables"
 
+    def __init__(self) -> None:
+        self._rebuild: _State | None = None
+
+    @property
+    def topics(self) -> tuple[str, ...]:
+        return event_topics(Invoice.Event, Payment.Event)
+
     def apply(self, conn: sa.Connection, events: list[tuple[int, Any]]) -> None:
-        batch = _Batch(conn)
+        if self._rebuild is not None:  # rows stay in memory until the rebuild ends; only the ledger is written now
+            batch = _Batch(conn, self._rebuild)
+            for position, event in events:
+                batch.event(position, event)
+            insert_rows(conn, ledger_entries, batch.entries)
+            gc.freeze()  # the rows kept in memory are long-lived: spare them the collector's full passes
+            return
+        batch = _Batch(conn, _State())
         invoice_ids = {e.originator_id for _, e in events if isinstance(e, Invoice.Event)}
         payment_ids = {e.originator_id for _, e in events if isinstance(e, Payment.Event)}
         payment_ids |= {e.payment_id for _, e in events if hasattr(e, "payment_id")}
         batch.invoices.prefetch(conn, invoice_ids)
         batch.payments.prefetch(conn, payment_ids)
+        batch.prefetch_histories({e.originator_id for _, e in events if type(e) in _INVOICE_DELTAS})
         for position, event in events:
-            if isinstance(event, Invoice.Event):
-                batch.invoice_event(position, event)
-            elif isinstance(event, Payment.Event):
-                batch.payment_event(position, event)
+            batch.event(position, event)
         batch.flush()
 
+    @contextlib.contextmanager
+    def rebuilding(self, conn: sa.Connection) -> Iterator[None]:
+        """During a rebuild (one transaction, after `reset`), keep every row in memory and write each table once
+        at the end, in one COPY, instead of inserting and then updating rows batch after batch."""
+        self._rebuild = _State()
+        try:
+            yield
+            _write_rebuilt(conn, self._rebuild)
+        finally:
+            self._rebuild = None
+            gc.unfreeze()
+
     def reset(self, conn: sa.Connection) -> None:
-        for table in (customer_balances, open_by_due, ledger_entries, payments, invoices):
+        for table in (customer_open_months, customer_aging_steps, aging_steps, open_totals, customer_balances,
+                      open_by_due, ledger_entries, payments, invoices):
             conn.execute(table.delete())
 
 
+_INVOICE_DELTAS = {I.PaymentAllocated, I.AllocationReversed, I.CreditNoteApplied,  # type: ignore[attr-defined]
+                   I.WrittenOff}  # type: ignore[attr-defined]
+
+
+def _nonzero(cells: dict[Any, list[int]], keys: tuple[str, ...]) -> list[dict[str, Any]]:
+    return [{**dict(zip(keys, key, strict=True)), "open_minor": v[0], "invoices": v[1]}
+            for key, v in cells.items() if v != [0, 0]]
+
+
+def _summaries(state: _State) -> dict[str, list[dict[str, Any]]]:
+    """The rows (or, incrementally, the deltas) of the summary tables from what a state accumulated."""
+    totals: defaultdict[tuple[str, date], list[int]] = defaultdict(lambda: [0, 0])
+    for (_customer, currency, due_on), v in state.by_due.items():
+        cell = totals[(currency, due_on)]
+        cell[0] += v[0]
+        cell[1] += v[1]
+    aging: defaultdict[tuple[str, date, date], list[int]] = defaultdict(lambda: [0, 0])
+    for (_customer, currency, due_on, on), v in state.steps.items():
+        cell = aging[(currency, due_on, on)]
+        cell[0] += v[0]
+        cell[1] += v[1]
+    return {
+        "open_by_due": _nonzero(state.by_due, ("customer_id", "currency", "due_on")),
+        "open_totals": _nonzero(totals, ("currency", "due_on")),
+        "customer_balances": [{"customer_id": c, "currency": cur, "open_minor": v[0], "account_minor": v[1]}
+                              for (c, cur), v in state.balances.items()],
+        # the step tables keep every cell ever touched, even one that nets to zero, so that a rebuild writes the
+        # same rows as the batches did
+        "customer_aging_steps": [{"customer_id": c, "currency": cur, "due_on": d, "effective_on": on,
+                                  "open_minor": v[0], "invoices": v[1]} for (c, cur, d, on), v in state.steps.items()],
+        "aging_steps": [{"currency": cur, "due_on": d, "effective_on": on, "open_minor": v[0], "invoices": v[1]}
+                        for (cur, d, on), v in aging.items()],
+        "customer_open_months": [{"customer_id": c, "currency": cur, "month": m, "open_minor": v}
+                                 for (c, cur, m), v in state.months.items()],
+    }
+
+
+def _write_rebuilt(conn: sa.Connection, state: _State) -> None:
+    insert_rows(conn, invoices, list(state.invoices.new.values()))
+    insert_rows(conn, payments, list(state.payments.new.values()))
+    for table, rows in _summaries(state).items():
+        insert_rows(conn, metadata.tables[table], rows)
+
+
 class _Batch:
-    def __init__(self, conn: sa.Connection) -> None:
-        self.conn = conn
-        self.invoices = _Rows(invoices, invoices.c.invoice_id)
-        self.payments = _Rows(payments, payments.c.payment_id)
+    def __init__(self, conn: sa.Connection, state: _State) -> None:
+        self.conn, self.state = conn, state
+        self.invoices, self.payments = state.invoices, state.payments
         self.entries: list[dict[str, Any]] = []
-        self.by_due: defaultdict[tuple[UUID, str, date], list[int]] = defaultdict(lambda: [0, 0])
-        self.balances: defaultdict[tuple[UUID, str], list[int]] = defaultdict(lambda: [0, 0])
+        self.by_due, self.balances = state.by_due, state.balances
+
+    def event(self, position: int, event: Any) -> None:
+        if isinstance(event, Invoice.Event):
+            self.invoice_event(position, event)
+        elif isinstance(event, Payment.Event):
+            self.payment_event(position, event)
+
+    def prefetch_histories(self, invoice_ids: set[UUID]) -> None:
+        """The deltas already recorded for the invoices whose open amount this batch moves (for the step counts)."""
+        e = ledger_entries.c
+        wanted = sorted(invoice_ids)
+        for invoice_id in wanted:
+            self.state.histories.setdefault(invoice_id, [])
+        for start in range(0, len(wanted), 500):
+            rows = self.conn.execute(sa.select(e.invoice_id, e.effective_on, e.invoice_delta_minor)
+                                     .where(e.invoice_id.in_(wanted[start:start + 500]), e.invoice_delta_minor != 0)
+                                     .order_by(e.position))
+            for invoice_id, on, delta in rows:
+                self.state.histories[invoice_id].append((on, int(delta)))
+
+    def _step(self, invoice: dict[str, Any], on: date, delta: int) -> None:
+        customer_id, currency, due_on = invoice["customer_id"], invoice["currency"], invoice["due_on"]
+        history = self.state.histories.setdefault(invoice["invoice_id"], [])
+        steps = self.state.steps
+        cell = steps[(customer_id, currency, due_on, on)]
+        cell[0] += delta
+        if all(day <= on for day, _ in history):  # the usual case: nothing took effect later, only `on` changes
+            running = sum(d for _, d in history)
+            history.append((on, delta))
+            cell[1] += (running + delta != 0) - (running != 0)
+        else:  # recorded late with an earlier date: the counts of the later dates may change too
+            before = _steps(history)
+            history.append((on, delta))
+            after = _steps(history)
+            for day in before.keys() | after.keys():
+                change = after.get(day, 0) - before.get(day, 0)
+                if change:
+                    steps[(customer_id, currency, due_on, day)][1] += change
+        self.state.months[(customer_id, currency, on.replace(day=1))] += delta
 
     def _entry(self, position: int, event: Any, *, kind: str, customer_id: UUID, currency: str, effective_on: date,
                invoice: dict[str, Any] | None = None, payment_id: UUID | None = None, reference: str | None = None,
@@ -138,6 +343,8 @@ class _Batch:
         balance = self.balances[(customer_id, currency)]
         balance[0] += invoice_delta
         balance[1] += account_delta
+        if invoice is not None and invoice_delta:
+            self._step(invoice, effective_on, invoice_delta)
 
     def _open_moved(self, row: dict[str, Any], before: int) -> None:
         after = row["open_minor"]
@@ -241,14 +448,15 @@ class _Batch:
         conn = self.conn
         self.invoices.flush(conn)
         self.payments.flush(conn)
-        if self.entries:
-            conn.execute(ledger_entries.insert(), self.entries)
-        _upsert(conn, open_by_due, [
-            {"customer_id": c, "currency": cur, "due_on": d, "open_minor": v[0], "invoices": v[1]}
-            for (c, cur, d), v in self.by_due.items() if v != [0, 0]
-        ], ["customer_id", "currency", "due_on"], ["open_minor", "invoices"])
+        insert_rows(conn, ledger_entries, self.entries)
+        rows = _summaries(self.state)
+        cells = ["customer_id", "currency", "due_on"]
+        _upsert(conn, open_by_due, rows["open_by_due"], cells, ["open_minor", "invoices"])
         conn.execute(open_by_due.delete().where(open_by_due.c.invoices == 0, open_by_due.c.open_minor == 0))
-        _upsert(conn, customer_balances, [
-            {"customer_id": c, "currency": cur, "open_minor": v[0], "account_minor": v[1]}
-            for (c, cur), v in self.balances.items()
-        ], ["customer_id", "currency"], ["open_minor", "account_minor"])
+        _upsert(conn, open_totals, rows["open_totals"], cells[1:], ["open_minor", "invoices"])
+        conn.execute(open_totals.delete().where(open_totals.c.invoices == 0, open_totals.c.open_minor == 0))
+        _upsert(conn, customer_balances, rows["customer_balances"], cells[:2], ["open_minor", "account_minor"])
+        _upsert(conn, customer_aging_steps, rows["customer_aging_steps"], [*cells, "effective_on"],
+                ["open_minor", "invoices"])
+        _upsert(conn, aging_steps, rows["aging_steps"], [*cells[1:], "effective_on"], ["open_minor", "invoices"])
+        _upsert(conn, customer_open_months, rows["customer_open_months"], [*cells[:2], "month"], ["open_minor"])

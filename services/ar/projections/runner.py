@@ -9,6 +9,7 @@ in order and a position never skips a late commit.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -24,6 +25,10 @@ log = logging.getLogger(__name__)
 
 
 class Projection(Protocol):
+    """What the runner needs. Optional members, read with getattr so that a projection without them works as is:
+    `topics` (a sequence of event topics: the runner reads and decodes only those) and `rebuilding(conn)` (a context
+    manager around a rebuild's batches, e.g. to keep rows in memory and write them once at the end)."""
+
     name: str
 
     def apply(self, conn: sa.Connection, events: list[tuple[int, Any]]) -> None:
@@ -37,8 +42,9 @@ class Projection(Protocol):
 
 class ProjectionRunner:
     def __init__(self, app: Application[Any], engine: sa.Engine, projections: list[Projection],
-                 batch_size: int = 1000) -> None:
+                 batch_size: int = 1000, rebuild_batch_size: int = 5000) -> None:
         self.app, self.engine, self.projections, self.batch_size = app, engine, projections, batch_size
+        self.rebuild_batch_size = rebuild_batch_size
         self._lock = threading.Lock()
         self._ensured: set[str] = set()
         self._wake = threading.Event()
@@ -68,15 +74,28 @@ class ProjectionRunner:
         with self.engine.begin() as conn:
             conn.execute(projection_positions.update().where(row).values(position=projection_positions.c.position))
             start = int(conn.scalar(sa.select(projection_positions.c.position).where(row)) or 0)
-            notifications = self.app.recorder.select_notifications(start, self.batch_size, inclusive_of_start=False)
-            if not notifications:
+            if start >= head:
                 return 0
-            projection.apply(conn, [(n.id, self.app.mapper.to_domain_event(n)) for n in notifications])
-            conn.execute(projection_positions.update().where(row).values(position=notifications[-1].id))
-        return len(notifications)
+            notifications, end = self._read(projection, start, head, self.batch_size)
+            if notifications:
+                projection.apply(conn, [(n.id, self.app.mapper.to_domain_event(n)) for n in notifications])
+            conn.execute(projection_positions.update().where(row).values(position=end))
+        return end - start
+
+    def _read(self, projection: Projection, start: int, head: int, limit: int) -> tuple[list[Any], int]:
+        """The next notifications after `start` up to `head` (only the projection's topics, if it names them), and
+        the position they take it to: the last one read, or `head` when fewer than `limit` remain (the events in
+        between are not for this projection). `head` was read first: on PostgreSQL the event-store insert takes a
+        table lock, so every id up to it is committed."""
+        topics = tuple(getattr(projection, "topics", None) or ())
+        notifications = list(self.app.recorder.select_notifications(start, limit, stop=head, topics=topics,
+                                                                    inclusive_of_start=False))
+        if len(notifications) < limit:
+            return notifications, head
+        return notifications, notifications[-1].id
 
     def catch_up(self) -> int:
-        """Apply every event recorded so far; returns how many events the furthest-behind projection applied."""
+        """Apply every event recorded so far; returns how many events the furthest-behind projection went through."""
         most = 0
         with self._lock:
             head = self.head()
@@ -90,23 +109,29 @@ class ProjectionRunner:
 
     def rebuild(self, name: str) -> int:
         """Rebuild one read model from event 1 in a single transaction: readers keep seeing the old rows until it
-        commits, and other runners wait on the position row meanwhile. Returns the number of events applied."""
+        commits, and other runners wait on the position row meanwhile. Returns the number of events gone through
+        (the position reached; events of topics the projection does not name are skipped, not decoded)."""
         projection = next((p for p in self.projections if p.name == name), None)
         if projection is None:
             raise KeyError(f"no projection {name!r}; there are {[p.name for p in self.projections]}")
         self._ensure_row(name)
         row = projection_positions.c.name == name
         applied = position = 0
+        limit = max(self.batch_size, self.rebuild_batch_size)
+        rebuilding = getattr(projection, "rebuilding", None)
         with self._lock, self.engine.begin() as conn:
             conn.execute(projection_positions.update().where(row).values(position=projection_positions.c.position))
+            head = self.head()  # under the position row's lock: no other runner moves it meanwhile
             projection.reset(conn)
-            while notifications := self.app.recorder.select_notifications(position, self.batch_size,
-                                                                         inclusive_of_start=False):
-                projection.apply(conn, [(n.id, self.app.mapper.to_domain_event(n)) for n in notifications])
-                position = notifications[-1].id
-                applied += len(notifications)
+            with rebuilding(conn) if rebuilding is not None else contextlib.nullcontext():
+                while position < head:
+                    notifications, position = self._read(projection, position, head, limit)
+                    if notifications:
+                        projection.apply(conn, [(n.id, self.app.mapper.to_domain_event(n)) for n in notifications])
+                        applied += len(notifications)
             conn.execute(projection_positions.update().where(row).values(position=position))
-        return applied
+        log.info("rebuilt %s: %d events, %d of them for this projection", name, position, applied)
+        return position
 
     def head(self) -> int:
         return int(self.app.recorder.max_notification_id() or 0)

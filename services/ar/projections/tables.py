@@ -134,4 +134,57 @@ customer_balances = sa.Table(
     sa.Column("open_minor", sa.BigInteger, nullable=False),
     sa.Column("account_minor", sa.BigInteger, nullable=False),
     sa.Index("ix_customer_balances_currency_open", "currency", "open_minor"),
+    sa.Index("ix_customer_balances_open", "open_minor"),  # the largest debtors in all currencies, from the top
+)
+
+# Open invoice amounts per currency and due date, all customers: the totals of an aging as of today (a few thousand
+# rows, where `open_by_due` has one per customer too).
+open_totals = sa.Table(
+    "open_totals",
+    metadata,
+    sa.Column("currency", sa.String(3), primary_key=True),
+    sa.Column("due_on", sa.Date, primary_key=True),
+    sa.Column("open_minor", sa.BigInteger, nullable=False),
+    sa.Column("invoices", sa.Integer, nullable=False),
+)
+
+# Aging as of a past date. An invoice's open amount as of D is the sum of its ledger deltas with effective_on <= D,
+# so band totals are linear in the deltas: these tables hold the deltas summed by the cells of an aging and by
+# effective date, with `invoices` the change in the count of open invoices on that date (worked out per invoice in
+# effective-date order, so a payment recorded late with an earlier value date lands on the right date). An aging as
+# of D is today's open amounts (open_totals, open_by_due, customer_balances) minus what took effect after D.
+aging_steps = sa.Table(
+    "aging_steps",
+    metadata,
+    sa.Column("currency", sa.String(3), primary_key=True),
+    sa.Column("due_on", sa.Date, primary_key=True),
+    sa.Column("effective_on", sa.Date, primary_key=True),
+    sa.Column("open_minor", sa.BigInteger, nullable=False),
+    sa.Column("invoices", sa.Integer, nullable=False),
+    sa.Index("ix_aging_steps_effective", "effective_on", "currency", "due_on", "open_minor", "invoices"),
+)
+
+customer_aging_steps = sa.Table(
+    "customer_aging_steps",
+    metadata,
+    # the key leads with (customer_id, effective_on): one customer's steps after a date are one index range; no
+    # other index, so that a rebuild and each batch maintain only this one
+    sa.Column("customer_id", sa.Uuid, primary_key=True),
+    sa.Column("effective_on", sa.Date, primary_key=True),
+    sa.Column("currency", sa.String(3), primary_key=True),
+    sa.Column("due_on", sa.Date, primary_key=True),
+    sa.Column("open_minor", sa.BigInteger, nullable=False),
+    sa.Column("invoices", sa.Integer, nullable=False),
+)
+
+# The same deltas per customer and calendar month (`month` is its first day), without the due date: ranking the
+# largest debtors as of D reads whole months after D here, and only the rest of D's month from the ledger.
+customer_open_months = sa.Table(
+    "customer_open_months",
+    metadata,
+    sa.Column("customer_id", sa.Uuid, primary_key=True),
+    sa.Column("currency", sa.String(3), primary_key=True),
+    sa.Column("month", sa.Date, primary_key=True),
+    sa.Column("open_minor", sa.BigInteger, nullable=False),
+    sa.Index("ix_customer_open_months_month", "month", "customer_id", "currency", "open_minor"),
 )

@@ -1,7 +1,14 @@
-"""Aging: open invoice amounts by days past due, as of a business date and as known at a recording time."""
+"""Aging: open invoice amounts by days past due, as of a business date and as known at a recording time.
+
+As of a date: today's open amounts (`open_totals`, `open_by_due`, `customer_balances`) minus the aging steps that took
+effect after that date (`aging_steps`, `customer_aging_steps`, `customer_open_months`: sums of ledger deltas, so the
+bands add up to the open total to the cent). As known at a recording time: from the ledger entries, invoice by
+invoice, since only they carry their recording time."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -10,7 +17,16 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from ar.domain.errors import DomainRuleViolation
-from ar.projections.tables import customer_balances, customers, ledger_entries, open_by_due
+from ar.projections.tables import (
+    aging_steps,
+    customer_aging_steps,
+    customer_balances,
+    customer_open_months,
+    customers,
+    ledger_entries,
+    open_by_due,
+    open_totals,
+)
 
 DEFAULT_EDGES = (30, 60, 90)
 
@@ -72,14 +88,6 @@ def _open_items(as_of: date, known_at: datetime | None, where: list[Any]) -> sa.
             .having(sa.func.sum(e.invoice_delta_minor) != 0).subquery())
 
 
-def _has_later_entries(conn: sa.Connection, as_of: date, customer_id: UUID | None) -> bool:
-    e = ledger_entries.c
-    query = sa.select(e.position).where(e.effective_on > as_of).limit(1)
-    if customer_id is not None:
-        query = query.where(e.customer_id == customer_id)
-    return conn.scalar(query) is not None
-
-
 def instant(known_at: datetime | None) -> datetime | None:
     """An aware instant in UTC (SQLite compares stored UTC times by their digits, so offsets must go first)."""
     if known_at is None:
@@ -92,51 +100,197 @@ def instant(known_at: datetime | None) -> datetime | None:
 def aging(engine: sa.Engine, *, as_of: date, known_at: datetime | None = None, bands: Bands = Bands(),
           currency: str | None = None, customer_id: UUID | None = None, top: int = 100) -> AgingReport:
     known_at = instant(known_at)
-    report = AgingReport(as_of=as_of, known_at=known_at, bands=bands)
     with engine.connect() as conn:
-        if known_at is None and not _has_later_entries(conn, as_of, customer_id):
-            source = open_by_due  # nothing took effect after as_of: the current open amounts are the answer
-            count: Any = source.c.invoices
-        else:
-            e = ledger_entries.c  # filters go inside, so the ledger is read through its indexes
-            inner = [c for c in (e.currency == currency if currency else None,
-                                 e.customer_id == customer_id if customer_id else None) if c is not None]
-            source = _open_items(as_of, known_at, inner)  # type: ignore[assignment]
-            count = sa.literal(1)
-        s = source.c
-        band = bands.case(s.due_on, as_of).label("band")
-        filters = [c for c in (s.currency == currency if currency else None,
-                               s.customer_id == customer_id if customer_id else None) if c is not None]
-        if customer_id is not None:  # one customer: its lines are the totals (two queries in all)
-            report.customers = _top_debtors(conn, source, band, count, filters, bands, top, current=False,
-                                            currency=currency, customer_id=customer_id)
-            report.totals = [AgingLine(line.currency, line.buckets, line.invoices) for line in report.customers]
-            return report
-        totals = conn.execute(sa.select(s.currency, band, sa.func.sum(s.open_minor), sa.func.sum(count))
-                              .where(*filters).group_by(s.currency, band))
-        by_currency: dict[str, AgingLine] = {}
-        for cur, index, amount, n in totals:
-            line = by_currency.setdefault(cur, AgingLine(cur, [0] * (len(bands.edges) + 2)))
-            line.buckets[index] += int(amount)
-            line.invoices += int(n)
-        report.totals = sorted(by_currency.values(), key=lambda line: line.currency)
-        report.customers = _top_debtors(conn, source, band, count, filters, bands, top, current=source is open_by_due,
-                                        currency=currency, customer_id=customer_id)
+        return aging_on(conn, as_of=as_of, known_at=known_at, bands=bands, currency=currency,
+                        customer_id=customer_id, top=top)
+
+
+def aging_on(conn: sa.Connection, *, as_of: date, known_at: datetime | None, bands: Bands, currency: str | None,
+             customer_id: UUID | None, top: int) -> AgingReport:
+    """The aging on an open connection (a statement reads its aging on its own connection)."""
+    report = AgingReport(as_of=as_of, known_at=known_at, bands=bands)
+    if known_at is not None:  # what was recorded by then: only the ledger has recording times
+        _from_ledger(conn, report, currency, customer_id, top)
+        return report
+    params = {"as_of": as_of, "currency": currency, **_band_params(bands, as_of)}
+    edges, by_currency = len(bands.edges), currency is not None
+    if customer_id is not None:  # one customer: its lines are the totals, in one query
+        rows = conn.execute(_lines_query(edges, by_currency, named=True),
+                            {**params, "ids": [customer_id], "customer_id": customer_id}).all()
+        report.customers = _customer_lines(rows, bands)[:top]
+        for line in report.customers:
+            line.name = rows[0][5]
+        report.totals = [AgingLine(line.currency, line.buckets, line.invoices) for line in report.customers]
+        return report
+    band = _band_of(bands, as_of)  # a few thousand (currency, due date) cells: banded here, not by a CASE per row
+    cells = [(cur, band(due_on), amount, n) for cur, due_on, amount, n in conn.execute(_totals_query(by_currency),
+                                                                                       params)]
+    report.totals = [line for _, line in sorted(_lines(cells, bands).items())]
+    if top > 0:
+        later = conn.scalar(_later_query(), params) is not None
+        biggest = list(dict.fromkeys(conn.scalars(_ranking_query(by_currency, as_of_past=later), {
+            **params, "top": top, "next_month": (as_of.replace(day=1) + timedelta(days=32)).replace(day=1)})))
+        if biggest:
+            lines = _customer_lines(conn.execute(_lines_query(edges, by_currency, named=False),
+                                                 {**params, "ids": biggest}).all(), bands)
+            report.customers = lines[:top]
+            names = dict(conn.execute(sa.select(customers.c.customer_id, customers.c.name).where(
+                customers.c.customer_id.in_([line.customer_id for line in report.customers]))).all())
+            for line in report.customers:
+                line.name = names.get(line.customer_id)
     return report
 
 
-def _top_debtors(conn: sa.Connection, source: Any, band: Any, count: Any, filters: list[Any], bands: Bands, top: int,
-                 *, current: bool, currency: str | None, customer_id: UUID | None) -> list[AgingLine]:
+# The statements are built once per shape and run with parameters: building a SQLAlchemy statement costs more
+# client time than one customer's query takes on the server.
+def _band_params(bands: Bands, as_of: date) -> dict[str, date]:
+    return {f"edge_{i}": as_of - timedelta(days=edge) for i, edge in enumerate(bands.edges)}
+
+
+def _band(due_on: sa.ColumnElement[date], edges: int) -> sa.ColumnElement[int]:
+    """Bands.case with the dates as parameters (`as_of`, then `edge_<i>` = as_of minus the i-th edge)."""
+    whens = [(due_on >= sa.bindparam("as_of", type_=sa.Date), 0)]
+    whens += [(due_on >= sa.bindparam(f"edge_{i}", type_=sa.Date), i + 1) for i in range(edges)]
+    return sa.case(*whens, else_=edges + 1)
+
+
+def _of_currency(columns: Any, by_currency: bool) -> list[Any]:
+    return [columns.currency == sa.bindparam("currency", type_=sa.String)] if by_currency else []
+
+
+def _after_as_of(columns: Any) -> Any:
+    return columns.effective_on > sa.bindparam("as_of", type_=sa.Date)
+
+
+def _band_of(bands: Bands, as_of: date) -> Callable[[date], int]:
+    """Bands.case in Python: the band index of a due date as of `as_of`."""
+    lows = [as_of - timedelta(days=edge) for edge in bands.edges]
+
+    def band(due_on: date) -> int:
+        if due_on >= as_of:
+            return 0
+        return next((i + 1 for i, low in enumerate(lows) if due_on >= low), len(lows) + 1)
+
+    return band
+
+
+@functools.cache
+def _totals_query(by_currency: bool) -> sa.Select[Any]:
+    """Open amounts per currency and due date: today's open totals minus the steps after as_of (none for today)."""
+    t, steps = open_totals.c, aging_steps.c
+    cells = sa.union_all(
+        sa.select(t.currency, t.due_on, t.open_minor, t.invoices).where(*_of_currency(t, by_currency)),
+        sa.select(steps.currency, steps.due_on, (-steps.open_minor).label("open_minor"),
+                  (-steps.invoices).label("invoices")).where(_after_as_of(steps), *_of_currency(steps, by_currency)),
+    ).subquery()
+    c = cells.c
+    return (sa.select(c.currency, c.due_on, sa.func.sum(c.open_minor), sa.func.sum(c.invoices))
+            .group_by(c.currency, c.due_on))
+
+
+@functools.cache
+def _lines_query(edges: int, by_currency: bool, named: bool) -> sa.Select[Any]:
+    """The lines of the customers `ids`: today's open_by_due minus their steps after as_of; `named`: one customer,
+    with its name in the same round trip."""
+    o, steps = open_by_due.c, customer_aging_steps.c
+    ids = sa.bindparam("ids", expanding=True, type_=sa.Uuid)
+    cells = sa.union_all(
+        sa.select(o.customer_id, o.currency, o.due_on, o.open_minor, o.invoices)
+        .where(o.customer_id.in_(ids), *_of_currency(o, by_currency)),
+        sa.select(steps.customer_id, steps.currency, steps.due_on, (-steps.open_minor).label("open_minor"),
+                  (-steps.invoices).label("invoices"))
+        .where(steps.customer_id.in_(ids), _after_as_of(steps), *_of_currency(steps, by_currency)),
+    ).subquery()
+    c = cells.c
+    band = _band(c.due_on, edges).label("band")
+    columns: list[Any] = [c.customer_id, c.currency, band, sa.func.sum(c.open_minor), sa.func.sum(c.invoices)]
+    if named:
+        columns.append(sa.select(customers.c.name).where(
+            customers.c.customer_id == sa.bindparam("customer_id", type_=sa.Uuid)).scalar_subquery().label("name"))
+    return sa.select(*columns).group_by(c.customer_id, c.currency, band)
+
+
+@functools.cache
+def _later_query() -> sa.Select[Any]:
+    steps = aging_steps.c
+    return sa.select(steps.effective_on).where(_after_as_of(steps)).limit(1)
+
+
+@functools.cache
+def _ranking_query(by_currency: bool, as_of_past: bool) -> sa.Select[Any]:
+    """The customers of the `top` largest open balances (per currency) as of `as_of`."""
+    b = customer_balances.c
+    top = sa.bindparam("top", type_=sa.Integer)
+    if not as_of_past:  # nothing took effect after as_of: today's balances, from their index
+        return (sa.select(b.customer_id).where(b.open_minor > 0, *_of_currency(b, by_currency))
+                .order_by(b.open_minor.desc(), b.customer_id).limit(top))
+    # today's balances minus whole months after as_of, minus the rest of as_of's month from the ledger
+    next_month = sa.bindparam("next_month", type_=sa.Date)
+    m, e = customer_open_months.c, ledger_entries.c
+    moves = sa.union_all(
+        sa.select(b.customer_id, b.currency, b.open_minor).where(*_of_currency(b, by_currency)),
+        sa.select(m.customer_id, m.currency, (-m.open_minor).label("open_minor"))
+        .where(m.month >= next_month, *_of_currency(m, by_currency)),
+        sa.select(e.customer_id, e.currency, (-e.invoice_delta_minor).label("open_minor"))
+        .where(_after_as_of(e), e.effective_on < next_month, e.invoice_id.is_not(None), e.invoice_delta_minor != 0,
+               *_of_currency(e, by_currency)),
+    ).subquery()
+    amount = sa.func.sum(moves.c.open_minor)
+    return (sa.select(moves.c.customer_id).group_by(moves.c.customer_id, moves.c.currency).having(amount > 0)
+            .order_by(amount.desc(), moves.c.customer_id).limit(top))
+
+
+def _lines(rows: Any, bands: Bands) -> dict[Any, AgingLine]:
+    """Lines from (key..., band, amount, invoices) rows; a line with no open invoice is left out."""
+    lines: dict[Any, AgingLine] = {}
+    for *key, index, amount, n in rows:
+        if not amount and not n:
+            continue
+        line = lines.setdefault(tuple(key), AgingLine(key[-1], [0] * (len(bands.edges) + 2)))
+        line.buckets[index] += int(amount)
+        line.invoices += int(n)
+    return {k: line for k, line in lines.items() if line.invoices}
+
+
+def _customer_lines(rows: Any, bands: Bands) -> list[AgingLine]:
+    """Customer lines from (customer_id, currency, band, amount, invoices[, name]) rows, largest first."""
+    lines = _lines([r[:5] for r in rows], bands)
+    for (cid, _cur), line in lines.items():
+        line.customer_id = cid
+    return sorted(lines.values(), key=lambda line: (-line.open_minor, str(line.customer_id)))
+
+
+def _from_ledger(conn: sa.Connection, report: AgingReport, currency: str | None, customer_id: UUID | None,
+                 top: int) -> None:
+    """As known at a recording time: each invoice's open amount summed from its ledger entries."""
+    as_of, bands, known_at = report.as_of, report.bands, report.known_at
+    e = ledger_entries.c  # filters go inside, so the ledger is read through its indexes
+    inner = [c for c in (e.currency == currency if currency else None,
+                         e.customer_id == customer_id if customer_id else None) if c is not None]
+    source = _open_items(as_of, known_at, inner)
+    count = sa.literal(1)
     s = source.c
-    if current:  # the largest balances come from an index, then only their rows are bucketed
-        b = customer_balances.c
-        biggest = (sa.select(b.customer_id).where(b.open_minor > 0).order_by(b.open_minor.desc(), b.customer_id)
-                   .limit(top))
-        if currency:
-            biggest = biggest.where(b.currency == currency)
-        if customer_id:
-            biggest = biggest.where(b.customer_id == customer_id)
-        filters = [*filters, s.customer_id.in_(list(conn.scalars(biggest)))]
+    band = bands.case(s.due_on, as_of).label("band")
+    filters = [c for c in (s.currency == currency if currency else None,
+                           s.customer_id == customer_id if customer_id else None) if c is not None]
+    if customer_id is not None:
+        report.customers = _top_debtors(conn, source, band, count, filters, bands, top)
+        report.totals = [AgingLine(line.currency, line.buckets, line.invoices) for line in report.customers]
+        return
+    totals = conn.execute(sa.select(s.currency, band, sa.func.sum(s.open_minor), sa.func.sum(count))
+                          .where(*filters).group_by(s.currency, band))
+    by_currency: dict[str, AgingLine] = {}
+    for cur, index, amount, n in totals:
+        line = by_currency.setdefault(cur, AgingLine(cur, [0] * (len(bands.edges) + 2)))
+        line.buckets[index] += int(amount)
+        line.invoices += int(n)
+    report.totals = sorted(by_currency.values(), key=lambda line: line.currency)
+    report.customers = _top_debtors(conn, source, band, count, filters, bands, top)
+
+
+def _top_debtors(conn: sa.Connection, source: Any, band: Any, count: Any, filters: list[Any], bands: Bands,
+                 top: int) -> list[AgingLine]:
+    s = source.c
     rows = conn.execute(sa.select(s.customer_id, s.currency, band, sa.func.sum(s.open_minor), sa.func.sum(count))
                         .where(*filters).group_by(s.customer_id, s.currency, band))
     lines: dict[tuple[UUID, str], AgingLine] = {}
@@ -150,4 +304,3 @@ def _top_debtors(conn: sa.Connection, source: Any, band: Any, count: Any, filter
     for line in chosen:
         line.name = names.get(line.customer_id)
     return chosen
-

@@ -3,15 +3,17 @@ and the aging of what is open at the end of the period."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
 
 from ar.domain.errors import DomainRuleViolation, NotFound
-from ar.projections.tables import customers, invoices, ledger_entries, payments
-from ar.reports.aging import AgingLine, Bands, aging, instant
+from ar.projections.tables import customer_balances, customers, invoices, ledger_entries, payments
+from ar.reports.aging import AgingLine, Bands, aging_on, instant
 
 
 @dataclass(frozen=True)
@@ -55,38 +57,68 @@ def statement(engine: sa.Engine, customer_id: UUID, *, from_on: date, to_on: dat
     if to_on < from_on:
         raise DomainRuleViolation("`to` is before `from`", field="to")
     known_at = instant(known_at)
-    e = ledger_entries.c
-    with engine.connect() as conn:
-        customer = conn.execute(sa.select(customers.c.name, customers.c.language)
-                                .where(customers.c.customer_id == customer_id)).first()
+    params = {"customer_id": customer_id, "from_on": from_on, "to_on": to_on, "known_at": known_at}
+    with engine.connect() as conn:  # one connection, three statements
+        customer = conn.execute(_customer_query(), params).first()
         if customer is None:
             raise NotFound(f"no customer {customer_id}", field="customer_id")
-        known = [e.recorded_at <= known_at] if known_at is not None else []
-        mine = [e.customer_id == customer_id, e.account_delta_minor != 0, *known]
-        openings = dict(conn.execute(sa.select(e.currency, sa.func.sum(e.account_delta_minor))
-                                     .where(*mine, e.effective_on < from_on).group_by(e.currency)).all())
-        rows = conn.execute(
-            sa.select(e.position, e.currency, e.kind, e.effective_on, e.reference, e.account_delta_minor,
-                      invoices.c.number, payments.c.external_id)
-            .select_from(ledger_entries.outerjoin(invoices, invoices.c.invoice_id == e.invoice_id)
-                         .outerjoin(payments, payments.c.payment_id == e.payment_id))
-            .where(*mine, e.effective_on >= from_on, e.effective_on <= to_on)
-            .order_by(e.effective_on, e.position)).all()
+        rows = conn.execute(_movements_query(known_at is not None), params).all()
+        report = aging_on(conn, as_of=to_on, known_at=known_at, bands=bands, currency=None,
+                          customer_id=customer_id, top=100)
     sections: dict[str, StatementSection] = {
-        cur: StatementSection(cur, int(amount)) for cur, amount in openings.items()}
+        r.currency: StatementSection(r.currency, int(r.account_delta_minor)) for r in rows if r.position is None}
     for r in rows:
+        if r.position is None:
+            continue
         section = sections.setdefault(r.currency, StatementSection(r.currency, 0))
         delta = int(r.account_delta_minor)
         section.movements.append(Movement(
             effective_on=r.effective_on, kind=r.kind, reference=r.reference or r.external_id,
             invoice_number=r.number, debit_minor=max(delta, 0), credit_minor=max(-delta, 0),
             balance_minor=section.closing_minor + delta, position=r.position))
-    report = aging(engine, as_of=to_on, known_at=known_at, bands=bands, customer_id=customer_id, top=100)
     for line in report.customers:
         sections.setdefault(line.currency, StatementSection(line.currency, 0)).aging = line
     return Statement(customer_id=customer_id, name=customer.name, language=customer.language, from_on=from_on,
                      to_on=to_on, known_at=known_at, bands=bands,
                      sections=[sections[c] for c in sorted(sections)])
+
+
+@functools.cache
+def _customer_query() -> sa.Select[Any]:
+    return sa.select(customers.c.name, customers.c.language).where(
+        customers.c.customer_id == sa.bindparam("customer_id", type_=sa.Uuid))
+
+
+@functools.cache
+def _movements_query(known: bool) -> sa.Select[Any]:
+    """The opening balances (position NULL) and the movements of the period, in one query, built once."""
+    e = ledger_entries.c
+    customer_id = sa.bindparam("customer_id", type_=sa.Uuid)
+    mine = [e.customer_id == customer_id, e.account_delta_minor != 0]
+    if known:
+        mine.append(e.recorded_at <= sa.bindparam("known_at", type_=sa.DateTime(timezone=True)))
+    from_on, to_on = sa.bindparam("from_on", type_=sa.Date), sa.bindparam("to_on", type_=sa.Date)
+    columns = (sa.null().label("kind"), sa.null().label("effective_on"), sa.null().label("reference"))
+    names = (sa.null().label("number"), sa.null().label("external_id"))
+    if known:  # as known then: the entries before the period, summed
+        openings = (sa.select(sa.null().label("position"), e.currency, *columns,
+                              sa.func.sum(e.account_delta_minor).label("account_delta_minor"), *names)
+                    .where(*mine, e.effective_on < from_on).group_by(e.currency))
+    else:  # today's balance minus what took effect since the period began: reads the period, not all before it
+        b = customer_balances.c
+        since = (sa.select(sa.func.coalesce(sa.func.sum(e.account_delta_minor), 0))
+                 .where(*mine, e.currency == b.currency, e.effective_on >= from_on).scalar_subquery())
+        before = sa.exists().where(*mine, e.currency == b.currency, e.effective_on < from_on)
+        openings = (sa.select(sa.null().label("position"), b.currency, *columns,
+                              (b.account_minor - since).label("account_delta_minor"), *names)
+                    .where(b.customer_id == customer_id, before))
+    movements = (sa.select(e.position, e.currency, e.kind, e.effective_on, e.reference, e.account_delta_minor,
+                           invoices.c.number, payments.c.external_id)
+                 .select_from(ledger_entries.outerjoin(invoices, invoices.c.invoice_id == e.invoice_id)
+                              .outerjoin(payments, payments.c.payment_id == e.payment_id))
+                 .where(*mine, e.effective_on >= from_on, e.effective_on <= to_on))
+    both = sa.union_all(movements, openings).subquery()  # the movements first: their column types are kept
+    return sa.select(both).order_by(both.c.position.is_not(None), both.c.effective_on, both.c.position)
 
 
 def default_period(today: date) -> tuple[date, date]:
