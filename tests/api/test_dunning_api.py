@@ -391,3 +391,27 @@ def test_a_simulation_replays_history_under_a_proposed_policy_and_writes_nothing
     problem(client.post("/v1/dunning/simulate", json={
         "policy": {"name": "x", "steps": [step("nope", 3)]}, "from": "2026-03-02", "to": "2026-06-30"}),
         422, field="steps[0].template")
+
+
+def test_a_statement_shows_the_penalties_of_invoices_paid_late_and_still_owed(
+    client: TestClient, clock: SettableClock, register_customer: RegisterCustomer, issue_invoice: IssueInvoice,
+    record_payment: Callable[..., httpx.Response],
+) -> None:
+    customer = register_customer()
+    paid_late = created(issue_invoice(customer["id"], 1_200_000, due_on=DUE))
+    on_time = created(issue_invoice(customer["id"], 120_000, due_on="2026-06-30"))
+    move_to(clock, "2026-05-15")
+    paid = record_payment(1_200_000, customer_id=customer["id"], allocations=[(paid_late["id"], 1_200_000)],
+                          method="transfer", value_on="2026-05-15")
+    created(paid)
+    move_to(clock, "2026-05-31")
+    url = (f"/v1/customers/{customer['id']}/statement?from=2026-03-01&to=2026-05-31"
+           f"&min_position={paid.headers['ar-position']}")
+    body = ok(client.get(url))
+    # the principal is paid, the interest for 45 days late is still owed: 12,000.00 x 12.15% x 45/365 = 179.75
+    assert [(p["number"], p["interest_minor"], p["indemnity_minor"], p["claimed"]) for p in body["penalties"]] == [
+        (paid_late["number"], 17975, 4000, False)]
+    assert on_time["number"] not in {p["number"] for p in body["penalties"]}
+    assert ok(client.get(url + "&penalties=false"))["penalties"] == []
+    pdf = client.get(url + "&format=pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")

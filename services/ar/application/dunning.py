@@ -315,6 +315,21 @@ class Dunning(CommandHandling):
         customer = self._get(Customer, invoice.customer_id, "customer_id")
         return invoice, self.penalty(invoice, customer, self.policy_for(customer), until or self.clock.today())
 
+    def customer_penalties(self, customer_id: UUID, until: date) -> list[tuple[Invoice, PenaltyComputation]]:
+        """Late-payment penalties accrued up to `until` on each invoice of the customer that was late, paid since
+        or not: interest is owed for the days late even once the principal is paid. For statements."""
+        customer = self._get(Customer, customer_id, "customer_id")
+        policy = self.policy_for(customer)
+        ids = self.candidates.invoices_of([customer_id], limit=MAX_INVOICES)
+        found = []
+        for invoice in sorted(self.load_many(Invoice, ids).values(), key=lambda i: (i.due_on, i.number)):
+            if invoice.due_on >= until or invoice.issued_on > until:
+                continue
+            computed = self.penalty(invoice, customer, policy, until)
+            if computed.total.is_positive:
+                found.append((invoice, computed))
+        return found
+
     def dunning_outlook(self, invoice_id: UUID) -> tuple[Invoice, DunningPolicy, Outlook, list[tuple[Step, date]]]:
         invoice = self._get(Invoice, invoice_id, "invoice_id")
         policy = self.policy_for(self._get(Customer, invoice.customer_id, "customer_id"))

@@ -13,6 +13,7 @@ from fpdf import FPDF
 
 from ar.domain.money import MINOR_UNITS
 from ar.reports.aging import AgingReport
+from ar.reports.penalties import PenaltyRow
 from ar.reports.statement import Movement, Statement, StatementSection
 
 PLAIN = "C"  # the POSIX locale: "-1234.56", what a spreadsheet or a script reads back
@@ -28,6 +29,11 @@ _LABELS: dict[str, dict[str, str]] = {
         "refund": "Remboursement", "payment_returned": "Règlement rejeté", "credit_note": "Avoir",
         "write_off": "Passage en perte", "paid_for_other": "Règlement pour un tiers",
         "paid_for_other_reversed": "Règlement pour un tiers annulé",
+        "penalties": "Pénalités de retard au {}", "due": "Échéance", "interest": "Intérêts",
+        "indemnity": "Indemnité forfaitaire",
+        "penalties_note": "Pénalités de retard (art. L441-10 du Code de commerce) calculées jour par jour sur les "
+                          "sommes payées ou dues après l'échéance, et indemnité forfaitaire pour frais de "
+                          "recouvrement de 40 EUR par facture ; elles ne sont pas comprises dans le solde ci-dessus.",
     },
     "en": {
         "title": "Statement of account", "opening": "Opening balance", "closing": "Closing balance", "date": "Date",
@@ -37,6 +43,11 @@ _LABELS: dict[str, dict[str, str]] = {
         "band": "{}-{} days", "over": "Over {} days", "invoice": "Invoice", "payment": "Payment", "refund": "Refund",
         "payment_returned": "Returned payment", "credit_note": "Credit note", "write_off": "Write-off",
         "paid_for_other": "Paid for another account", "paid_for_other_reversed": "Payment for another reversed",
+        "penalties": "Late-payment penalties at {}", "due": "Due", "interest": "Interest",
+        "indemnity": "Recovery indemnity",
+        "penalties_note": "Late-payment interest accrued day by day on amounts paid or owed after their due date, "
+                          "and the fixed EUR 40 recovery indemnity per invoice where the law provides it; not "
+                          "included in the balance above.",
     },
 }
 
@@ -127,9 +138,10 @@ def _reference(m: Movement) -> str:
 COLUMNS = ((19, "L"), (29, "L"), (48, "L"), (28, "R"), (28, "R"), (28, "R"))  # mm, A4 between 15 mm margins
 BALANCE = ((19, "L"), (77, "L"), (28, "R"), (28, "R"), (28, "R"))  # opening and closing: the label spans two columns
 ROW, FONT = 5.5, 9  # mm, pt
+PENALTY_COLUMNS = ((40, "L"), (25, "L"), (35, "R"), (40, "R"), (40, "R"))
 
 
-def statement_pdf(st: Statement, *, compress: bool = True) -> bytes:
+def statement_pdf(st: Statement, penalties: Sequence[PenaltyRow] = (), *, compress: bool = True) -> bytes:
     """A4, the customer's language ("fr", else English). Helvetica is a core font, so nothing is embedded: its
     WinAnsi (cp1252) encoding is selected so that "€" (0x80) prints; `compress=False` keeps the text searchable."""
     lang = "fr" if st.language == "fr" else "en"
@@ -156,7 +168,30 @@ def statement_pdf(st: Statement, *, compress: bool = True) -> bytes:
                  new_x="LMARGIN", new_y="NEXT")
     for section in st.sections:
         _section(pdf, st, section, t, lang)
+    if penalties:
+        _penalties(pdf, st, penalties, t, lang)
     return bytes(pdf.output())
+
+
+def _penalties(pdf: FPDF, st: Statement, rows: Sequence[PenaltyRow], t: dict[str, str], lang: str) -> None:
+    """Accrued penalties, per invoice, after the accounts: they are owed but not part of the balances."""
+    if pdf.will_page_break(13 + 3 * ROW):
+        pdf.add_page()
+    pdf.ln(5)
+    pdf.set_font("helvetica", "B", 12)
+    pdf.cell(0, 8, t["penalties"].format(_date(st.to_on, lang)), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("helvetica", "", 9)
+    columns = PENALTY_COLUMNS
+    _row(pdf, [t["invoice"], t["due"], t["interest"], t["indemnity"], t["total"]], columns, style="B", fill=True)
+    for p in rows:
+        if pdf.will_page_break(ROW):
+            pdf.add_page()
+        _row(pdf, [_text(p.number), _date(p.due_on, lang), format_amount(p.interest_minor, p.currency, lang),
+                   format_amount(p.indemnity_minor, p.currency, lang),
+                   format_amount(p.total_minor, p.currency, lang)], columns)
+    pdf.ln(2)
+    pdf.set_font("helvetica", "", 8)
+    pdf.multi_cell(0, 4, t["penalties_note"], new_x="LMARGIN", new_y="NEXT")
 
 
 def _row(pdf: FPDF, texts: Sequence[str], columns: Sequence[tuple[float, str]], *, style: str = "",

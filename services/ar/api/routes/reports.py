@@ -13,6 +13,7 @@ from ar.api.schemas.reports import AgingOut, KpiReportOut, ProjectionOut, Projec
 from ar.domain.errors import DomainRuleViolation
 from ar.reports import kpis as kpi_report
 from ar.reports.aging import DEFAULT_EDGES, Bands, aging
+from ar.reports.penalties import PenaltyRow
 from ar.reports.render import aging_csv, statement_csv, statement_pdf
 from ar.reports.statement import default_period, statement
 
@@ -63,16 +64,22 @@ def get_statement(customer_id: UUID, runtime: RuntimeDep, _: ReadAfterDep,
                   from_: Annotated[date | None, Query(alias="from", description="default: first of the month")] = None,
                   to: Annotated[date | None, Query(description="default: today")] = None,
                   known_at: KnownAt = None, bands: BandsQuery = ",".join(map(str, DEFAULT_EDGES)),
-                  format: Format = Format.JSON) -> StatementOut | Response:
+                  format: Format = Format.JSON,
+                  penalties: Annotated[bool, Query(description=(
+                      "add the late-payment penalties accrued up to `to` (JSON and PDF; computed from the "
+                      "invoices' histories, so slower for customers with many invoices)"))] = True,
+                  ) -> StatementOut | Response:
     start, end = default_period(runtime.clock.today())
     st = statement(runtime.engine, customer_id, from_on=from_ or start, to_on=to or end, known_at=known_at,
                    bands=parse_bands(bands))
     if format is Format.CSV:
         return Response(statement_csv(st), media_type="text/csv")
+    rows = [PenaltyRow.of(i, c) for i, c in runtime.app.customer_penalties(customer_id, st.to_on)] if (
+        penalties) else []
     if format is Format.PDF:
-        return Response(statement_pdf(st), media_type="application/pdf", headers={
+        return Response(statement_pdf(st, rows), media_type="application/pdf", headers={
             "Content-Disposition": f'inline; filename="statement-{customer_id}-{st.to_on}.pdf"'})
-    return StatementOut.of(st)
+    return StatementOut.of(st, rows)
 
 
 @router.get("/v1/kpis", response_model=KpiReportOut, responses=responses(422, 503), summary="Receivables KPIs",

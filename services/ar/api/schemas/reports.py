@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from ar.reports.aging import AgingLine, AgingReport
 from ar.reports.kpis import KpiReport
+from ar.reports.penalties import PenaltyRow
 from ar.reports.statement import Statement
 
 
@@ -60,6 +61,21 @@ class StatementSectionOut(BaseModel):
     aging: AgingLineOut | None
 
 
+class StatementPenaltyOut(BaseModel):
+    """Late-payment penalties accrued on one invoice up to the statement's end (not part of the balances above)."""
+
+    invoice_id: UUID
+    number: str
+    due_on: date
+    currency: str
+    regime: str
+    interest_minor: int
+    indemnity_minor: int
+    total_minor: int
+    claimed: bool = Field(description="claimed already by a dunning step (LatePenaltyClaimed)")
+    explain: str
+
+
 class StatementOut(BaseModel):
     customer_id: UUID
     name: str
@@ -68,9 +84,13 @@ class StatementOut(BaseModel):
     to_on: date
     known_at: datetime | None
     sections: list[StatementSectionOut]
+    penalties: list[StatementPenaltyOut] = Field(default_factory=list, description=(
+        "late-payment penalties accrued up to `to` on every invoice paid or still owed late (L441-10: interest "
+        "from the day after the due date and the EUR 40 indemnity for professionals); not included in the "
+        "balances, which hold what was invoiced"))
 
     @classmethod
-    def of(cls, st: Statement) -> StatementOut:
+    def of(cls, st: Statement, penalties: list[PenaltyRow] | None = None) -> StatementOut:
         labels = st.bands.labels
         return cls(customer_id=st.customer_id, name=st.name, language=st.language, from_on=st.from_on,
                    to_on=st.to_on, known_at=st.known_at, sections=[StatementSectionOut(
@@ -79,7 +99,11 @@ class StatementOut(BaseModel):
                                               invoice_number=m.invoice_number, debit_minor=m.debit_minor,
                                               credit_minor=m.credit_minor, balance_minor=m.balance_minor)
                                   for m in s.movements],
-                       aging=AgingLineOut.of(s.aging, labels) if s.aging else None) for s in st.sections])
+                       aging=AgingLineOut.of(s.aging, labels) if s.aging else None) for s in st.sections],
+                   penalties=[StatementPenaltyOut(
+                       invoice_id=UUID(p.invoice_id), number=p.number, due_on=p.due_on, currency=p.currency,
+                       regime=p.regime, interest_minor=p.interest_minor, indemnity_minor=p.indemnity_minor,
+                       total_minor=p.total_minor, claimed=p.claimed, explain=p.explain) for p in penalties or []])
 
 
 class KpisOut(BaseModel):
