@@ -168,7 +168,10 @@ def _timed_series(name: str, runs: int, calls: int, call: Callable[[int], Any], 
     for run in range(runs):
         if quiet_timeout > 0:
             wait_quiet(0.3, quiet_timeout)
-        meter = CpuMeter(None, database)
+        # no polling thread during a latency series (interval of an hour: the PostgreSQL processes are read at the
+        # start and the stop only, enough for the pool's long-lived backends): every 0.25 s it scanned /proc holding
+        # the GIL and stalled the call in flight, a few ms in the p99 of the one-customer series
+        meter = CpuMeter(None, database, interval_s=3600.0)
         meter.start()
         times = []
         for i in range(calls):

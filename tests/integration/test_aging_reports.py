@@ -403,7 +403,31 @@ def test_statement_runs_from_opening_to_closing_balance_in_business_date_order(r
     assert (whole.opening_minor, whole.closing_minor) == (0, account) == (0, 21_234)
 
 
-# KPIs -----------------------------------------------------------------------------------------------------------
+def test_statement_lines_carry_the_invoice_number_and_the_payers_reference(runtime: Runtime, desk) -> None:
+    """The movements read both from the ledger entries alone (copied there by the projection, migration 0005)."""
+    customer, parent = desk.customer(name="Filiale").id, desk.customer(name="Maison mère").id
+    invoice = issue(runtime, customer, 50_000)
+    runtime.app.record_payment(payment_id=uuid4(), customer_id=customer, amount=money(20_000),
+                               method=PaymentMethod.TRANSFER, external_id="VIR-7781",
+                               allocations=[(invoice.id, money(20_000))])
+    runtime.app.record_payment(payment_id=uuid4(), customer_id=parent, amount=money(30_000),
+                               method=PaymentMethod.TRANSFER, external_id="VIR-9000",
+                               allocations=[(invoice.id, money(30_000))])  # the parent pays the rest
+    runtime.projections.catch_up()
+
+    [section] = statement(runtime.engine, customer, from_on=TODAY, to_on=TODAY).sections
+
+    assert [(m.kind, m.reference, m.invoice_number, m.debit_minor - m.credit_minor, m.balance_minor)
+            for m in section.movements] == [
+        ("invoice", invoice.number, invoice.number, 50_000, 50_000),
+        ("payment", "VIR-7781", None, -20_000, 30_000),
+        ("payment_allocated", "VIR-9000", invoice.number, -30_000, 0),
+    ]
+    [parents] = statement(runtime.engine, parent, from_on=TODAY, to_on=TODAY).sections
+    assert [(m.kind, m.reference, m.invoice_number) for m in parents.movements] == [
+        ("payment", "VIR-9000", None), ("paid_for_other", "VIR-9000", None)]
+    assert parents.closing_minor == 0
+
 def test_kpis_on_a_scenario_computed_by_hand(runtime: Runtime, desk, clock: SettableClock) -> None:
     """Period 1 March - 30 April 2026 (61 days), all in EUR.
 

@@ -362,3 +362,31 @@ def test_migration_0003_fills_the_aging_tables_as_the_projection_does(runtime: R
 
     for table in aging_tables:
         assert table_rows(runtime, table) == projected[table.name], table.name
+
+
+def test_migration_0005_fills_the_statement_columns_of_the_ledger_as_the_projection_does(
+        runtime: Runtime, desk, clock: SettableClock) -> None:
+    """A database migrated with its ledger already built gets the invoice numbers and payments' external ids the
+    projection writes into each entry."""
+    mixed_history(runtime, desk, clock)
+    customer = desk.customer()
+    invoice = issue(runtime, customer.id, 5_000)
+    runtime.app.record_payment(payment_id=uuid4(), customer_id=customer.id, amount=money(5_000, "EUR"),
+                               method=PaymentMethod.TRANSFER, external_id="BANK-42",
+                               allocations=[(invoice.id, money(5_000, "EUR"))])
+    runtime.projections.catch_up()
+    projected = table_rows(runtime, ledger_entries)
+    assert {r["payment_external_id"] for r in projected if r["invoice_id"] == invoice.id} == {None, "BANK-42"}
+    assert any(r["invoice_number"] for r in projected) and any(r["payment_external_id"] for r in projected)
+    spec = importlib.util.spec_from_file_location("migration_0005",
+                                                  migrations_dir() / "versions" / "0005_statement_shape.py")
+    assert spec is not None and spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+
+    with runtime.engine.begin() as conn:
+        conn.execute(ledger_entries.update().values(invoice_number=None, payment_external_id=None))
+        with Operations.context(MigrationContext.configure(conn)):
+            migration._fill()
+
+    assert table_rows(runtime, ledger_entries) == projected

@@ -7,11 +7,17 @@ from typing import Any
 import sqlalchemy as sa
 
 from ar.domain.customer import Customer
+from ar.projections.receivables import event_topics
 from ar.projections.tables import customers
 
 
 class CustomersProjection:
     name = "customers"
+
+    @property
+    def topics(self) -> tuple[str, ...]:
+        """The Customer events only: a rebuild or a catch-up reads and decodes those, not the whole log."""
+        return event_topics(Customer.Event)
 
     def apply(self, conn: sa.Connection, events: list[tuple[int, Any]]) -> None:
         for _position, event in events:

@@ -333,12 +333,14 @@ class _Batch:
 
     def _entry(self, position: int, event: Any, *, kind: str, customer_id: UUID, currency: str, effective_on: date,
                invoice: dict[str, Any] | None = None, payment_id: UUID | None = None, reference: str | None = None,
-               invoice_delta: int = 0, account_delta: int = 0) -> None:
+               payment_external_id: str | None = None, invoice_delta: int = 0, account_delta: int = 0) -> None:
         self.entries.append({
             "position": position, "customer_id": customer_id, "currency": currency, "kind": kind,
             "invoice_id": invoice["invoice_id"] if invoice else None, "payment_id": payment_id,
             "reference": reference, "due_on": invoice["due_on"] if invoice else None, "effective_on": effective_on,
             "recorded_at": event.at, "invoice_delta_minor": invoice_delta, "account_delta_minor": account_delta,
+            # for statements, without joins: both never change once set
+            "invoice_number": invoice["number"] if invoice else None, "payment_external_id": payment_external_id,
         })
         balance = self.balances[(customer_id, currency)]
         balance[0] += invoice_delta
@@ -395,8 +397,8 @@ class _Batch:
             foreign = payment is None or payment["customer_id"] != row["customer_id"]
             self._entry(position, event, kind="payment_allocated" if allocated else "allocation_reversed",
                         effective_on=max(on, row["issued_on"]),  # never before the invoice existed
-                        payment_id=event.payment_id, invoice_delta=delta, account_delta=delta if foreign else 0,
-                        **common)
+                        payment_id=event.payment_id, payment_external_id=(payment or {}).get("external_id"),
+                        invoice_delta=delta, account_delta=delta if foreign else 0, **common)
         elif isinstance(event, I.CreditNoteApplied):  # type: ignore[attr-defined]
             self._entry(position, event, kind="credit_note", effective_on=event.credited_on, reference=event.number,
                         invoice_delta=delta, account_delta=delta, **common)
@@ -426,7 +428,8 @@ class _Batch:
         _derive_payment(row)
         if row["customer_id"] is None:
             return
-        common = {"customer_id": row["customer_id"], "currency": row["currency"], "payment_id": row["payment_id"]}
+        common = {"customer_id": row["customer_id"], "currency": row["currency"], "payment_id": row["payment_id"],
+                  "payment_external_id": row["external_id"]}
         if isinstance(event, P.Received):  # type: ignore[attr-defined]
             self._entry(position, event, kind="payment", effective_on=row["value_on"],
                         account_delta=-row["amount_minor"], **common)

@@ -108,7 +108,15 @@ ledger_entries = sa.Table(
     sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("invoice_delta_minor", sa.BigInteger, nullable=False),
     sa.Column("account_delta_minor", sa.BigInteger, nullable=False),
-    sa.Index("ix_ledger_customer_effective", "customer_id", "effective_on"),
+    # copied at projection time for statements (migration 0005): the invoice's number and the payment's external id
+    # (never change once set), so that a statement's movements need no join to `invoices` and `payments`
+    sa.Column("invoice_number", sa.String(32), nullable=True),
+    sa.Column("payment_external_id", sa.String(128), nullable=True),
+    # one customer's entries in date order: a statement's movements (and its opening balance) by an index-only scan
+    # on PostgreSQL (the INCLUDE columns are what a movement line needs; SQLite ignores INCLUDE)
+    sa.Index("ix_ledger_customer_effective", "customer_id", "effective_on", "position",
+             postgresql_include=["currency", "kind", "account_delta_minor", "recorded_at", "reference",
+                                 "invoice_number", "payment_external_id"]),
     sa.Index("ix_ledger_effective", "effective_on"),
     sa.Index("ix_ledger_invoice", "invoice_id"),
 )

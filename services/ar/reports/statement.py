@@ -12,7 +12,7 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from ar.domain.errors import DomainRuleViolation, NotFound
-from ar.projections.tables import customer_balances, customers, invoices, ledger_entries, payments
+from ar.projections.tables import customer_balances, customers, ledger_entries
 from ar.reports.aging import AgingLine, Bands, aging_on, instant
 
 
@@ -65,17 +65,26 @@ def statement(engine: sa.Engine, customer_id: UUID, *, from_on: date, to_on: dat
         rows = conn.execute(_movements_query(known_at is not None), params).all()
         report = aging_on(conn, as_of=to_on, known_at=known_at, bands=bands, currency=None,
                           customer_id=customer_id, top=100)
-    sections: dict[str, StatementSection] = {
-        r.currency: StatementSection(r.currency, int(r.account_delta_minor)) for r in rows if r.position is None}
-    for r in rows:
-        if r.position is None:
+    # the opening balances (position NULL) come first; then the movements in order, each with its running balance
+    # A large customer's period holds thousands of movements: a frozen dataclass's __init__ (one
+    # object.__setattr__ per field) cost more than the query. Filling the new instance's __dict__ gives the same
+    # object (equality, hash, repr and immutability afterwards unchanged); Movement has no __post_init__ or slots.
+    new = object.__new__
+    sections: dict[str, StatementSection] = {}
+    balances: dict[str, int] = {}
+    for position, currency, kind, effective_on, reference, delta, number, external_id in rows:
+        delta = int(delta)
+        if position is None:
+            sections[currency], balances[currency] = StatementSection(currency, delta), delta
             continue
-        section = sections.setdefault(r.currency, StatementSection(r.currency, 0))
-        delta = int(r.account_delta_minor)
-        section.movements.append(Movement(
-            effective_on=r.effective_on, kind=r.kind, reference=r.reference or r.external_id,
-            invoice_number=r.number, debit_minor=max(delta, 0), credit_minor=max(-delta, 0),
-            balance_minor=section.closing_minor + delta, position=r.position))
+        if currency not in sections:
+            sections[currency], balances[currency] = StatementSection(currency, 0), 0
+        balance = balances[currency] = balances[currency] + delta
+        movement = new(Movement)  # Movement(...) without the frozen __init__: see above
+        vars(movement).update(
+            effective_on=effective_on, kind=kind, reference=reference or external_id, invoice_number=number,
+            debit_minor=max(delta, 0), credit_minor=max(-delta, 0), balance_minor=balance, position=position)
+        sections[currency].movements.append(movement)
     for line in report.customers:
         sections.setdefault(line.currency, StatementSection(line.currency, 0)).aging = line
     return Statement(customer_id=customer_id, name=customer.name, language=customer.language, from_on=from_on,
@@ -99,7 +108,7 @@ def _movements_query(known: bool) -> sa.Select[Any]:
         mine.append(e.recorded_at <= sa.bindparam("known_at", type_=sa.DateTime(timezone=True)))
     from_on, to_on = sa.bindparam("from_on", type_=sa.Date), sa.bindparam("to_on", type_=sa.Date)
     columns = (sa.null().label("kind"), sa.null().label("effective_on"), sa.null().label("reference"))
-    names = (sa.null().label("number"), sa.null().label("external_id"))
+    names = (sa.null().label("invoice_number"), sa.null().label("payment_external_id"))
     if known:  # as known then: the entries before the period, summed
         openings = (sa.select(sa.null().label("position"), e.currency, *columns,
                               sa.func.sum(e.account_delta_minor).label("account_delta_minor"), *names)
@@ -112,10 +121,10 @@ def _movements_query(known: bool) -> sa.Select[Any]:
         openings = (sa.select(sa.null().label("position"), b.currency, *columns,
                               (b.account_minor - since).label("account_delta_minor"), *names)
                     .where(b.customer_id == customer_id, before))
+    # the invoice number and the payment's external id are copied into each entry (migration 0005): the movements
+    # are one range of ix_ledger_customer_effective, which carries every column read here (index-only on PostgreSQL)
     movements = (sa.select(e.position, e.currency, e.kind, e.effective_on, e.reference, e.account_delta_minor,
-                           invoices.c.number, payments.c.external_id)
-                 .select_from(ledger_entries.outerjoin(invoices, invoices.c.invoice_id == e.invoice_id)
-                              .outerjoin(payments, payments.c.payment_id == e.payment_id))
+                           e.invoice_number, e.payment_external_id)
                  .where(*mine, e.effective_on >= from_on, e.effective_on <= to_on))
     both = sa.union_all(movements, openings).subquery()  # the movements first: their column types are kept
     return sa.select(both).order_by(both.c.position.is_not(None), both.c.effective_on, both.c.position)
