@@ -35,6 +35,7 @@ import uvicorn
 from ar.api.app import create_app
 from ar.clock import BUSINESS_TZ, SharedFileClock
 from ar.config import Settings
+from ar.domain.money import MINOR_UNITS
 from ar.runtime import build
 
 Json = dict[str, Any]
@@ -48,8 +49,9 @@ WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 def money(minor: int, currency: str = "EUR") -> str:
-    """`12,000.00 EUR`: two decimals and thousands separators, from integer cents (never a float)."""
-    return f"{Decimal(minor).scaleb(-2):,.2f} {currency}"
+    """`12,000.00 EUR`: the currency's minor digits and thousands separators, from integer minor units."""
+    digits = MINOR_UNITS.get(currency, 2)  # a bare figure (no currency) keeps two decimals
+    return f"{Decimal(minor).scaleb(-digits):,.{digits}f} {currency}"
 
 
 # The story -------------------------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from ar.application.simulation import MAX_INVOICES, Simulation, simulate
 from ar.domain.calendar import BusinessCalendar, WeekdaysOnly
 from ar.domain.clock import Clock
 from ar.domain.customer import Customer
-from ar.domain.dunning import Outlook, outlook, plan
+from ar.domain.dunning import Outlook, outlook, outstanding, plan
 from ar.domain.dunning_policy import DunningPolicy, PolicyRules, Step, StepKind
 from ar.domain.errors import DomainError, DomainRuleViolation
 from ar.domain.invoice import Invoice
@@ -354,25 +354,6 @@ class Dunning(CommandHandling):
     def complete_task(self, task_id: UUID, *, outcome: str, by: str) -> Saved[Reminder]:
         return self._update(Reminder, task_id, None,
                             lambda r: r.complete_task(outcome=outcome, by=by, at=self.clock.now()), "task_id")
-
-
-def outstanding(invoice: Invoice, *, net_of_disputes: bool) -> list[tuple[date, Money]]:
-    """What was owed incl. VAT from each date on: the total, less settlements at their value dates, and less the
-    amounts in dispute while a dispute was open (when the policy says so)."""
-    changes: dict[date, int] = defaultdict(int)
-    changes[invoice.issued_on] += (invoice.total - invoice.deducted).minor
-    for on, minor in invoice.settlements.values():
-        changes[on] -= minor
-    if net_of_disputes:
-        for opened_on, resolved_on, minor in invoice.dispute_periods.values():
-            changes[opened_on] -= minor
-            if resolved_on is not None:
-                changes[resolved_on] += minor
-    running, steps = 0, []
-    for on in sorted(changes):
-        running += changes[on]
-        steps.append((on, Money(max(0, running), invoice.currency)))
-    return steps
 
 
 def _totals(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:

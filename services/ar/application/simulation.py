@@ -32,9 +32,17 @@ MAX_INVOICES = 20_000
 class Simulation:
     reminders: list[dict[str, Any]] = field(default_factory=list)
     steps_by_kind: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    penalties_claimed: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # currency -> minor
+    claims: dict[UUID, tuple[str, int, int]] = field(default_factory=dict)  # invoice -> currency, interest, indemnity
     invoices: int = 0
     refused: list[str] = field(default_factory=list)
+
+    @property
+    def penalties_claimed(self) -> dict[str, int]:
+        """Per currency: the last interest claimed on each invoice, plus its indemnity."""
+        totals: dict[str, int] = defaultdict(int)
+        for currency, interest, indemnity in self.claims.values():
+            totals[currency] += interest + indemnity
+        return totals
 
 
 def simulate(app: Dunning, *, rules: PolicyRules, from_on: date, to_on: date,
@@ -96,5 +104,7 @@ def _run_day(app: Dunning, customer: Customer, policy: DunningPolicy, invoices: 
     for invoice in invoices:
         for event in invoice.collect_events():  # the simulated decisions: kept on the copy, never saved
             if type(event).__name__ == "LatePenaltyClaimed":
-                claimed = event.interest.minor + event.indemnity.minor  # type: ignore[attr-defined]
-                result.penalties_claimed[invoice.currency] += claimed
+                # a claim restates the interest accrued so far; the indemnity is claimed once
+                claimed = result.claims.get(invoice.id, (invoice.currency, 0, 0))
+                result.claims[invoice.id] = (invoice.currency, event.interest.minor,  # type: ignore[attr-defined]
+                                             claimed[2] + event.indemnity.minor)  # type: ignore[attr-defined]

@@ -13,6 +13,7 @@ Rules:
 
 from __future__ import annotations
 
+from collections import defaultdict
 from copy import deepcopy
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -21,6 +22,7 @@ from enum import StrEnum
 from ar.domain.calendar import BusinessCalendar, next_business_day
 from ar.domain.dunning_policy import PolicyRules, Step, StepKind
 from ar.domain.invoice import Invoice
+from ar.domain.money import Money
 
 
 class DunningStatus(StrEnum):
@@ -111,3 +113,22 @@ def plan(invoice: Invoice, rules: PolicyRules, calendar: BusinessCalendar, limit
                                      "on": on, "reminder_id": None})
         future.dunning.escalate_on = None
     return out
+
+
+def outstanding(invoice: Invoice, *, net_of_disputes: bool) -> list[tuple[date, Money]]:
+    """What was owed incl. VAT from each date on: the total, less settlements at their value dates, and less the
+    amounts in dispute while a dispute was open (when the policy says so)."""
+    changes: dict[date, int] = defaultdict(int)
+    changes[invoice.issued_on] += (invoice.total - invoice.deducted).minor
+    for on, minor in invoice.settlements.values():
+        changes[on] -= minor
+    if net_of_disputes:
+        for opened_on, resolved_on, minor in invoice.dispute_periods.values():
+            changes[opened_on] -= minor
+            if resolved_on is not None:
+                changes[resolved_on] += minor
+    running, steps = 0, []
+    for on in sorted(changes):
+        running += changes[on]
+        steps.append((on, Money(max(0, running), invoice.currency)))
+    return steps

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
@@ -100,10 +101,7 @@ class StatementOut(BaseModel):
                                               credit_minor=m.credit_minor, balance_minor=m.balance_minor)
                                   for m in s.movements],
                        aging=AgingLineOut.of(s.aging, labels) if s.aging else None) for s in st.sections],
-                   penalties=[StatementPenaltyOut(
-                       invoice_id=UUID(p.invoice_id), number=p.number, due_on=p.due_on, currency=p.currency,
-                       regime=p.regime, interest_minor=p.interest_minor, indemnity_minor=p.indemnity_minor,
-                       total_minor=p.total_minor, claimed=p.claimed, explain=p.explain) for p in penalties or []])
+                   penalties=[StatementPenaltyOut(**asdict(p)) for p in penalties or []])
 
 
 class KpisOut(BaseModel):
