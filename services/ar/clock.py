@@ -4,12 +4,33 @@ from __future__ import annotations
 
 import os
 import threading
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 from ar.domain.clock import BUSINESS_TZ
 
-__all__ = ["BUSINESS_TZ", "SettableClock", "SharedFileClock", "SystemClock"]
+__all__ = ["BUSINESS_TZ", "SettableClock", "SharedFileClock", "SystemClock", "parse_start"]
+
+FIRST_START, LAST_START = date(2000, 1, 1), date(2099, 12, 31)
+
+
+def parse_start(text: str) -> datetime:
+    """Where a simulated clock starts, as a person writes it: `2026-03-02` is 09:00 that day (a working morning,
+    as in the demo), `2026-03-02T14:30` is Paris time (the business timezone, in which due dates are read), and an
+    explicit offset (`2026-03-02T08:00+00:00`) is taken as written."""
+    text = text.strip()
+    try:
+        instant = datetime.combine(date.fromisoformat(text), time(9), BUSINESS_TZ)
+    except ValueError:
+        try:
+            instant = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"{text!r} is not YYYY-MM-DD or YYYY-MM-DDTHH:MM") from None
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=BUSINESS_TZ)
+    if not FIRST_START <= instant.astimezone(BUSINESS_TZ).date() <= LAST_START:
+        raise ValueError(f"a simulated clock starts between {FIRST_START} and {LAST_START}, not {text}")
+    return instant
 
 
 class SystemClock:
@@ -49,7 +70,8 @@ class SettableClock:
 
 class SharedFileClock:
     """A settable clock whose instant lives in a file, so that several processes (a server and its workers in an
-    end-to-end test or a demo) share one simulated time. Never the default."""
+    end-to-end test or a demo) share one simulated time. Never the default. The file holds one ISO 8601 instant
+    with its offset (`2026-03-02T08:00:00+00:00`), written atomically; `start` is written only if it is missing."""
 
     def __init__(self, path: Path, start: datetime) -> None:
         self.path = path

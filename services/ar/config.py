@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     simulated_clock: bool = Field(False, description="expose POST /v1/admin/clock (demos and tests only)")
     clock_file: Path | None = Field(None, description="with simulated_clock: keep the simulated time in this file, "
                                     "shared by a server and its workers")
+    clock_start: str | None = Field(None, description="with simulated_clock: where it starts (YYYY-MM-DD is 09:00 "
+                                    "Paris time; YYYY-MM-DDTHH:MM); default now; `ar serve --start` sets it")
     create_tables: bool = Field(True, description="let the event store create its tables at start-up; set false on "
                                 "processes that start together once one has (concurrent set-up can fail)")
     # Dunning ----------------------------------------------------------------------------------------------------

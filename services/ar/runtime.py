@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from ar.adapters.business_days import HolidayCalendar
 from ar.adapters.rate_tables import load_rate_tables
 from ar.application.receivables import Receivables
-from ar.clock import SettableClock, SharedFileClock, SystemClock
+from ar.clock import SettableClock, SharedFileClock, SystemClock, parse_start
 from ar.config import Settings
 from ar.database import create_engine, migrate
 from ar.delivery.renderer import JinjaRenderer
@@ -48,7 +48,9 @@ class Runtime:
 
 
 def simulated_clock(settings: Settings) -> SettableClock | SharedFileClock:
-    start = SystemClock().now()
+    """Starts at `AR_CLOCK_START` (now by default). A clock file already there keeps its instant: processes that
+    join a running simulation (a restarted worker) must not move its time back."""
+    start = parse_start(settings.clock_start) if settings.clock_start else SystemClock().now()
     return SharedFileClock(settings.clock_file, start) if settings.clock_file else SettableClock(start)
 
 
