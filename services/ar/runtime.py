@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from ar.adapters.business_days import HolidayCalendar
-from ar.adapters.rate_tables import load_rate_tables
+from ar.adapters.rate_tables import load_rate_seed
 from ar.application.receivables import Receivables
 from ar.clock import SettableClock, SharedFileClock, SystemClock, parse_start
 from ar.config import Settings
@@ -66,12 +66,12 @@ def build(settings: Settings, clock: Clock | None = None, *, run_migrations: boo
     app.finder = app.exposure = ReadModelLookups(engine, runner.catch_up)
     app.candidates = DunningLookups(engine, runner.catch_up)
     app.calendar = HolidayCalendar(settings.holiday_region)
-    app.rates = load_rate_tables()
     app.split_by_half_year = settings.penalty_split_by_half_year
     app.creditor = {"name": settings.creditor_name, "email": settings.creditor_email}
     app.renderer = JinjaRenderer()
     app.on_saved(runner.wake)
     app.ensure_default_policies()
+    app.ensure_rate_book(*load_rate_seed())
     sweeper = Sweeper(app, engine, runner.catch_up, clock)
     delivery = build_delivery(settings, app, engine, clock)
     return Runtime(settings=settings, clock=clock, engine=engine, app=app, projections=runner, sweeper=sweeper,

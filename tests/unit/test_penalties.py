@@ -174,13 +174,74 @@ def test_same_rate_on_both_sides_of_1_january_is_one_line() -> None:
     ]
 
 
-def test_a_missing_rate_raises_instead_of_guessing() -> None:
+def test_a_missing_rate_is_reported_by_the_tables_instead_of_guessed() -> None:
     only_2025 = StaticRateTables(ecb={H2_2025: Decimal("2.15")})
     with pytest.raises(MissingRate) as missing:
-        penalty(rates=only_2025)
+        only_2025.ecb_rate(H1_2026)
     assert missing.value.field == "rates"
     assert "H1-2026" in missing.value.detail
     assert "2026-01-01" in missing.value.detail
+    assert missing.value.label == "ecb:2026-01-01"
+
+
+def test_a_missing_rate_stops_the_interest_at_the_last_day_with_a_rate_and_says_so() -> None:
+    h2_2026_only = StaticRateTables(ecb={H2_2026: Decimal("2.40")})
+    result = penalty(due_on=date(2026, 12, 1), until=date(2027, 1, 15), rates=h2_2026_only,
+                     balance=[(date(2026, 11, 1), eur(1_000_000))])
+    [line] = result.lines
+    assert (line.start, line.end, line.days, line.rate) == (date(2026, 12, 2), date(2026, 12, 31), 30,
+                                                            Decimal("12.40"))
+    assert result.interest == eur(10192)  # 10,000 x 12.40% x 30/365
+    assert result.indemnity == eur(4000)  # the fixed indemnity needs no rate
+    assert (result.complete, result.known_until, result.missing) == (False, date(2026, 12, 31),
+                                                                     ("ecb:2027-01-01",))
+    assert result.as_of == date(2027, 1, 15)
+    explained = result.explain()
+    assert "through 2026-12-31 only" in explained
+    assert "ECB main refinancing rate for H1-2027" in explained
+    assert "from 2027-01-01 will follow" in explained
+    data = result.to_dict()
+    assert (data["complete"], data["known_until"], data["missing"]) == (False, "2026-12-31", ["ecb:2027-01-01"])
+
+
+def test_a_complete_computation_covers_through_until_and_says_nothing_is_missing() -> None:
+    result = penalty()
+    assert (result.complete, result.known_until, result.missing) == (True, PAID_ON, ())
+    assert "Incomplete" not in result.explain()
+
+
+def test_every_missing_half_year_is_named_once_even_past_the_first_gap() -> None:
+    h2_2026_only = StaticRateTables(ecb={H2_2026: Decimal("2.40")})
+    balance = [(date(2026, 11, 1), eur(1_000_000)), (date(2027, 3, 1), eur(500_000))]
+    result = penalty(due_on=date(2026, 12, 1), until=date(2027, 8, 15), rates=h2_2026_only, balance=balance)
+    assert result.missing == ("ecb:2027-01-01", "ecb:2027-07-01")
+    assert result.known_until == date(2026, 12, 31)
+    assert [line.end for line in result.lines] == [date(2026, 12, 31)]
+
+
+def test_a_rate_known_after_a_gap_is_not_counted_before_the_gap_is_filled() -> None:
+    gap = StaticRateTables(ecb={H2_2026: Decimal("2.40"), date(2027, 7, 1): Decimal("2.00")})
+    result = penalty(due_on=date(2026, 12, 1), until=date(2027, 8, 15), rates=gap,
+                     balance=[(date(2026, 11, 1), eur(1_000_000))])
+    assert result.missing == ("ecb:2027-01-01",)
+    assert sum(line.days for line in result.lines) == 30
+
+
+def test_a_public_buyer_without_the_rate_of_the_half_year_the_delay_began_owes_only_the_indemnity_so_far() -> None:
+    result = penalty(PenaltyRegime.PUBLIC, due_on=date(2027, 1, 10), until=date(2027, 2, 1),
+                     rates=StaticRateTables(ecb={H2_2026: Decimal("2.40")}),
+                     balance=[(date(2026, 12, 10), eur(1_000_000))])
+    assert result.lines == ()
+    assert (result.interest, result.indemnity) == (eur(0), eur(4000))
+    assert (result.known_until, result.missing) == (date(2027, 1, 10), ("ecb:2027-01-01",))
+
+
+def test_a_consumer_after_notice_waits_for_the_legal_rate_of_the_half_year() -> None:
+    result = penalty(PenaltyRegime.CONSUMER, notice_on=date(2026, 6, 20), due_on=date(2026, 6, 1),
+                     until=date(2026, 7, 10), balance=[(date(2026, 5, 1), eur(1_000_000))],
+                     rates=StaticRateTables(legal={H1_2026: Decimal("2.62")}))
+    assert [(line.start, line.end) for line in result.lines] == [(date(2026, 6, 21), date(2026, 6, 30))]
+    assert result.missing == ("legal:2026-07-01",)
 
 
 def test_a_half_year_with_nothing_owed_needs_no_rate() -> None:
@@ -256,9 +317,11 @@ def test_eu_debtor_in_an_unlisted_country_gets_the_directive_default() -> None:
     assert result.interest == eur(12514)
 
 
-def test_eu_debtor_in_an_unlisted_country_without_default_raises() -> None:
-    with pytest.raises(MissingRate):
-        penalty(PenaltyRegime.EU, country="FI", rates=StaticRateTables(ecb={H1_2026: Decimal("2.15")}))
+def test_eu_debtor_in_an_unlisted_country_without_default_is_partial_and_names_the_country() -> None:
+    result = penalty(PenaltyRegime.EU, country="FI", rates=StaticRateTables(ecb={H1_2026: Decimal("2.15")}))
+    assert (result.interest, result.indemnity) == (eur(0), eur(0))
+    assert result.missing == ("eu:FI",)
+    assert "EU late-payment rule for FI" in result.explain()
 
 
 def test_eu_regime_needs_a_country() -> None:

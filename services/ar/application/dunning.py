@@ -22,8 +22,9 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
-from ar.application.commands import CommandHandling, Saved
+from ar.application.commands import Saved
 from ar.application.ports import ContentOnlyRenderer, DunningCandidates, NoFinder, ReminderRenderer
+from ar.application.rates import Rates
 from ar.application.simulation import MAX_INVOICES, Simulation, simulate
 from ar.domain.calendar import BusinessCalendar, WeekdaysOnly
 from ar.domain.clock import Clock
@@ -33,7 +34,8 @@ from ar.domain.dunning_policy import DunningPolicy, PolicyRules, Step, StepKind
 from ar.domain.errors import DomainError, DomainRuleViolation
 from ar.domain.invoice import Invoice
 from ar.domain.money import Money
-from ar.domain.penalties import PenaltyComputation, RateTables, StaticRateTables, compute_penalty, regime_for
+from ar.domain.penalties import PenaltyComputation, compute_penalty, regime_for
+from ar.domain.rate_tables import describe_rate, half_year_label
 from ar.domain.reminder import Reminder, reminder_id
 from ar.domain.terms import CustomerKind
 
@@ -54,11 +56,10 @@ class DunningRun:
     skipped: int = 0
 
 
-class Dunning(CommandHandling):
+class Dunning(Rates):
     def __init__(self, env: dict[str, str] | None = None, *, clock: Clock):
         super().__init__(env, clock=clock)
         self.calendar: BusinessCalendar = WeekdaysOnly()
-        self.rates: RateTables = StaticRateTables()
         self.renderer: ReminderRenderer = ContentOnlyRenderer()
         self.candidates: DunningCandidates = NoFinder()
         self.creditor: dict[str, str] = {"name": "Your company", "email": "receivables@example.invalid"}
@@ -265,8 +266,9 @@ class Dunning(CommandHandling):
                                       policy_version=policy.version, at=now)
             found = penalties.get(invoice.id)
             if step.claims_penalties and found is not None and found.total.is_positive:
+                # a partial computation claims what is known, as of the last day it covers
                 invoice.claim_penalty(reminder_id=rid, interest=found.interest, indemnity=found.indemnity,
-                                      as_of=today, computation=found.to_dict(), at=now)
+                                      as_of=found.covered_until, computation=found.to_dict(), at=now)
         return reminder
 
     def _line(self, invoice: Invoice, step: Step, rules: PolicyRules, today: date,
@@ -284,7 +286,7 @@ class Dunning(CommandHandling):
                 "regime": penalty.regime.value, "interest_minor": penalty.interest.minor,
                 "indemnity_minor": penalty.indemnity.minor, "total_minor": penalty.total.minor,
                 "currency": penalty.total.currency, "as_of": penalty.as_of.isoformat(),
-                "explain": penalty.explain()},
+                "explain": penalty.explain(), **_coverage(penalty)},
         }
 
     def simulate_dunning(self, *, rules: PolicyRules, from_on: date, to_on: date,
@@ -354,6 +356,16 @@ class Dunning(CommandHandling):
     def complete_task(self, task_id: UUID, *, outcome: str, by: str) -> Saved[Reminder]:
         return self._update(Reminder, task_id, None,
                             lambda r: r.complete_task(outcome=outcome, by=by, at=self.clock.now()), "task_id")
+
+
+def _coverage(penalty: PenaltyComputation) -> dict[str, Any]:
+    """What the reminder's penalty part covers: complete, or known through a day while rates are awaited."""
+    half_years = sorted({where for label in penalty.missing
+                         if (where := label.partition(":")[2])[:2] in ("19", "20")})
+    return {"complete": penalty.complete, "known_until": penalty.covered_until.isoformat(),
+            "pending_from": (penalty.covered_until + timedelta(days=1)).isoformat(),
+            "missing": list(penalty.missing), "missing_rates": [describe_rate(m) for m in penalty.missing],
+            "missing_half_years": [half_year_label(date.fromisoformat(day)) for day in half_years]}
 
 
 def _totals(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -2,21 +2,39 @@
 
 French B2B: Code de commerce L441-10 and D441-5. Public buyers: Code de la commande publique R2192-31 to D2192-35.
 Consumers: Code civil 1231-6 and 1344-1. Debtors in other EU countries: Directive 2011/7/EU. Rates that change over
-time come from `RateTables` (data), never from code; a rate missing from the tables raises `MissingRate`: never guess.
+time come from `RateTables` (data recorded at run time, see `ar.domain.rate_book`), never from code. A rate missing
+from the tables is never guessed: the computation stops at the last day a rate covers, says which rate it waits for
+(`PenaltyComputation.missing`), and the rest follows once the rate is recorded.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_CEILING, Decimal, localcontext
 from enum import StrEnum
-from typing import Protocol
+from functools import partial
 
 from ar.domain.errors import CurrencyMismatch, DomainRuleViolation
 from ar.domain.money import MINOR_UNITS, Money
+from ar.domain.rate_tables import (
+    RATE_TABLE_NAMES,
+    EuRule,
+    MissingRate,
+    RateTables,
+    StaticRateTables,
+    describe_rate,
+    half_year_label,
+    half_year_start,
+    next_half_year_start,
+)
 from ar.domain.terms import CustomerKind
+
+# The rate tables moved to `ar.domain.rate_tables`; they are still reachable from here, where callers found them.
+__all__ = ["RATE_TABLE_NAMES", "EuRule", "MissingRate", "PenaltyComputation", "PenaltyLine", "PenaltyRegime",
+           "RateTables", "StaticRateTables", "compute_penalty", "half_year_label", "half_year_start",
+           "next_half_year_start", "regime_for"]
 
 DAYS_PER_YEAR = 365  # the usual convention for L441-10 penalties (DOMAIN.md)
 HUNDRED = Decimal(100)
@@ -51,106 +69,6 @@ def regime_for(kind: CustomerKind, country: str) -> PenaltyRegime:
     if country.upper() not in FRENCH_COUNTRIES:
         return PenaltyRegime.EU
     return PenaltyRegime.PUBLIC if kind is CustomerKind.PUBLIC else PenaltyRegime.PROFESSIONAL
-
-
-# --- half-years ------------------------------------------------------------------------------------------------------
-
-
-def half_year_start(day: date) -> date:
-    """1 January or 1 July: the reference dates of the ECB and legal rates (L441-10, R2192-31, L313-2 CMF)."""
-    return date(day.year, 1 if day.month <= 6 else 7, 1)
-
-
-def next_half_year_start(day: date) -> date:
-    start = half_year_start(day)
-    return date(start.year, 7, 1) if start.month == 1 else date(start.year + 1, 1, 1)
-
-
-def half_year_label(day: date) -> str:
-    start = half_year_start(day)
-    return f"H{1 if start.month == 1 else 2}-{start.year}"
-
-
-# --- rate tables -----------------------------------------------------------------------------------------------------
-
-
-class MissingRate(DomainRuleViolation):
-    """A rate the computation needs is not in the tables; add it to the data rather than guess."""
-
-    rule = "missing-rate"
-
-    @classmethod
-    def for_half_year(cls, table: str, start: date) -> MissingRate:
-        return cls(
-            f"no {table} for {half_year_label(start)} (half-year starting {start.isoformat()}) in the rate tables; "
-            "add it to the rates data before computing penalties",
-            field="rates", figures={"table": table, "half_year_start": start.isoformat()},
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class EuRule:
-    """One member state's transposition of Directive 2011/7/EU: points over the ECB rate (art. 2(6), at least 8)
-    and the fixed recovery indemnity (art. 6, at least EUR 40)."""
-
-    points: Decimal = Decimal(8)
-    indemnity_minor: int = 4000
-    currency: str = "EUR"
-
-    @property
-    def indemnity(self) -> Money:
-        return Money(self.indemnity_minor, self.currency)
-
-
-class RateTables(Protocol):
-    def ecb_rate(self, half_year_start: date) -> Decimal:
-        """ECB main refinancing rate in force on 1 January / 1 July, in percent points."""
-        ...
-
-    def legal_rate(self, half_year_start: date) -> Decimal:
-        """French legal interest rate for a creditor who is not a private individual, in percent points."""
-        ...
-
-    def eu_rule(self, country: str) -> EuRule: ...
-
-
-def _rate_in(table: Mapping[date, Decimal], day: date, name: str) -> Decimal:
-    start = half_year_start(day)
-    if start not in table:
-        raise MissingRate.for_half_year(name, start)
-    return table[start]
-
-
-@dataclass(frozen=True)
-class StaticRateTables:
-    """In-memory rate tables keyed by half-year start; `eu_default` (if any) serves countries not listed."""
-
-    ecb: Mapping[date, Decimal] = field(default_factory=dict)
-    legal: Mapping[date, Decimal] = field(default_factory=dict)
-    eu: Mapping[str, EuRule] = field(default_factory=dict)
-    eu_default: EuRule | None = None
-    to_confirm: frozenset[str] = frozenset()  # labels of values the data marks as not yet confirmed
-
-    def __post_init__(self) -> None:
-        for table in (self.ecb, self.legal):
-            for start, rate in table.items():
-                if start != half_year_start(start):
-                    raise DomainRuleViolation(f"{start.isoformat()} is not 1 January or 1 July", field="rates")
-                if not isinstance(rate, Decimal) or rate < 0:
-                    raise DomainRuleViolation(f"rate {rate!r} must be a non-negative Decimal", field="rates")
-
-    def ecb_rate(self, half_year_start: date) -> Decimal:
-        return _rate_in(self.ecb, half_year_start, "ECB main refinancing rate")
-
-    def legal_rate(self, half_year_start: date) -> Decimal:
-        return _rate_in(self.legal, half_year_start, "French legal interest rate")
-
-    def eu_rule(self, country: str) -> EuRule:
-        rule = self.eu.get(country.upper(), self.eu_default)
-        if rule is None:
-            raise MissingRate(f"no late-payment rule for country {country!r} in the EU table", field="rates",
-                              figures={"table": "eu", "country": country})
-        return rule
 
 
 # --- result ----------------------------------------------------------------------------------------------------------
@@ -192,6 +110,9 @@ class PenaltyLine:
 
 @dataclass(frozen=True, slots=True)
 class PenaltyComputation:
+    """Penalties through `as_of`. When a rate is not yet recorded, `missing` names it and the interest covers only
+    the days through `known_until`: what is known is stated, the rest follows once the rate is published."""
+
     regime: PenaltyRegime
     lines: tuple[PenaltyLine, ...]
     interest: Money
@@ -199,6 +120,8 @@ class PenaltyComputation:
     total: Money
     as_of: date
     notes: tuple[str, ...] = ()
+    known_until: date | None = None  # None: through `as_of`
+    missing: tuple[str, ...] = ()  # labels of the rates waited for, e.g. `ecb:2027-01-01`
 
     def __post_init__(self) -> None:
         lines_sum = Money.zero(self.interest.currency)
@@ -206,17 +129,34 @@ class PenaltyComputation:
             lines_sum += line.amount
         if lines_sum != self.interest or self.interest + self.indemnity != self.total:
             raise DomainRuleViolation("penalty lines, interest, indemnity and total do not add up", field="penalty")
+        if self.known_until is None:
+            object.__setattr__(self, "known_until", self.as_of)
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+    @property
+    def covered_until(self) -> date:
+        """The last day the interest covers (`as_of` when complete)."""
+        return self.as_of if self.known_until is None else self.known_until
 
     def to_dict(self) -> dict[str, object]:
         return {"regime": self.regime.value, "source": SOURCES[self.regime], "as_of": self.as_of.isoformat(),
                 "lines": [line.to_dict() for line in self.lines], "interest": _money_dict(self.interest),
                 "indemnity": _money_dict(self.indemnity), "total": _money_dict(self.total),
-                "notes": list(self.notes)}
+                "notes": list(self.notes), "complete": self.complete,
+                "known_until": self.covered_until.isoformat(), "missing": list(self.missing)}
 
     def explain(self) -> str:
         text = [f"Late-payment penalties ({self.regime.value}, {SOURCES[self.regime]}) as of {self.as_of.isoformat()}"]
         text += [f"  {line.explain()}" for line in self.lines]
         text += [f"Interest: {self.interest}", f"Recovery indemnity: {self.indemnity}", f"Total: {self.total}"]
+        if self.missing:
+            waited = ", ".join(describe_rate(label) for label in self.missing)
+            text.append(f"Incomplete: interest counted through {self.covered_until.isoformat()} only; not yet "
+                        f"recorded: {waited}. The interest from "
+                        f"{(self.covered_until + timedelta(days=1)).isoformat()} will follow once it is published.")
         text += [f"Note: {note}" for note in self.notes]
         return "\n".join(text)
 
@@ -246,24 +186,34 @@ def compute_penalty(
     45 days (L441-10: interest runs from the day after the due date, with no reminder; a due date falling on a
     weekend or holiday is not moved). Each line is rounded once, half up, by `Money.apply_rate`; the interest
     is the sum of the lines. `country` is required for the EU regime.
+
+    A rate not in the tables stops the interest on the day before the first day that needs it: the result is
+    partial (`missing` names every rate waited for, `known_until` the last day counted), never a guess and never
+    an error, so that a reminder about the principal still goes out.
     """
     currency = _check_balance(balance)
     if contract_rate is not None:
         _check_contract_rate(regime, contract_rate)
     notes: list[str] = []
+    missing: dict[str, None] = {}
     first_day: date | None = due_on + timedelta(days=1)
     if regime is PenaltyRegime.CONSUMER:
         first_day = _consumer_first_day(due_on, notice_on, notes)
     rate_for = _rate_policy(regime, rates, due_on + timedelta(days=1), contract_rate, split_by_half_year, country,
                             notes)
-    lines = tuple(_lines(balance, first_day, until, rate_for, currency)) if first_day is not None else ()
+    lines: tuple[PenaltyLine, ...] = ()
+    known_until = until
+    if first_day is not None:
+        found, known_until = _lines(balance, first_day, until, rate_for, currency, missing, notes)
+        lines = tuple(found)
     interest = Money.zero(currency)
     for line in lines:
         interest += line.amount
     late = _was_late(balance, due_on + timedelta(days=1), until, currency)
-    indemnity = _indemnity(regime, currency, late, rates, country, indemnity_per_invoice, notes)
+    indemnity = _indemnity(regime, currency, late, rates, country, indemnity_per_invoice, notes, missing)
     return PenaltyComputation(regime=regime, lines=lines, interest=interest, indemnity=indemnity,
-                              total=interest + indemnity, as_of=until, notes=tuple(dict.fromkeys(notes)))
+                              total=interest + indemnity, as_of=until, notes=tuple(dict.fromkeys(notes)),
+                              known_until=known_until, missing=tuple(missing))
 
 
 def _check_balance(balance: Sequence[tuple[date, Money]]) -> str:
@@ -315,7 +265,10 @@ def _rate_policy(regime: PenaltyRegime, rates: RateTables, delay_began: date, co
     if regime is PenaltyRegime.EU:
         if not country:
             raise DomainRuleViolation("the EU regime needs the debtor's country", field="country")
-        points = rates.eu_rule(country).points
+        try:
+            points = rates.eu_rule(country).points
+        except MissingRate as missing:
+            return partial(_unknown, missing)
         return lambda day: rates.ecb_rate(reference(day)) + points
     if contract_rate is None:  # L441-10: ECB rate of 1 January / 1 July + 10 points
         return lambda day: rates.ecb_rate(reference(day)) + PROFESSIONAL_POINTS
@@ -332,6 +285,10 @@ def _rate_policy(regime: PenaltyRegime, rates: RateTables, delay_began: date, co
         return floor
 
     return floored
+
+
+def _unknown(missing: MissingRate, day: date) -> Decimal:
+    raise missing
 
 
 def _base_before(balance: Sequence[tuple[date, Money]], day: date, currency: str) -> Money:
@@ -357,19 +314,32 @@ def _pieces(balance: Sequence[tuple[date, Money]], first_day: date, until: date)
 
 
 def _lines(balance: Sequence[tuple[date, Money]], first_day: date, until: date, rate_for: RateFor,
-           currency: str) -> list[PenaltyLine]:
-    """One line per run of consecutive days with the same base and rate."""
+           currency: str, missing: dict[str, None], notes: list[str]) -> tuple[list[PenaltyLine], date]:
+    """One line per run of consecutive days with the same base and rate, up to the first day whose rate is
+    missing; then the last day counted. Past that day, the later pieces are only probed for the other rates they
+    wait for (their notes are dropped: no rate of theirs is applied)."""
     runs: list[tuple[date, date, Money, Decimal]] = []
+    known_until = until
     for start, end in _pieces(balance, first_day, until) if first_day <= until else []:
         base = _base_before(balance, start, currency)
         if base.is_zero:
             continue
-        rate = rate_for(start)
+        kept = len(notes)
+        try:
+            rate = rate_for(start)
+        except MissingRate as e:
+            if not missing:
+                known_until = start - timedelta(days=1)
+            missing[e.label] = None
+            continue
+        if missing:
+            del notes[kept:]
+            continue
         if runs and runs[-1][2] == base and runs[-1][3] == rate and runs[-1][1] + timedelta(days=1) == start:
             runs[-1] = (runs[-1][0], end, base, rate)
         else:
             runs.append((start, end, base, rate))
-    return [_line(start, end, base, rate) for start, end, base, rate in runs]
+    return [_line(start, end, base, rate) for start, end, base, rate in runs], known_until
 
 
 def _line(start: date, end: date, base: Money, rate: Decimal) -> PenaltyLine:
@@ -397,7 +367,7 @@ def _was_late(balance: Sequence[tuple[date, Money]], first_late_day: date, until
 
 
 def _indemnity(regime: PenaltyRegime, currency: str, late: bool, rates: RateTables, country: str | None,
-               per_invoice: bool, notes: list[str]) -> Money:
+               per_invoice: bool, notes: list[str], missing: dict[str, None]) -> Money:
     """The fixed recovery indemnity per late invoice (D441-5, D2192-35, Directive art. 6); none for a consumer."""
     zero = Money.zero(currency)
     if regime is PenaltyRegime.CONSUMER:
@@ -408,7 +378,13 @@ def _indemnity(regime: PenaltyRegime, currency: str, late: bool, rates: RateTabl
     if not per_invoice:
         notes.append("recovery indemnity not charged on this invoice (indemnity per invoice is off)")
         return zero
-    fixed = rates.eu_rule(country or "").indemnity if regime is PenaltyRegime.EU else FIXED_INDEMNITY
+    fixed = FIXED_INDEMNITY
+    if regime is PenaltyRegime.EU:
+        try:
+            fixed = rates.eu_rule(country or "").indemnity
+        except MissingRate as e:
+            missing[e.label] = None
+            return zero
     if fixed.currency != currency:
         notes.append(f"recovery indemnity of {fixed} not applied: the invoice is in {currency} and is not converted")
         return zero

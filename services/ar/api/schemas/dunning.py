@@ -229,6 +229,10 @@ class PenaltyOut(BaseModel):
     total_minor: int
     explain: str = Field(description="the computation spelled out, line by line")
     notes: list[str]
+    complete: bool = Field(description="false while a rate the computation needs is not yet recorded")
+    known_until: date = Field(description="the last day the interest covers (`as_of` when complete)")
+    missing: list[str] = Field(examples=[["ecb:2027-01-01"]],
+                               description="the rates waited for (table:half-year start); the rest follows")
 
     @classmethod
     def of(cls, invoice_id: UUID, number: str, c: PenaltyComputation) -> PenaltyOut:
@@ -237,7 +241,8 @@ class PenaltyOut(BaseModel):
                    lines=[PenaltyLineOut(start=line.start, end=line.end, days=line.days, base_minor=line.base.minor,
                                          rate=str(line.rate), amount_minor=line.amount.minor) for line in c.lines],
                    interest_minor=c.interest.minor, indemnity_minor=c.indemnity.minor, total_minor=c.total.minor,
-                   explain=c.explain(), notes=list(c.notes))
+                   explain=c.explain(), notes=list(c.notes), complete=c.complete, known_until=c.covered_until,
+                   missing=list(c.missing))
 
 
 class PromiseIn(In):
