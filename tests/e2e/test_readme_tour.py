@@ -228,9 +228,8 @@ def test_the_readme_dunning_sandbox_reminds_penalises_and_simulates(
 
     agenda = run.json(calls("/v1/dunning/agenda"))
     assert [(i["number"], i["next_step"]) for i in agenda["items"]] == [("F-000001", "courtesy")]
-    first, second = (json.loads(out) for out in run.answers(calls("/v1/dunning/sweep")))
-    assert (first["today"], first["reminders"]) == ("2026-04-24", 1)
-    assert (second["today"], second["reminders"]) == ("2026-05-04", 1)
+    # (how many reminders each sweep reports depends on whether the background sweeper came first: the steps say)
+    assert [json.loads(out)["today"] for out in run.answers(calls("/v1/dunning/sweep"))] == ["2026-04-24", "2026-05-04"]
     timeline = run.json(calls("/dunning"))
     assert [(s["key"], s["kind"]) for s in timeline["steps"]] == [("courtesy", "skipped"), ("reminder-1", "reminder")]
     penalties = run.json(calls("/penalties"))
