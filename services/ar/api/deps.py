@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+from datetime import UTC, datetime
 from typing import Annotated
 
+from anyio import to_thread
 from fastapi import Depends, Header, HTTPException, Query, Request
 
+from ar.api import waiting
 from ar.api.idempotency import caller_of
 from ar.application.receivables import Receivables
 from ar.domain.errors import DomainRuleViolation
@@ -41,15 +46,41 @@ def get_idempotency_scope(
     return f"{caller_of(request.headers)}:{idempotency_key}" if idempotency_key else None
 
 
-def read_after(
+READ_AFTER_WAIT_S = 2.0
+READ_AFTER_POLL_S = 0.05
+
+
+async def read_after(
     request: Request,
     min_position: Annotated[int | None, Query(ge=0, description=(
         "read your own writes: wait until the read models include this event position (the AR-Position "
-        "header of a write); 503 with Retry-After if they don't within 2 s"))] = None,
+        "header of a write). 422 if no event has that position; 503 with Retry-After at once if a read model "
+        "is stopped before it (GET /v1/projections says why), or if they have not reached it within 2 s"))] = None,
 ) -> None:
-    if min_position is not None and not get_runtime(request).projections.reached(min_position, timeout_s=2.0):
-        raise HTTPException(503, "the read models have not reached that position yet; retry shortly",
-                            headers={"Retry-After": "1"})
+    """Waits asynchronously, so that waiting reads hold no worker thread (ar.api.waiting). Nothing catches up
+    here: the projection loop is woken and does it."""
+    if min_position is None:
+        return
+    runner = get_runtime(request).projections
+    progress = await waiting.progress(runner, 0.0)
+    if progress.reached(min_position):
+        return
+    head = await to_thread.run_sync(runner.head)
+    if min_position > head:
+        raise DomainRuleViolation(f"min_position {min_position} is beyond the last recorded event ({head}); pass "
+                                  "the AR-Position header of a write", field="min_position", figures={"head": head})
+    deadline = time.monotonic() + READ_AFTER_WAIT_S
+    while not progress.reached(min_position):
+        if (stall := progress.stuck_before(min_position)) is not None:
+            raise HTTPException(503, f"the {stall.name} read model is stopped at event {stall.position} (see GET "
+                                "/v1/projections); it will include that position once the cause is fixed",
+                                headers={"Retry-After": str(stall.retry_after_s(datetime.now(UTC)))})
+        if time.monotonic() >= deadline:
+            raise HTTPException(503, "the read models have not reached that position yet; retry shortly",
+                                headers={"Retry-After": "1"})
+        runner.wake()
+        await asyncio.sleep(READ_AFTER_POLL_S)
+        progress = await waiting.progress(runner, READ_AFTER_POLL_S)
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

@@ -5,20 +5,28 @@ lock on PostgreSQL, the write lock on SQLite), reads the position under the lock
 moves the position, all in one transaction; a second runner waits for the lock and then sees the new position, so
 no event is applied twice. PostgreSQL's event-store insert takes a table lock, so notification ids become visible
 in order and a position never skips a late commit.
+
+An event a projection cannot apply stops that projection just before it, visibly and with a back-off
+(ar.projections.stalls); the failed batch rolls back whole, so the stop never half-applies an event, and the other
+projections go on. Nothing catches up on a request's path: a read that needs a position wakes the loop and waits.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import sqlalchemy as sa
 from eventsourcing.application import Application
 
+from ar.projections import stalls
+from ar.projections.stalls import BatchFailed, FailingEvent, Stall
 from ar.projections.tables import projection_positions
 
 log = logging.getLogger(__name__)
@@ -40,16 +48,47 @@ class Projection(Protocol):
         ...
 
 
+class ProjectionStatus(NamedTuple):
+    name: str
+    position: int
+    lag_events: int
+    lag_seconds: float  # age of the oldest event not applied yet
+    stall: Stall | None  # set while the projection is stopped at an event it cannot apply
+
+
+@dataclasses.dataclass(frozen=True)
+class Progress:
+    """Every projection's position and stall as read at `read_at` (monotonic seconds), for reads that wait."""
+
+    positions: dict[str, int]
+    stalls: dict[str, Stall]
+    read_at: float
+
+    def reached(self, position: int) -> bool:
+        return all(p >= position for p in self.positions.values())
+
+    def stuck_before(self, position: int) -> Stall | None:
+        """A stall that keeps some projection from ever reaching `position` until it is fixed."""
+        return next((s for name, s in self.stalls.items()
+                     if s.position <= position and self.positions[name] < position), None)
+
+
 class ProjectionRunner:
     def __init__(self, app: Application[Any], engine: sa.Engine, projections: list[Projection],
-                 batch_size: int = 1000, rebuild_batch_size: int = 5000) -> None:
+                 batch_size: int = 1000, rebuild_batch_size: int = 5000,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self.app, self.engine, self.projections, self.batch_size = app, engine, projections, batch_size
         self.rebuild_batch_size = rebuild_batch_size
+        self._monotonic = monotonic
         self._lock = threading.Lock()
         self._ensured: set[str] = set()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._attempts: dict[str, int] = {}  # failed attempts in a row, per projection
+        self._retry_at: dict[str, float] = {}  # monotonic time of its next attempt
+        self._progress: Progress | None = None
+        self._progress_lock = threading.Lock()
 
     def position(self, name: str) -> int:
         with self.engine.connect() as conn:
@@ -67,20 +106,31 @@ class ProjectionRunner:
             pass
         self._ensured.add(name)
 
-    def _batch(self, projection: Projection, head: int) -> int:
-        if self.position(projection.name) >= head:  # cheap check without taking the lock
-            return 0
+    def _batch(self, projection: Projection, head: int, limit: int) -> tuple[int, int]:
+        """One transaction: the next events up to `limit`, applied, and the position moved. Returns the positions
+        (start, end), equal when nothing was left; raises BatchFailed, rolled back, when applying fails."""
+        position = self.position(projection.name)
+        if position >= head:  # cheap check without taking the lock
+            return position, position
         row = projection_positions.c.name == projection.name
         with self.engine.begin() as conn:
             conn.execute(projection_positions.update().where(row).values(position=projection_positions.c.position))
-            start = int(conn.scalar(sa.select(projection_positions.c.position).where(row)) or 0)
+            start, failed = conn.execute(sa.select(projection_positions.c.position,
+                                                   projection_positions.c.failed_position).where(row)).one()
             if start >= head:
-                return 0
-            notifications, end = self._read(projection, start, head, self.batch_size)
+                return start, start
+            notifications, end = self._read(projection, start, head, limit)
             if notifications:
-                projection.apply(conn, [(n.id, self.app.mapper.to_domain_event(n)) for n in notifications])
-            conn.execute(projection_positions.update().where(row).values(position=end))
-        return end - start
+                try:
+                    projection.apply(conn, [(n.id, self.app.mapper.to_domain_event(n)) for n in notifications])
+                except Exception as exc:
+                    first = notifications[0]
+                    event = FailingEvent(first.topic, first.originator_id, first.originator_version)
+                    raise BatchFailed(start, first.id, notifications[-1].id, exc,
+                                      event if len(notifications) == 1 else None) from exc
+            cleared = stalls.CLEARED if failed is not None and end >= failed else {}
+            conn.execute(projection_positions.update().where(row).values(position=end, **cleared))
+        return start, end
 
     def _read(self, projection: Projection, start: int, head: int, limit: int) -> tuple[list[Any], int]:
         """The next notifications after `start` up to `head` (only the projection's topics, if it names them), and
@@ -94,17 +144,74 @@ class ProjectionRunner:
             return notifications, head
         return notifications, notifications[-1].id
 
+    def _advance(self, projection: Projection, head: int) -> int:
+        """Batches up to `head`. After a failed batch, one event per transaction through that batch's events, so
+        that the projection moves up to the event at fault and BatchFailed names it (a transient failure just
+        passes). Returns the events gone through."""
+        applied, narrow_until = 0, 0
+        while True:
+            try:
+                start, end = self._batch(projection, head, 1 if narrow_until else self.batch_size)
+            except BatchFailed as failed:
+                if narrow_until or failed.first == failed.last:
+                    raise
+                narrow_until = failed.last
+                continue
+            if start == end:
+                return applied
+            applied += end - start
+            if end >= narrow_until:
+                narrow_until = 0
+
+    def _catch_up_one(self, projection: Projection, head: int) -> int:
+        """Advance one projection unless it is backing off; a failure stops only this one."""
+        name = projection.name
+        if self._monotonic() < self._retry_at.get(name, 0.0):
+            return 0
+        try:
+            applied = self._advance(projection, head)
+        except BatchFailed as failed:
+            self._stalled(name, failed)
+            return 0
+        except Exception as exc:  # not an event's fault (storage down?): back off all the same
+            self._back_off(name, self._attempts.get(name, 0) + 1)
+            log.error("projection %s could not catch up: %s; next attempt in %.0f s", name, stalls.describe(exc),
+                      stalls.backoff_s(self._attempts[name]), exc_info=self._attempts[name] == 1)
+            return 0
+        if self._attempts.pop(name, None) is not None:
+            self._retry_at.pop(name, None)
+            log.warning("projection %s resumed: %d events applied", name, applied)
+        return applied
+
+    def _stalled(self, name: str, failed: BatchFailed) -> None:
+        try:
+            stall = stalls.record(self.engine, name, failed, datetime.now(UTC))
+        except Exception:
+            log.exception("projection %s: could not record its failure", name)
+            stall = None
+        else:
+            if stall is None:  # another runner moved the position meanwhile: try again from there
+                return
+        self._back_off(name, stall.attempts if stall else self._attempts.get(name, 0) + 1)
+        event = failed.event
+        what = f"{event.topic} of {event.originator_id} v{event.originator_version}" if event else "?"
+        log.error("projection %s stopped at event %d (%s): %s; attempt %d, next in %.0f s", name, failed.first,
+                  what, stalls.describe(failed.cause), self._attempts[name], stalls.backoff_s(self._attempts[name]),
+                  exc_info=failed.cause if self._attempts[name] == 1 else None)
+
+    def _back_off(self, name: str, attempts: int) -> None:
+        self._attempts[name] = attempts
+        self._retry_at[name] = self._monotonic() + stalls.backoff_s(attempts)
+
     def catch_up(self) -> int:
-        """Apply every event recorded so far; returns how many events the furthest-behind projection went through."""
+        """Apply every event recorded so far; returns how many events the furthest-behind projection went through.
+        A projection stopped at an event it cannot apply is retried only once its back-off has passed."""
         most = 0
         with self._lock:
             head = self.head()
             for projection in self.projections:
                 self._ensure_row(projection.name)
-                applied = 0
-                while n := self._batch(projection, head):
-                    applied += n
-                most = max(most, applied)
+                most = max(most, self._catch_up_one(projection, head))
         return most
 
     def rebuild(self, name: str) -> int:
@@ -129,39 +236,63 @@ class ProjectionRunner:
                     if notifications:
                         projection.apply(conn, [(n.id, self.app.mapper.to_domain_event(n)) for n in notifications])
                         applied += len(notifications)
-            conn.execute(projection_positions.update().where(row).values(position=position))
+            conn.execute(projection_positions.update().where(row).values(position=position, **stalls.CLEARED))
+            self._attempts.pop(name, None)
+            self._retry_at.pop(name, None)
         log.info("rebuilt %s: %d events, %d of them for this projection", name, position, applied)
         return position
 
     def head(self) -> int:
         return int(self.app.recorder.max_notification_id() or 0)
 
-    def status(self) -> list[tuple[str, int, int, float]]:
-        """(name, position, lag in events, age in seconds of the oldest event not applied yet) per projection."""
-        head, out = self.head(), []
+    def status(self) -> list[ProjectionStatus]:
+        """Per projection: its position, its lag, and what it is stuck on if it is."""
+        head = self.head()
+        with self.engine.connect() as conn:
+            rows = stalls.read(conn, [p.name for p in self.projections])
+        out = []
         for projection in self.projections:
-            position = self.position(projection.name)
+            position, stall = rows.get(projection.name, (0, None))
             lag_s = 0.0
             if position < head:
                 pending = self.app.recorder.select_notifications(position, 1, inclusive_of_start=False)
                 if pending:
                     recorded: datetime = getattr(self.app.mapper.to_domain_event(pending[0]), "timestamp")  # noqa: B009
                     lag_s = max(0.0, (datetime.now(UTC) - recorded).total_seconds())
-            out.append((projection.name, position, head - position, lag_s))
+            if stall is not None:
+                stall = dataclasses.replace(stall, event=self._event_at(stall.position))
+            out.append(ProjectionStatus(projection.name, position, head - position, lag_s, stall))
         return out
 
-    def reached(self, position: int, timeout_s: float) -> bool:
-        """Whether every projection has applied `position`, catching up here first, then waiting up to timeout_s
-        for another process (a worker) to do it."""
-        deadline = time.monotonic() + timeout_s
-        if min(self.position(p.name) for p in self.projections) >= position:
-            return True
-        self.catch_up()
-        while min(self.position(p.name) for p in self.projections) < position:
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(0.05)
-        return True
+    def stuck(self) -> list[Stall]:
+        """The projections stopped at an event they cannot apply, in any process sharing this database."""
+        with self.engine.connect() as conn:
+            rows = stalls.read(conn, [p.name for p in self.projections])
+        return [dataclasses.replace(s, event=self._event_at(s.position)) for _, s in rows.values() if s is not None]
+
+    def _event_at(self, position: int) -> FailingEvent | None:
+        found = self.app.recorder.select_notifications(position, 1, stop=position)
+        return FailingEvent(found[0].topic, found[0].originator_id, found[0].originator_version) if found else None
+
+    def progress(self, max_age_s: float = 0.0) -> Progress:
+        """Positions and stalls, read at most once per `max_age_s` however many requests wait (one query)."""
+        with self._progress_lock:
+            cached = self.fresh_progress(max_age_s)
+            if cached is not None:
+                return cached
+            names = [p.name for p in self.projections]
+            with self.engine.connect() as conn:
+                rows = stalls.read(conn, names)
+            self._progress = Progress(positions={n: rows.get(n, (0, None))[0] for n in names},
+                                      stalls={n: s for n, (_, s) in rows.items() if s is not None and n in names},
+                                      read_at=self._monotonic())
+            return self._progress
+
+    def fresh_progress(self, max_age_s: float) -> Progress | None:
+        """The last progress read if younger than `max_age_s`; never touches the database (an event loop may call
+        it)."""
+        cached = self._progress
+        return cached if cached is not None and self._monotonic() - cached.read_at < max_age_s else None
 
     # Background loop ------------------------------------------------------------------------------------------
     def wake(self, _position: int | None = None) -> None:
@@ -169,12 +300,16 @@ class ProjectionRunner:
 
     def start(self, interval_s: float) -> None:
         def loop() -> None:
+            failures = 0
             while not self._stop.is_set():
                 try:
                     self.catch_up()
-                except Exception:
-                    log.exception("projection catch-up failed; retrying")
-                self._wake.wait(interval_s)
+                    failures = 0
+                except Exception as exc:  # the head or a position row unreadable: storage is down
+                    failures += 1
+                    log.error("projection catch-up failed: %s; retrying in %.0f s", stalls.describe(exc),
+                              stalls.backoff_s(failures), exc_info=failures == 1)
+                self._wake.wait(stalls.backoff_s(failures) if failures else interval_s)
                 self._wake.clear()
 
         self._thread = threading.Thread(target=loop, name="projections", daemon=True)

@@ -11,6 +11,12 @@ projection_positions = sa.Table(
     metadata,
     sa.Column("name", sa.String(64), primary_key=True),
     sa.Column("position", sa.BigInteger, nullable=False),
+    # set while the projection is stopped at an event it cannot apply (ar.projections.stalls), NULL otherwise
+    sa.Column("failed_position", sa.BigInteger, nullable=True),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("first_failed_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("attempts", sa.Integer, nullable=True),
+    sa.Column("next_retry_at", sa.DateTime(timezone=True), nullable=True),
 )
 
 idempotency_keys = sa.Table(

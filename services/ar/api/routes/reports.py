@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 
 from ar.api.deps import ReadAfterDep, RuntimeDep
 from ar.api.problems import responses
-from ar.api.schemas.reports import AgingOut, KpiReportOut, ProjectionOut, ProjectionsOut, StatementOut
+from ar.api.schemas.reports import AgingOut, KpiReportOut, ProjectionOut, ProjectionsOut, StatementOut, StuckOut
 from ar.domain.errors import DomainRuleViolation
 from ar.reports import kpis as kpi_report
 from ar.reports.aging import DEFAULT_EDGES, Bands, aging
@@ -95,9 +95,12 @@ def get_kpis(runtime: RuntimeDep, _: ReadAfterDep,
                                            customer_id=customer_id, per_customer=per_customer))
 
 
-@router.get("/v1/projections", response_model=ProjectionsOut, summary="Read-model positions and lag")
+@router.get("/v1/projections", response_model=ProjectionsOut,
+            summary="Read-model positions, lag, and any projection stopped at an event it cannot apply")
 def get_projections(runtime: RuntimeDep) -> ProjectionsOut:
+    """Shows what every process sharing the database sees: a projection stuck in a worker shows here too."""
     rows = runtime.projections.status()
     return ProjectionsOut(head=runtime.projections.head(), projections=[
-        ProjectionOut(name=name, position=pos, lag_events=lag, lag_seconds=round(secs, 3))
-        for name, pos, lag, secs in rows])
+        ProjectionOut(name=r.name, position=r.position, lag_events=r.lag_events, lag_seconds=round(r.lag_seconds, 3),
+                      stuck=StuckOut.of(r.stall) if r.stall else None)
+        for r in rows])

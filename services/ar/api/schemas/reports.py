@@ -7,6 +7,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from ar.projections.stalls import Stall
 from ar.reports.aging import AgingLine, AgingReport
 from ar.reports.kpis import KpiReport
 from ar.reports.penalties import PenaltyRow
@@ -135,14 +136,42 @@ class KpiReportOut(BaseModel):
                    customers=[KpisOut(**k.as_dict()) for k in r.customers])
 
 
+class FailingEventOut(BaseModel):
+    topic: str = Field(description="the stored event's class, e.g. ar.domain.customer:Customer.Registered")
+    originator_id: str = Field(description="the aggregate it belongs to (a customer, an invoice, ...)")
+    originator_version: int
+
+
+class StuckOut(BaseModel):
+    """A projection stopped at an event it cannot apply. It never skips it (its read model stays exact): it retries
+    with a back-off and stays here until the cause is fixed (see the README, "When a read model stops")."""
+
+    failed_position: int = Field(description="position of the event it cannot apply; `position` rests before it")
+    event: FailingEventOut | None = Field(description="that event, as the event store names it")
+    error: str = Field(description="why applying it failed (the error's type and first line)")
+    first_failed_at: datetime = Field(description="stuck since")
+    attempts: int = Field(description="attempts so far, by every process running this projection")
+    next_retry_at: datetime = Field(description="the next attempt (the back-off doubles from 1 s up to 60 s)")
+
+    @classmethod
+    def of(cls, s: Stall) -> StuckOut:
+        event = None if s.event is None else FailingEventOut(
+            topic=s.event.topic, originator_id=str(s.event.originator_id),
+            originator_version=s.event.originator_version)
+        return cls(failed_position=s.position, event=event, error=s.error, first_failed_at=s.first_failed_at,
+                   attempts=s.attempts, next_retry_at=s.next_retry_at)
+
+
 class ProjectionOut(BaseModel):
     name: str
     position: int
     lag_events: int = Field(description="events recorded but not yet applied (an upper bound on PostgreSQL, where "
                             "notification ids can skip)")
     lag_seconds: float = Field(description="age of the oldest event not yet applied; 0 when caught up")
+    stuck: StuckOut | None = Field(None, description="set while the projection is stopped at an event it cannot "
+                                   "apply; null when it is running")
 
 
 class ProjectionsOut(BaseModel):
-    head: int
+    head: int = Field(description="position of the last recorded event")
     projections: list[ProjectionOut]
