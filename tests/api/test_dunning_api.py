@@ -399,7 +399,8 @@ def test_a_statement_shows_the_penalties_of_invoices_paid_late_and_still_owed(
 ) -> None:
     customer = register_customer()
     paid_late = created(issue_invoice(customer["id"], 1_200_000, due_on=DUE))
-    on_time = created(issue_invoice(customer["id"], 120_000, due_on="2026-06-30"))
+    on_time = created(issue_invoice(customer["id"], 120_000, due_on="2026-06-30",
+                                    due_on_derogation="120 days agreed in the framework contract"))
     move_to(clock, "2026-05-15")
     paid = record_payment(1_200_000, customer_id=customer["id"], allocations=[(paid_late["id"], 1_200_000)],
                           method="transfer", value_on="2026-05-15")

@@ -35,10 +35,12 @@ def money(minor: int, currency: str = "EUR") -> Money:
 
 def issue(runtime: Runtime, customer_id: UUID, minor: int, *, currency: str = "EUR", issued_on: date | None = None,
           due_on: date | None = None) -> Invoice:
+    """Due dates are the test's ladder, some beyond the legal maximum: stated as a derogation."""
     total = money(minor, currency)
     return runtime.app.issue_invoice(
         invoice_id=uuid4(), series="F2026", customer_id=customer_id, total=total,
-        vat=[VatLine(Decimal(0), total, money(0, currency))], issued_on=issued_on, due_on=due_on).aggregate
+        vat=[VatLine(Decimal(0), total, money(0, currency))], issued_on=issued_on, due_on=due_on,
+        due_on_derogation="aging ladder" if due_on else None).aggregate
 
 
 def pay(runtime: Runtime, customer_id: UUID, minor: int, *, currency: str = "EUR",
@@ -425,7 +427,7 @@ def test_statement_lines_carry_the_invoice_number_and_the_payers_reference(runti
     ]
     [parents] = statement(runtime.engine, parent, from_on=TODAY, to_on=TODAY).sections
     assert [(m.kind, m.reference, m.invoice_number) for m in parents.movements] == [
-        ("payment", "VIR-9000", None), ("paid_for_other", "VIR-9000", None)]
+        ("payment", "VIR-9000", None), ("paid_for_other", "VIR-9000", invoice.number)]
     assert parents.closing_minor == 0
 
 def test_kpis_on_a_scenario_computed_by_hand(runtime: Runtime, desk, clock: SettableClock) -> None:

@@ -99,7 +99,7 @@ def test_auto_allocation_reads_invoice_numbers_in_the_remittance_text(runtime: R
 
 def test_auto_allocation_pays_the_oldest_due_first_and_keeps_the_rest_unapplied(runtime: Runtime, desk) -> None:
     customer = desk.customer()
-    due_last = desk.invoice(customer.id, 1_000, due_on=date(2026, 5, 30))
+    due_last = desk.invoice(customer.id, 1_000, due_on=date(2026, 5, 15))  # the legal maximum (L441-10)
     due_second = desk.invoice(customer.id, 1_500, due_on=date(2026, 4, 15))
     due_first = desk.invoice(customer.id, 700)  # net 30: 1 April
     other_customer = desk.customer(name="Autre SA")

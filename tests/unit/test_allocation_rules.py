@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -244,3 +244,33 @@ def test_plan_skips_an_invoice_this_payment_already_pays(issue_invoice: Issue, r
     payment = receive_payment(1_300)
     allocation.allocate(payment, first, eur(700), AT)
     assert allocation.plan(payment, [first, second]) == [(second, eur(600))]
+
+
+# Third-party cash ------------------------------------------------------------------------------------------------
+def test_a_parent_paying_its_subsidiarys_invoice_is_allowed_and_both_events_name_the_other_customer(
+        issue_invoice: Issue, receive_payment: Receive, customer_id: UUID) -> None:
+    subsidiary = uuid4()
+    invoice, payment = issue_invoice(1_000, customer=subsidiary), receive_payment(1_000)  # the payer: customer_id
+
+    allocation.allocate(payment, invoice, eur(600), AT)
+
+    [paid] = payment.collect_events()
+    [settled] = invoice.collect_events()
+    assert isinstance(paid, Payment.Allocated) and isinstance(settled, Invoice.PaymentAllocated)
+    assert (paid.invoice_customer_id, settled.payer_customer_id) == (subsidiary, customer_id)
+    assert invoice.open_amount == eur(400) and payment.unapplied == eur(400)
+
+
+def test_a_customers_own_payment_names_the_same_customer_on_both_sides(issue_invoice: Issue, receive_payment: Receive,
+                                                                      customer_id: UUID) -> None:
+    invoice, payment = issue_invoice(1_000), receive_payment(1_000)
+    allocation.allocate(payment, invoice, eur(1_000), AT)
+    [paid], [settled] = payment.collect_events(), invoice.collect_events()
+    assert paid.invoice_customer_id == settled.payer_customer_id == customer_id
+
+
+def test_the_automatic_plan_never_spends_a_payers_cash_on_another_customers_invoice(issue_invoice: Issue,
+                                                                                   receive_payment: Receive) -> None:
+    others = issue_invoice(300, customer=uuid4())
+    own = issue_invoice(200)
+    assert allocation.plan(receive_payment(1_000), [others, own]) == [(own, eur(200))]

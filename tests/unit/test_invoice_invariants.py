@@ -1,16 +1,30 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
+from eventsourcing.application import Application
+from eventsourcing.persistence import JSONTranscoder, StoredEvent
 
-from ar.domain.errors import Conflict, DomainRuleViolation, InvoiceClosed, OverAllocation
+from ar.application import transcodings
+from ar.domain.errors import (
+    Conflict,
+    DomainRuleViolation,
+    InvoiceClosed,
+    InvoiceSettled,
+    OverAllocation,
+    TermsBeyondLegalMaximum,
+)
 from ar.domain.invoice import Category, Invoice, InvoiceKind
 from ar.domain.money import Money
+from ar.domain.payment import Payment, PaymentMethod
 from ar.domain.status import InvoiceStatus, derive_status, is_overdue
+from ar.domain.terms import CustomerKind, legal_ceiling
 from ar.domain.vat import VatLine
 
 AT = datetime(2026, 2, 10, 8, 0, tzinfo=UTC)
@@ -453,3 +467,113 @@ def test_a_deposit_cancelled_by_a_credit_note_cannot_be_deducted(issue_invoice: 
     assert deposit.status is InvoiceStatus.CREDITED
     with pytest.raises(DomainRuleViolation):
         issue_invoice(1_000, kind=InvoiceKind.FINAL, deposits=[deposit])
+
+
+# Due date and the legal maximum ------------------------------------------------------------------------------------
+def issue_due(customer_id: UUID, due_on: date, *, kind: CustomerKind = CustomerKind.PROFESSIONAL,
+              derogation: str | None = None) -> Invoice:
+    return Invoice.issue(
+        id=uuid4(), number="F2026-000001", series="F2026", customer_id=customer_id, kind=InvoiceKind.STANDARD,
+        total=eur(1_000), vat=[VatLine(Decimal(0), eur(1_000), eur(0))], issued_on=ON, due_on=due_on,
+        category=Category.SERVICES, purchase_order=None, external_id=None, structured_reference="RF00", deposits=[],
+        at=AT, ceiling=legal_ceiling(kind, ON, None), due_on_derogation=derogation)
+
+
+def test_a_due_date_two_years_out_for_a_professional_is_refused_and_nothing_is_issued(customer_id: UUID) -> None:
+    with pytest.raises(TermsBeyondLegalMaximum) as refused:
+        issue_due(customer_id, date(2028, 2, 10))
+    assert refused.value.field == "due_on"
+    # 60 days: 11 April; 45 days end of month: 31 March or (end of February + 45) 14 April, the later
+    assert refused.value.figures["maximum_due_on"] == "2026-04-14"
+
+
+def test_a_due_date_beyond_the_maximum_with_a_derogation_records_the_reason_on_the_issued_event(
+        customer_id: UUID) -> None:
+    invoice = issue_due(customer_id, date(2028, 2, 10), derogation="  contrat-cadre art. 7  ")
+    [issued] = invoice.collect_events()
+    assert isinstance(issued, Invoice.Issued)
+    assert issued.due_on_derogation == invoice.due_on_derogation == "contrat-cadre art. 7"
+    assert type(issued).class_version == 2
+
+
+def test_an_invoice_within_the_maximum_records_no_derogation(customer_id: UUID) -> None:
+    assert issue_due(customer_id, date(2026, 4, 14)).due_on_derogation is None
+
+
+def test_a_consumers_due_date_is_not_capped(customer_id: UUID) -> None:
+    assert issue_due(customer_id, date(2028, 2, 10), kind=CustomerKind.INDIVIDUAL).due_on == date(2028, 2, 10)
+
+
+# Nothing left open -------------------------------------------------------------------------------------------------
+def test_disputing_a_paid_invoice_says_it_is_paid_not_that_the_amount_must_be_positive(issue_invoice: Issue) -> None:
+    invoice = issue_invoice(1_000)
+    invoice.allocate(uuid4(), eur(1_000), AT)
+    invoice.collect_events()
+    with pytest.raises(InvoiceSettled) as refused:
+        invoice.open_dispute(uuid4(), invoice.open_amount, "late delivery", ON, AT)
+    assert refused.value.rule == "invoice-settled"
+    assert refused.value.detail == f"invoice {invoice.number} is paid; there is nothing left to dispute"
+    assert refused.value.field == "invoice_id"
+    assert invoice.collect_events() == []
+
+
+def test_promising_to_pay_a_paid_invoice_is_refused_as_settled(issue_invoice: Issue) -> None:
+    invoice = issue_invoice(1_000)
+    invoice.allocate(uuid4(), eur(1_000), AT)
+    with pytest.raises(InvoiceSettled):
+        invoice.promise_payment(promise_id=uuid4(), promised_on=ON, amount=eur(100), made_on=ON, at=AT)
+
+
+# Events recorded before their second version ----------------------------------------------------------------------
+class Store(Application[UUID]):
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcodings.register(transcoder)
+
+
+def reloaded_as_v1(store: Store, aggregate_id: UUID, v2_fields: dict[str, tuple[str, ...]]) -> Any:
+    """The aggregate read back from a copy of its stream whose events of the given names are stored as v1 was
+    (without `class_version` and without the fields given): what a database written before v2 holds."""
+    copy_id, copied = uuid4(), []
+    for stored in store.recorder.select_events(aggregate_id):
+        state = json.loads(stored.state)
+        name = stored.topic.rsplit(".", 1)[-1]
+        if name in v2_fields:
+            assert state.pop("class_version") == 2
+            for field in v2_fields[name]:
+                del state[field]
+        copied.append(StoredEvent(originator_id=copy_id, originator_version=stored.originator_version,
+                                  topic=stored.topic, state=json.dumps(state).encode()))
+    store.recorder.insert_events(copied)
+    return store.repository.get(copy_id)
+
+
+@pytest.mark.parametrize("v1_without", [("payer_customer_id",), ("payer_customer_id", "value_on")])
+def test_issued_and_payment_allocated_events_stored_as_v1_are_upcast(customer_id: UUID,
+                                                                     v1_without: tuple[str, ...]) -> None:
+    """v1 PaymentAllocated events carry a value date since the dunning release, none before it."""
+    store = Store()
+    invoice = issue_due(customer_id, ON)
+    invoice.allocate(uuid4(), eur(400), AT, value_on=date(2026, 2, 9), payer_customer_id=uuid4())
+    store.save(invoice)
+
+    old = reloaded_as_v1(store, invoice.id, {"Issued": ("due_on_derogation",), "PaymentAllocated": v1_without})
+
+    assert old.due_on_derogation is None and old.open_amount == eur(600)
+    [allocated] = [e for e in store.events.get(old.id) if isinstance(e, Invoice.PaymentAllocated)]
+    assert allocated.payer_customer_id is None
+    assert allocated.value_on == (None if "value_on" in v1_without else date(2026, 2, 9))
+
+
+def test_a_payment_allocated_event_stored_as_v1_is_upcast(customer_id: UUID) -> None:
+    store = Store()
+    payment = Payment.receive(id=uuid4(), customer_id=customer_id, amount=eur(1_000), method=PaymentMethod.TRANSFER,
+                              value_on=ON, payer_reference=None, remittance=None, external_id=None, at=AT)
+    payment.allocate(uuid4(), eur(300), AT, invoice_customer_id=uuid4())
+    store.save(payment)
+
+    old = reloaded_as_v1(store, payment.id, {"Allocated": ("invoice_customer_id",)})
+
+    assert old.unapplied == eur(700)
+    [allocated] = [e for e in store.events.get(old.id) if isinstance(e, Payment.Allocated)]
+    assert allocated.invoice_customer_id is None

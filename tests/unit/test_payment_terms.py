@@ -7,7 +7,15 @@ import pytest
 
 from ar.domain.customer import Customer, Language
 from ar.domain.errors import DomainRuleViolation, TermsBeyondLegalMaximum
-from ar.domain.terms import CustomerKind, EndOfMonthReading, PaymentTerms, TermsKind
+from ar.domain.terms import (
+    CustomerKind,
+    EndOfMonthReading,
+    LegalCeiling,
+    PaymentTerms,
+    TermsKind,
+    check_due_on,
+    legal_ceiling,
+)
 
 AT = datetime(2026, 1, 20, 9, 30, tzinfo=UTC)
 PLUS_45_THEN_EOM = PaymentTerms(TermsKind.END_OF_MONTH_45, reading=EndOfMonthReading.PLUS_45_THEN_END_OF_MONTH)
@@ -135,3 +143,57 @@ def test_changing_terms_to_the_same_terms_records_nothing() -> None:
 @pytest.mark.parametrize("terms", [PaymentTerms(), PaymentTerms(TermsKind.NET, 60), PLUS_45_THEN_EOM, EOM_THEN_PLUS_45])
 def test_terms_survive_a_round_trip_through_a_dict(terms: PaymentTerms) -> None:
     assert PaymentTerms.from_dict(terms.to_dict()) == terms
+
+
+# An explicit due date and the legal maximum (L441-10, R2192-10) --------------------------------------------------
+ISSUED = date(2026, 1, 20)  # + 60 days: 21 March; 45 days end of month: 31 March (+45 then EOM) or 17 March
+
+
+@pytest.mark.parametrize(("reading", "latest"), [
+    (EndOfMonthReading.PLUS_45_THEN_END_OF_MONTH, date(2026, 3, 31)),  # later than 60 days: 70 days
+    (EndOfMonthReading.END_OF_MONTH_THEN_PLUS_45, date(2026, 3, 21)),  # 17 March: 60 days is later
+    (None, date(2026, 3, 31)),  # net terms agree no reading: the later of the two (refusing needs certainty)
+])
+def test_a_professionals_latest_due_date_is_60_days_or_45_days_end_of_month_in_the_customers_reading(
+        reading: EndOfMonthReading | None, latest: date) -> None:
+    ceiling = legal_ceiling(CustomerKind.PROFESSIONAL, ISSUED, reading)
+    assert ceiling is not None
+    assert (ceiling.latest_due_on, ceiling.days, ceiling.basis) == (latest, (latest - ISSUED).days,
+                                                                    "Code de commerce L441-10")
+
+
+def test_a_public_buyers_latest_due_date_is_60_days_and_never_45_days_end_of_month() -> None:
+    ceiling = legal_ceiling(CustomerKind.PUBLIC, ISSUED, EndOfMonthReading.PLUS_45_THEN_END_OF_MONTH)
+    assert ceiling == LegalCeiling(date(2026, 3, 21), 60, "Code de la commande publique R2192-10")
+
+
+def test_a_consumer_has_no_legal_maximum_due_date() -> None:
+    assert legal_ceiling(CustomerKind.INDIVIDUAL, ISSUED, None) is None
+    check_due_on(None, ISSUED, date(2028, 1, 20), None)  # two years: nothing caps a consumer's agreed term
+
+
+@pytest.mark.parametrize("kind", [CustomerKind.PROFESSIONAL, CustomerKind.PUBLIC])
+def test_a_due_date_one_day_beyond_the_maximum_is_refused_naming_the_rule_and_the_maximum(kind: CustomerKind) -> None:
+    ceiling = legal_ceiling(kind, ISSUED, EndOfMonthReading.END_OF_MONTH_THEN_PLUS_45)
+    assert ceiling is not None and ceiling.latest_due_on == date(2026, 3, 21)
+    check_due_on(ceiling, ISSUED, ceiling.latest_due_on, None)  # at the maximum: accepted
+    with pytest.raises(TermsBeyondLegalMaximum) as refused:
+        check_due_on(ceiling, ISSUED, date(2026, 3, 22), None)
+    assert (refused.value.rule, refused.value.field) == ("terms-beyond-legal-maximum", "due_on")
+    assert refused.value.figures == {"maximum_due_on": "2026-03-21", "maximum_days": 60, "days": 61,
+                                     "legal_basis": ceiling.basis}
+    assert "2026-03-21" in refused.value.detail and "due_on_derogation" in refused.value.detail
+
+
+def test_a_stated_derogation_lets_a_due_date_beyond_the_maximum_through_but_a_blank_one_does_not() -> None:
+    ceiling = legal_ceiling(CustomerKind.PROFESSIONAL, ISSUED, None)
+    check_due_on(ceiling, ISSUED, date(2028, 1, 20), "accord-cadre 2026-07, clause 4: 90 jours")
+    with pytest.raises(DomainRuleViolation) as refused:
+        check_due_on(ceiling, ISSUED, date(2028, 1, 20), "   ")
+    assert refused.value.field == "due_on_derogation"
+
+
+def test_terms_give_the_ceiling_of_their_own_reading() -> None:
+    assert PLUS_45_THEN_EOM.legal_ceiling(CustomerKind.PROFESSIONAL, ISSUED) == legal_ceiling(
+        CustomerKind.PROFESSIONAL, ISSUED, EndOfMonthReading.PLUS_45_THEN_END_OF_MONTH)
+    assert PaymentTerms().legal_ceiling(CustomerKind.INDIVIDUAL, ISSUED) is None

@@ -70,7 +70,8 @@ def test_plain_amounts_are_exact_decimal_minor_units() -> None:
 def test_statement_csv_runs_from_opening_through_movements_to_closing() -> None:
     st = make_statement()
     rows = list(csv.DictReader(io.StringIO(statement_csv(st))))
-    assert list(rows[0]) == ["currency", "date", "kind", "reference", "invoice_number", "debit", "credit", "balance"]
+    assert list(rows[0]) == ["currency", "date", "kind", "reference", "invoice_number", "debit", "credit", "balance",
+                             "counterparty_id", "counterparty_name"]
     for section in st.sections:
         mine = [r for r in rows if r["currency"] == section.currency]
         assert mine[0]["kind"] == "opening" and mine[0]["date"] == "2026-03-01"
@@ -82,7 +83,8 @@ def test_statement_csv_runs_from_opening_through_movements_to_closing() -> None:
         assert closing.scaleb(2) == section.closing_minor
     eur = [r for r in rows if r["currency"] == "EUR"]
     assert eur[1] == {"currency": "EUR", "date": "2026-03-02", "kind": "invoice", "reference": "F2026-000012",
-                      "invoice_number": "F2026-000012", "debit": "1234.56", "credit": "0.00", "balance": "1734.56"}
+                      "invoice_number": "F2026-000012", "debit": "1234.56", "credit": "0.00", "balance": "1734.56",
+                      "counterparty_id": "", "counterparty_name": ""}
     assert eur[-1]["balance"] == "1700.00"
 
 

@@ -80,7 +80,9 @@ class Receivables(Dunning):
                       issued_on: date | None = None, due_on: date | None = None,
                       kind: InvoiceKind = InvoiceKind.STANDARD, category: Category = Category.SERVICES,
                       purchase_order: str | None = None, external_id: str | None = None,
-                      deposit_invoice_ids: Sequence[UUID] = ()) -> Saved[Invoice]:
+                      deposit_invoice_ids: Sequence[UUID] = (), due_on_derogation: str | None = None) -> Saved[Invoice]:
+        """An explicit `due_on` beyond the legal maximum for the customer (L441-10, R2192-10) needs
+        `due_on_derogation`, the reason it is agreed anyway; it is recorded on the Issued event."""
         check_series_name(series)
 
         def decide() -> Saved[Invoice]:
@@ -95,7 +97,8 @@ class Receivables(Dunning):
                     id=invoice_id, number=number, series=series, customer_id=customer.id, kind=kind, total=total,
                     vat=vat, issued_on=on, due_on=due_on or customer.terms.due_on(on), category=category,
                     purchase_order=purchase_order, external_id=external_id,
-                    structured_reference=creditor_reference(number), deposits=deposits, at=now)
+                    structured_reference=creditor_reference(number), deposits=deposits, at=now,
+                    ceiling=customer.terms.legal_ceiling(customer.kind, on), due_on_derogation=due_on_derogation)
                 self._check_credit(customer, invoice, now)
                 return Saved(invoice, self._save(numbering, invoice, *deposits))
 

@@ -56,7 +56,7 @@ def simulate(app: Dunning, *, rules: PolicyRules, from_on: date, to_on: date,
     policy = DunningPolicy.create(id=uuid4(), name="simulation", rules=rules, default_for=None,
                                   at=app.clock.now())
     pending = {i: [e for e in app.events.get(i) if type(e).__name__ not in DECISIONS] for i in invoice_ids}
-    pending = {i: events for i, events in pending.items() if events and isinstance(events[0], Invoice.Issued)}  # type: ignore[attr-defined]
+    pending = {i: events for i, events in pending.items() if events and isinstance(events[0], Invoice.Issued)}
     customers: dict[UUID, Customer] = {}
     live: dict[UUID, Invoice] = {}
     result = Simulation(invoices=len(pending))

@@ -13,15 +13,18 @@ from ar.domain.payment import Payment
 
 
 def allocate(payment: Payment, invoice: Invoice, amount: Money, at: datetime) -> None:
-    """Apply `amount` of `payment` to `invoice`; a pair already applied is left as it is."""
+    """Apply `amount` of `payment` to `invoice`; a pair already applied is left as it is.
+
+    The payment may come from another customer than the invoice's (a parent paying for a subsidiary): both
+    allocation events then name the other side, so that both customers' statements can show it."""
     if invoice.id in payment.allocations and payment.id in invoice.allocations:
         if payment.allocations[invoice.id] != amount:
             raise Conflict(f"this payment already pays {payment.allocations[invoice.id]} of invoice {invoice.number}",
                            field="amount_minor")
         return  # already applied: a retry is a no-op
     invoice.check_open_for(amount, "amount_minor")
-    payment.allocate(invoice.id, amount, at)
-    invoice.allocate(payment.id, amount, at, value_on=payment.value_on)
+    payment.allocate(invoice.id, amount, at, invoice_customer_id=invoice.customer_id)
+    invoice.allocate(payment.id, amount, at, value_on=payment.value_on, payer_customer_id=payment.customer_id)
 
 
 def reverse(payment: Payment, invoice: Invoice, reason: str, at: datetime) -> None:

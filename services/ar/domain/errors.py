@@ -37,6 +37,12 @@ class InvoiceClosed(DomainRuleViolation):
     rule = "invoice-closed"
 
 
+class InvoiceSettled(InvoiceClosed):
+    """Nothing is left open on the invoice (paid, credited or written off) for what was asked."""
+
+    rule = "invoice-settled"
+
+
 class PaymentReturned(DomainRuleViolation):
     rule = "payment-returned"
 

@@ -11,9 +11,17 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from ar.domain.clock import business_date
-from ar.domain.errors import Conflict, CurrencyMismatch, DomainRuleViolation, InvoiceClosed, OverAllocation
+from ar.domain.errors import (
+    Conflict,
+    CurrencyMismatch,
+    DomainRuleViolation,
+    InvoiceClosed,
+    InvoiceSettled,
+    OverAllocation,
+)
 from ar.domain.money import Money
 from ar.domain.status import InvoiceStatus, derive_status
+from ar.domain.terms import LegalCeiling, check_due_on
 from ar.domain.vat import VatLine, check_breakdown
 
 
@@ -55,11 +63,15 @@ class Invoice(Aggregate):
     @classmethod
     def issue(cls, *, id: UUID, number: str, series: str, customer_id: UUID, kind: InvoiceKind, total: Money,
               vat: list[VatLine], issued_on: date, due_on: date, category: Category, purchase_order: str | None,
-              external_id: str | None, structured_reference: str, deposits: list[Invoice], at: datetime) -> Invoice:
+              external_id: str | None, structured_reference: str, deposits: list[Invoice], at: datetime,
+              ceiling: LegalCeiling | None = None, due_on_derogation: str | None = None) -> Invoice:
+        """`ceiling`: the latest due date the law allows this debtor (`terms.legal_ceiling`; None: none applies, as
+        for a consumer). A due date beyond it needs `due_on_derogation`, a reason recorded on the Issued event."""
         positive(total, "total_minor")
         check_breakdown(vat, total)
         if due_on < issued_on:
             raise DomainRuleViolation("the due date cannot precede the issue date", field="due_on")
+        check_due_on(ceiling, issued_on, due_on, due_on_derogation)
         if deposits and kind is not InvoiceKind.FINAL:
             raise DomainRuleViolation("only a final invoice deducts deposits", field="deposit_invoice_ids")
         if len({d.id for d in deposits}) != len(deposits):
@@ -73,20 +85,46 @@ class Invoice(Aggregate):
         invoice = cls(id=id, number=number, series=series, customer_id=customer_id, kind=kind.value, total=total,
                       vat=[line.to_dict() for line in vat], issued_on=issued_on, due_on=due_on,
                       category=category.value, purchase_order=purchase_order, external_id=external_id,
-                      structured_reference=structured_reference, deductions=deductions, at=at)
+                      structured_reference=structured_reference, deductions=deductions,
+                      due_on_derogation=due_on_derogation.strip() if due_on_derogation else None, at=at)
         for deposit in deposits:
             deposit._deducted(final_invoice_id=invoice.id, at=at)
         return invoice
 
-    @event("Issued")
+    class Issued(Aggregate.Created):
+        """v2 records the derogation a due date beyond the legal maximum was issued under (None: none stated)."""
+
+        class_version = 2
+        number: str
+        series: str
+        customer_id: UUID
+        kind: str
+        total: Money
+        vat: list[dict[str, Any]]
+        issued_on: date
+        due_on: date
+        category: str
+        purchase_order: str | None
+        external_id: str | None
+        structured_reference: str
+        deductions: dict[str, Money]
+        due_on_derogation: str | None
+        at: datetime
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["due_on_derogation"] = None  # derogations did not exist: every v1 due date was issued without one
+
+    @event(Issued)
     def __init__(self, id: UUID, number: str, series: str, customer_id: UUID, kind: str, total: Money,
                  vat: list[dict[str, Any]], issued_on: date, due_on: date, category: str,
                  purchase_order: str | None, external_id: str | None, structured_reference: str,
-                 deductions: dict[str, Money], at: datetime) -> None:
+                 deductions: dict[str, Money], due_on_derogation: str | None, at: datetime) -> None:
         self.number, self.series, self.customer_id = number, series, customer_id
         self.kind, self.category = InvoiceKind(kind), Category(category)
         self.total, self.vat = total, [VatLine.from_dict(line, total.currency) for line in vat]
         self.issued_on, self.due_on = issued_on, due_on
+        self.due_on_derogation = due_on_derogation
         self.purchase_order, self.external_id = purchase_order, external_id
         self.structured_reference = structured_reference
         self.deductions = deductions
@@ -155,16 +193,35 @@ class Invoice(Aggregate):
                                  field=field)
 
     # Allocations ---------------------------------------------------------------------------------------------
-    def allocate(self, payment_id: UUID, amount: Money, at: datetime, value_on: date | None = None) -> None:
+    def allocate(self, payment_id: UUID, amount: Money, at: datetime, value_on: date | None = None,
+                 payer_customer_id: UUID | None = None) -> None:
+        """`payer_customer_id`: the customer the payment came from (None: an unknown payer); another customer than
+        this invoice's is a third party, such as a parent company paying for its subsidiary."""
         if payment_id in self.allocations:  # already applied: a retry is a no-op
             return
         self.check_open_for(amount, "amount_minor")
-        self._allocated(payment_id=payment_id, amount=amount, at=at, value_on=value_on or business_date(at))
+        self._allocated(payment_id=payment_id, amount=amount, at=at, value_on=value_on or business_date(at),
+                        payer_customer_id=payer_customer_id)
 
-    @event("PaymentAllocated")
-    def _allocated(self, payment_id: UUID, amount: Money, at: datetime, value_on: date | None = None) -> None:
-        """`value_on` (the payment's value date, when the funds were at our disposal) is recorded since the
-        dunning release; events recorded before it read as the recording day."""
+    class PaymentAllocated(Aggregate.Event):
+        """`value_on` (the payment's value date, when the funds were at our disposal) is recorded since the dunning
+        release; events recorded before it read as the recording day. v2 names the paying customer."""
+
+        class_version = 2
+        payment_id: UUID
+        amount: Money
+        at: datetime
+        value_on: date | None
+        payer_customer_id: UUID | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state.setdefault("value_on", None)  # absent from the events recorded before the dunning release
+            state["payer_customer_id"] = None  # not recorded in v1 (the payment's own events still say it)
+
+    @event(PaymentAllocated)
+    def _allocated(self, payment_id: UUID, amount: Money, at: datetime, value_on: date | None,
+                   payer_customer_id: UUID | None) -> None:
         self.allocations[payment_id] = amount
         self.settlements[f"payment:{payment_id}"] = (value_on or business_date(at), amount.minor)
         self._settled_partly(at)
@@ -214,11 +271,19 @@ class Invoice(Aggregate):
         self.settlements[f"write-off:{len(self.settlements)}"] = (written_off_on, amount.minor)
 
     # Disputes -----------------------------------------------------------------------------------------------
+    def check_something_open(self, what: str) -> None:
+        """A paid (or credited, or written-off) invoice leaves nothing to dispute or promise: say so, rather than
+        let the amount (by default the open amount, zero) be refused as not positive."""
+        if not self.open_amount.is_positive:
+            raise InvoiceSettled(f"invoice {self.number} is {self.status.value}; there is nothing left to {what}",
+                                 field="invoice_id")
+
     def open_dispute(self, dispute_id: UUID, amount: Money, reason: str, opened_on: date, at: datetime) -> None:
         if dispute_id in self.disputes or dispute_id in self.resolved_disputes:
             return
         if self.disputes:
             raise Conflict(f"invoice {self.number} already has an open dispute", field="invoice_id")
+        self.check_something_open("dispute")
         self.check_open_for(amount, "amount_minor")
         self._dispute_opened(dispute_id=dispute_id, amount=amount, reason=reason, opened_on=opened_on, at=at)
 
@@ -362,6 +427,7 @@ class Invoice(Aggregate):
         current = self.dunning.promise
         if current is not None and current["promise_id"] == promise_id:
             return
+        self.check_something_open("promise")
         self.check_open_for(amount, "amount_minor")
         if promised_on < made_on:
             raise DomainRuleViolation("a promise to pay is for a date to come", field="promised_on")

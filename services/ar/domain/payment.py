@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -73,14 +74,29 @@ class Payment(Aggregate):
         if amount > self.unapplied:
             raise OverAllocation(f"{amount} exceeds the unapplied {self.unapplied} of this payment", field=field)
 
-    def allocate(self, invoice_id: UUID, amount: Money, at: datetime) -> None:
+    def allocate(self, invoice_id: UUID, amount: Money, at: datetime, invoice_customer_id: UUID | None = None) -> None:
+        """`invoice_customer_id`: whose invoice it pays (`allocation.allocate` always says); another customer than
+        the payer is a third party, as when a parent company pays for its subsidiary: allowed, and recorded."""
         if invoice_id in self.allocations:  # already applied: a retry is a no-op
             return
         self._check_available(amount, "amount_minor")
-        self._allocated(invoice_id=invoice_id, amount=amount, at=at)
+        self._allocated(invoice_id=invoice_id, amount=amount, at=at, invoice_customer_id=invoice_customer_id)
 
-    @event("Allocated")
-    def _allocated(self, invoice_id: UUID, amount: Money, at: datetime) -> None:
+    class Allocated(Aggregate.Event):
+        """v2 names the customer whose invoice the payment went to."""
+
+        class_version = 2
+        invoice_id: UUID
+        amount: Money
+        at: datetime
+        invoice_customer_id: UUID | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["invoice_customer_id"] = None  # not recorded in v1 (the invoice's own events still say it)
+
+    @event(Allocated)
+    def _allocated(self, invoice_id: UUID, amount: Money, at: datetime, invoice_customer_id: UUID | None) -> None:
         self.allocations[invoice_id] = amount
 
     def reverse_allocation(self, invoice_id: UUID, reason: str, at: datetime) -> None:

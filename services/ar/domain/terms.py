@@ -32,6 +32,8 @@ class EndOfMonthReading(StrEnum):
 # R2192-10/11 to 30 to 60 days depending on the buyer, of which 60 is the widest.
 MAX_NET_DAYS = 60
 DEFAULT_NET_DAYS = 30
+PROFESSIONAL_BASIS = "Code de commerce L441-10"
+PUBLIC_BASIS = "Code de la commande publique R2192-10"
 
 
 def end_of_month(day: date) -> date:
@@ -83,6 +85,10 @@ class PaymentTerms:
                 field="terms.days",
             )
 
+    def legal_ceiling(self, kind: CustomerKind, issued_on: date) -> LegalCeiling | None:
+        """The latest due date the law allows this debtor for an invoice issued on `issued_on` (see `legal_ceiling`)."""
+        return legal_ceiling(kind, issued_on, self.reading)
+
     def to_dict(self) -> dict[str, object]:
         return {"kind": self.kind.value, "days": self.days, "reading": self.reading.value if self.reading else None}
 
@@ -94,3 +100,52 @@ class PaymentTerms:
             days=int(str(data.get("days", DEFAULT_NET_DAYS))),
             reading=EndOfMonthReading(str(reading)) if reading else None,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class LegalCeiling:
+    """The latest due date an agreed term may set, and the rule that sets it."""
+
+    latest_due_on: date
+    days: int  # from the invoice date
+    basis: str
+
+
+def legal_ceiling(kind: CustomerKind, issued_on: date, reading: EndOfMonthReading | None) -> LegalCeiling | None:
+    """The legal maximum of an explicit due date, or None where the law sets none.
+
+    - Professional (L441-10): 60 days from the invoice date or 45 days end of month, whichever is later; the end of
+      month is read as the customer's terms read it, and both readings are allowed for a customer on net terms
+      (refusing needs certainty).
+    - Public buyer (R2192-10): 30 days for the State and local authorities, 50 for public hospitals, 60 for public
+      companies. The buyer's category is not recorded, so the widest (60) applies; the clock starts at receipt of the
+      invoice, taken as its issue date (e-invoices are deposited the day they are issued).
+    - Consumer: L441-10 governs dealings between professionals; nothing caps the term agreed with a private
+      individual, so no ceiling.
+    """
+    if kind is CustomerKind.INDIVIDUAL:
+        return None
+    net = issued_on + timedelta(days=MAX_NET_DAYS)
+    if kind is CustomerKind.PUBLIC:
+        return LegalCeiling(net, MAX_NET_DAYS, PUBLIC_BASIS)
+    readings = [reading] if reading is not None else list(EndOfMonthReading)
+    end_of_month_45 = max(PaymentTerms(TermsKind.END_OF_MONTH_45, reading=r).due_on(issued_on) for r in readings)
+    latest = max(net, end_of_month_45)
+    return LegalCeiling(latest, (latest - issued_on).days, PROFESSIONAL_BASIS)
+
+
+def check_due_on(ceiling: LegalCeiling | None, issued_on: date, due_on: date, derogation: str | None) -> None:
+    """An explicit due date beyond the legal maximum is refused unless the request states a derogation (a reason,
+    recorded on the invoice): the law is the default, an exception is a decision someone owns."""
+    if derogation is not None and not derogation.strip():
+        raise DomainRuleViolation("a derogation needs a reason", field="due_on_derogation")
+    if ceiling is None or due_on <= ceiling.latest_due_on or derogation is not None:
+        return
+    days = (due_on - issued_on).days
+    raise TermsBeyondLegalMaximum(
+        f"a due date {days} days after the invoice date exceeds the legal maximum for this debtor "
+        f"({ceiling.basis}): at the latest {ceiling.latest_due_on.isoformat()}, {ceiling.days} days; state a "
+        "reason in due_on_derogation to issue it anyway",
+        field="due_on",
+        figures={"maximum_due_on": ceiling.latest_due_on.isoformat(), "maximum_days": ceiling.days,
+                 "days": days, "legal_basis": ceiling.basis})

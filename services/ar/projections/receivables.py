@@ -16,7 +16,6 @@ from uuid import UUID
 
 import sqlalchemy as sa
 from eventsourcing import utils
-from eventsourcing.utils import get_topic
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ar.clock import BUSINESS_TZ
@@ -159,7 +158,9 @@ def event_topics(*bases: type[Any]) -> tuple[str, ...]:
         if cls not in classes:
             classes.add(cls)
             todo += cls.__subclasses__()
-    topics = {get_topic(c) for c in classes}
+    # the topic as `get_topic` writes it, without caching: an event class declared explicitly (for its
+    # class_version and upcasters) is redefined by the library, and the copies share one topic
+    topics = {f"{c.__module__}:{c.__qualname__}" for c in classes}
     topics |= {t for t, obj in getattr(utils, "_topic_cache", {}).items() if obj in classes}
     return tuple(sorted(topics))
 
@@ -333,14 +334,16 @@ class _Batch:
 
     def _entry(self, position: int, event: Any, *, kind: str, customer_id: UUID, currency: str, effective_on: date,
                invoice: dict[str, Any] | None = None, payment_id: UUID | None = None, reference: str | None = None,
-               payment_external_id: str | None = None, invoice_delta: int = 0, account_delta: int = 0) -> None:
+               payment_external_id: str | None = None, invoice_delta: int = 0, account_delta: int = 0,
+               counterparty_id: UUID | None = None, invoice_number: str | None = None) -> None:
         self.entries.append({
             "position": position, "customer_id": customer_id, "currency": currency, "kind": kind,
             "invoice_id": invoice["invoice_id"] if invoice else None, "payment_id": payment_id,
             "reference": reference, "due_on": invoice["due_on"] if invoice else None, "effective_on": effective_on,
             "recorded_at": event.at, "invoice_delta_minor": invoice_delta, "account_delta_minor": account_delta,
             # for statements, without joins: both never change once set
-            "invoice_number": invoice["number"] if invoice else None, "payment_external_id": payment_external_id,
+            "invoice_number": invoice["number"] if invoice else invoice_number,
+            "payment_external_id": payment_external_id, "counterparty_id": counterparty_id,
         })
         balance = self.balances[(customer_id, currency)]
         balance[0] += invoice_delta
@@ -356,7 +359,7 @@ class _Batch:
             cell[1] += (after > 0) - (before > 0)
 
     def invoice_event(self, position: int, event: Any) -> None:
-        if isinstance(event, I.Issued):  # type: ignore[attr-defined]
+        if isinstance(event, I.Issued):
             deducted = sum(m.minor for m in event.deductions.values())
             row = self.invoices.new[event.originator_id] = {
                 "invoice_id": event.originator_id, "number": event.number, "series": event.series,
@@ -383,22 +386,24 @@ class _Batch:
 
     def _invoice_ledger(self, position: int, event: Any, row: dict[str, Any], delta: int) -> None:
         common = {"customer_id": row["customer_id"], "currency": row["currency"], "invoice": row}
-        if isinstance(event, I.Issued):  # type: ignore[attr-defined]
+        if isinstance(event, I.Issued):
             self._entry(position, event, kind="invoice", effective_on=row["issued_on"], reference=row["number"],
                         invoice_delta=delta, account_delta=delta, **common)
         elif isinstance(event, I.PaymentAllocated | I.AllocationReversed):  # type: ignore[attr-defined]
             payment = self.payments.get(self.conn, event.payment_id)
-            allocated = isinstance(event, I.PaymentAllocated)  # type: ignore[attr-defined]
+            allocated = isinstance(event, I.PaymentAllocated)
             if allocated:  # a payment counts from its value date
                 on = payment["value_on"] if payment else event.at.astimezone(BUSINESS_TZ).date()
             else:
                 on = (payment or {}).get("returned_on") or event.at.astimezone(BUSINESS_TZ).date()
             # cash from another account (unknown payer, parent company) settles this customer's account too
-            foreign = payment is None or payment["customer_id"] != row["customer_id"]
+            payer = (payment or {}).get("customer_id")
+            foreign = payment is None or payer != row["customer_id"]
             self._entry(position, event, kind="payment_allocated" if allocated else "allocation_reversed",
                         effective_on=max(on, row["issued_on"]),  # never before the invoice existed
                         payment_id=event.payment_id, payment_external_id=(payment or {}).get("external_id"),
-                        invoice_delta=delta, account_delta=delta if foreign else 0, **common)
+                        invoice_delta=delta, account_delta=delta if foreign else 0,
+                        counterparty_id=payer if foreign else None, **common)
         elif isinstance(event, I.CreditNoteApplied):  # type: ignore[attr-defined]
             self._entry(position, event, kind="credit_note", effective_on=event.credited_on, reference=event.number,
                         invoice_delta=delta, account_delta=delta, **common)
@@ -442,10 +447,11 @@ class _Batch:
         elif isinstance(event, P.Allocated | P.AllocationReversed):  # type: ignore[attr-defined]
             invoice = self.invoices.get(self.conn, event.invoice_id)
             if invoice is not None and invoice["customer_id"] != row["customer_id"]:  # paid for another account
-                allocated = isinstance(event, P.Allocated)  # type: ignore[attr-defined]
+                allocated = isinstance(event, P.Allocated)
                 self._entry(position, event, kind="paid_for_other" if allocated else "paid_for_other_reversed",
                             effective_on=max(row["value_on"], invoice["issued_on"]),
-                            account_delta=(1 if allocated else -1) * event.amount.minor, **common)
+                            account_delta=(1 if allocated else -1) * event.amount.minor,
+                            counterparty_id=invoice["customer_id"], invoice_number=invoice["number"], **common)
 
     def flush(self) -> None:
         conn = self.conn

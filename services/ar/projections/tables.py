@@ -118,11 +118,14 @@ ledger_entries = sa.Table(
     # (never change once set), so that a statement's movements need no join to `invoices` and `payments`
     sa.Column("invoice_number", sa.String(32), nullable=True),
     sa.Column("payment_external_id", sa.String(128), nullable=True),
+    # third-party cash (migration 0007): on the entry of an invoice paid by another customer, the payer; on the
+    # payer's entry, the customer whose invoice it paid (whose number is then in invoice_number)
+    sa.Column("counterparty_id", sa.Uuid, nullable=True),
     # one customer's entries in date order: a statement's movements (and its opening balance) by an index-only scan
     # on PostgreSQL (the INCLUDE columns are what a movement line needs; SQLite ignores INCLUDE)
     sa.Index("ix_ledger_customer_effective", "customer_id", "effective_on", "position",
              postgresql_include=["currency", "kind", "account_delta_minor", "recorded_at", "reference",
-                                 "invoice_number", "payment_external_id"]),
+                                 "invoice_number", "payment_external_id", "counterparty_id"]),
     sa.Index("ix_ledger_effective", "effective_on"),
     sa.Index("ix_ledger_invoice", "invoice_id"),
 )

@@ -28,7 +28,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "band": "{} à {} j", "over": "Plus de {} j", "invoice": "Facture", "payment": "Règlement",
         "refund": "Remboursement", "payment_returned": "Règlement rejeté", "credit_note": "Avoir",
         "write_off": "Passage en perte", "paid_for_other": "Règlement pour un tiers",
-        "paid_for_other_reversed": "Règlement pour un tiers annulé",
+        "paid_for_other_reversed": "Règlement pour un tiers annulé", "payment_allocated": "Règlement affecté",
+        "allocation_reversed": "Affectation annulée", "paid_by": "Réglé par {}", "paid_for": "Facture {} de {}",
         "penalties": "Pénalités de retard au {}", "due": "Échéance", "interest": "Intérêts",
         "indemnity": "Indemnité forfaitaire",
         "penalties_note": "Pénalités de retard (art. L441-10 du Code de commerce) calculées jour par jour sur les "
@@ -43,6 +44,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "band": "{}-{} days", "over": "Over {} days", "invoice": "Invoice", "payment": "Payment", "refund": "Refund",
         "payment_returned": "Returned payment", "credit_note": "Credit note", "write_off": "Write-off",
         "paid_for_other": "Paid for another account", "paid_for_other_reversed": "Payment for another reversed",
+        "payment_allocated": "Payment applied", "allocation_reversed": "Payment unapplied", "paid_by": "Paid by {}",
+        "paid_for": "Invoice {} of {}",
         "penalties": "Late-payment penalties at {}", "due": "Due", "interest": "Interest",
         "indemnity": "Recovery indemnity",
         "penalties_note": "Late-payment interest accrued day by day on amounts paid or owed after their due date, "
@@ -87,17 +90,22 @@ def aging_csv(report: AgingReport) -> str:
 
 
 def statement_csv(st: Statement) -> str:
-    """Debit and credit are blank on the opening and closing rows, which carry only the balance."""
+    """Debit and credit are blank on the opening and closing rows, which carry only the balance. The counterparty
+    columns name the other customer of third-party cash (the payer, or the customer whose invoice was paid)."""
     def rows() -> Iterator[Sequence[object]]:
         for s in st.sections:
             cur = s.currency
-            yield [cur, st.from_on.isoformat(), "opening", "", "", "", "", format_amount(s.opening_minor, cur, PLAIN)]
+            yield [cur, st.from_on.isoformat(), "opening", "", "", "", "", format_amount(s.opening_minor, cur, PLAIN),
+                   "", ""]
             for m in s.movements:
                 yield [cur, m.effective_on.isoformat(), m.kind, m.reference or "", m.invoice_number or "",
-                       *(format_amount(a, cur, PLAIN) for a in (m.debit_minor, m.credit_minor, m.balance_minor))]
-            yield [cur, st.to_on.isoformat(), "closing", "", "", "", "", format_amount(s.closing_minor, cur, PLAIN)]
+                       *(format_amount(a, cur, PLAIN) for a in (m.debit_minor, m.credit_minor, m.balance_minor)),
+                       m.counterparty_id or "", m.counterparty_name or ""]
+            yield [cur, st.to_on.isoformat(), "closing", "", "", "", "", format_amount(s.closing_minor, cur, PLAIN),
+                   "", ""]
 
-    return _csv(["currency", "date", "kind", "reference", "invoice_number", "debit", "credit", "balance"], rows())
+    return _csv(["currency", "date", "kind", "reference", "invoice_number", "debit", "credit", "balance",
+                 "counterparty_id", "counterparty_name"], rows())
 
 
 class _StatementPdf(FPDF):
@@ -135,8 +143,18 @@ def _reference(m: Movement) -> str:
     return _text(" / ".join(dict.fromkeys(parts)))
 
 
+def _third_party(m: Movement, t: dict[str, str]) -> str | None:
+    """Under a movement of third-party cash: who paid this customer's invoice, or whose invoice its payment paid."""
+    if m.counterparty_name is None:
+        return None
+    if m.kind.startswith("paid_for_other"):
+        return _text(t["paid_for"].format(m.invoice_number or "?", m.counterparty_name))
+    return _text(t["paid_by"].format(m.counterparty_name) + (f" ({m.reference})" if m.reference else ""))
+
+
 COLUMNS = ((19, "L"), (29, "L"), (48, "L"), (28, "R"), (28, "R"), (28, "R"))  # mm, A4 between 15 mm margins
 BALANCE = ((19, "L"), (77, "L"), (28, "R"), (28, "R"), (28, "R"))  # opening and closing: the label spans two columns
+NOTE = ((19, "L"), (161, "L"))  # under a movement: who paid, or whose invoice was paid
 ROW, FONT = 5.5, 9  # mm, pt
 PENALTY_COLUMNS = ((40, "L"), (25, "L"), (35, "R"), (40, "R"), (40, "R"))
 
@@ -234,6 +252,9 @@ def _section(pdf: FPDF, st: Statement, s: StatementSection, t: dict[str, str], l
         line([_date(m.effective_on, lang), t.get(m.kind, m.kind), _reference(m),
               money(m.debit_minor) if m.debit_minor else "", money(m.credit_minor) if m.credit_minor else "",
               money(m.balance_minor)])
+        note = _third_party(m, t)
+        if note is not None:
+            line(["", note], NOTE, "I")
     line([_date(st.to_on, lang), t["closing"], "", "", money(s.closing_minor)], BALANCE, "B")
     if s.aging is None:
         return

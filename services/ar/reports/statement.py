@@ -19,13 +19,17 @@ from ar.reports.aging import AgingLine, Bands, aging_on, instant
 @dataclass(frozen=True)
 class Movement:
     effective_on: date
-    kind: str  # invoice, payment, refund, payment_returned, credit_note, write_off
+    kind: str  # invoice, payment, refund, payment_returned, credit_note, write_off, paid_for_other, ...
     reference: str | None  # invoice or credit-note number, payer reference
-    invoice_number: str | None
+    invoice_number: str | None  # on paid_for_other: the other customer's invoice this customer's payment settled
     debit_minor: int  # raises what the customer owes
     credit_minor: int  # lowers it
     balance_minor: int
     position: int
+    # third-party cash: on payment_allocated, the customer who paid this customer's invoice; on paid_for_other, the
+    # customer whose invoice this customer's payment settled
+    counterparty_id: UUID | None = None
+    counterparty_name: str | None = None
 
 
 @dataclass
@@ -63,6 +67,9 @@ def statement(engine: sa.Engine, customer_id: UUID, *, from_on: date, to_on: dat
         if customer is None:
             raise NotFound(f"no customer {customer_id}", field="customer_id")
         rows = conn.execute(_movements_query(known_at is not None), params).all()
+        others = {row[-1] for row in rows if row[-1] is not None}
+        names = dict(conn.execute(sa.select(customers.c.customer_id, customers.c.name)
+                                  .where(customers.c.customer_id.in_(others))).all()) if others else {}
         report = aging_on(conn, as_of=to_on, known_at=known_at, bands=bands, currency=None,
                           customer_id=customer_id, top=100)
     # the opening balances (position NULL) come first; then the movements in order, each with its running balance
@@ -72,7 +79,7 @@ def statement(engine: sa.Engine, customer_id: UUID, *, from_on: date, to_on: dat
     new = object.__new__
     sections: dict[str, StatementSection] = {}
     balances: dict[str, int] = {}
-    for position, currency, kind, effective_on, reference, delta, number, external_id in rows:
+    for position, currency, kind, effective_on, reference, delta, number, external_id, other in rows:
         delta = int(delta)
         if position is None:
             sections[currency], balances[currency] = StatementSection(currency, delta), delta
@@ -83,7 +90,8 @@ def statement(engine: sa.Engine, customer_id: UUID, *, from_on: date, to_on: dat
         movement = new(Movement)  # Movement(...) without the frozen __init__: see above
         vars(movement).update(
             effective_on=effective_on, kind=kind, reference=reference or external_id, invoice_number=number,
-            debit_minor=max(delta, 0), credit_minor=max(-delta, 0), balance_minor=balance, position=position)
+            debit_minor=max(delta, 0), credit_minor=max(-delta, 0), balance_minor=balance, position=position,
+            counterparty_id=other, counterparty_name=names.get(other, str(other)) if other is not None else None)
         sections[currency].movements.append(movement)
     for line in report.customers:
         sections.setdefault(line.currency, StatementSection(line.currency, 0)).aging = line
@@ -108,7 +116,8 @@ def _movements_query(known: bool) -> sa.Select[Any]:
         mine.append(e.recorded_at <= sa.bindparam("known_at", type_=sa.DateTime(timezone=True)))
     from_on, to_on = sa.bindparam("from_on", type_=sa.Date), sa.bindparam("to_on", type_=sa.Date)
     columns = (sa.null().label("kind"), sa.null().label("effective_on"), sa.null().label("reference"))
-    names = (sa.null().label("invoice_number"), sa.null().label("payment_external_id"))
+    names = (sa.null().label("invoice_number"), sa.null().label("payment_external_id"),
+             sa.null().label("counterparty_id"))
     if known:  # as known then: the entries before the period, summed
         openings = (sa.select(sa.null().label("position"), e.currency, *columns,
                               sa.func.sum(e.account_delta_minor).label("account_delta_minor"), *names)
@@ -124,7 +133,7 @@ def _movements_query(known: bool) -> sa.Select[Any]:
     # the invoice number and the payment's external id are copied into each entry (migration 0005): the movements
     # are one range of ix_ledger_customer_effective, which carries every column read here (index-only on PostgreSQL)
     movements = (sa.select(e.position, e.currency, e.kind, e.effective_on, e.reference, e.account_delta_minor,
-                           e.invoice_number, e.payment_external_id)
+                           e.invoice_number, e.payment_external_id, e.counterparty_id)
                  .where(*mine, e.effective_on >= from_on, e.effective_on <= to_on))
     both = sa.union_all(movements, openings).subquery()  # the movements first: their column types are kept
     return sa.select(both).order_by(both.c.position.is_not(None), both.c.effective_on, both.c.position)

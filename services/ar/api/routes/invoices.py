@@ -39,7 +39,7 @@ def issue_invoice(body: IssueInvoiceIn, runtime: RuntimeDep, key: IdempotencyDep
         customer_id=body.customer_id, kind=body.kind, total=Money(body.total_minor, body.currency),
         vat=[line.to_domain(body.currency) for line in body.vat], issued_on=body.issued_on, due_on=body.due_on,
         category=body.category, purchase_order=body.purchase_order, external_id=body.external_id,
-        deposit_invoice_ids=body.deposit_invoice_ids)
+        deposit_invoice_ids=body.deposit_invoice_ids, due_on_derogation=body.due_on_derogation)
     written(response, saved, created=True)
     return InvoiceOut.of(saved.aggregate, runtime.clock.today())
 

@@ -35,6 +35,10 @@ class IssueInvoiceIn(In):
                                  description="one line per VAT rate; they add up to the total")
     issued_on: date | None = Field(None, description="default: today")
     due_on: date | None = Field(None, description="default: from the customer's payment terms")
+    due_on_derogation: Text | None = Field(None, description=(
+        "why a `due_on` beyond the legal maximum is agreed anyway (professional debtor: 60 days or 45 days end of "
+        "month, Code de commerce L441-10; public buyer: 60 days, R2192-10; a consumer has no such cap); without "
+        "it such a due date is refused (422 terms-beyond-legal-maximum). Recorded on the invoice's Issued event"))
     category: Category = Category.SERVICES
     purchase_order: Annotated[str | None, Field(max_length=64)] = None
     external_id: Annotated[str | None, Field(
@@ -92,6 +96,7 @@ class InvoiceOut(BaseModel):
     overdue: bool = Field(description="open and past its due date, today")
     issued_on: date
     due_on: date
+    due_on_derogation: str | None = Field(description="the reason stated for a due date beyond the legal maximum")
     total: MoneyOut
     vat: list[VatLineOut]
     deducted: MoneyOut = Field(description="deposits deducted by a final invoice")
@@ -115,7 +120,7 @@ class InvoiceOut(BaseModel):
             id=i.id, version=i.version, number=i.number, series=i.series, kind=i.kind, category=i.category,
             customer_id=i.customer_id, status=i.status,
             overdue=is_overdue(open_minor=i.open_amount.minor, due_on=i.due_on, as_of=today),
-            issued_on=i.issued_on, due_on=i.due_on, total=m(i.total),
+            issued_on=i.issued_on, due_on=i.due_on, due_on_derogation=i.due_on_derogation, total=m(i.total),
             vat=[VatLineOut(rate=v.rate, base=m(v.base), vat=m(v.vat)) for v in i.vat], deducted=m(i.deducted),
             allocated=m(i.allocated), credited=m(i.credited), written_off=m(i.written_off), disputed=m(i.disputed),
             open_amount=m(i.open_amount), structured_reference=i.structured_reference,

@@ -46,13 +46,19 @@ class AgingOut(BaseModel):
 
 class MovementOut(BaseModel):
     effective_on: date
-    kind: str = Field(examples=["invoice"], description="invoice, payment, refund, payment_returned, credit_note, "
-                      "write_off")
+    kind: str = Field(examples=["invoice"], description="invoice, payment, payment_allocated (another payer's cash "
+                      "settling an invoice), allocation_reversed, refund, payment_returned, credit_note, write_off, "
+                      "paid_for_other (this customer's payment settling another customer's invoice), "
+                      "paid_for_other_reversed")
     reference: str | None
-    invoice_number: str | None
+    invoice_number: str | None = Field(description="on paid_for_other: the other customer's invoice it settled")
     debit_minor: int
     credit_minor: int
     balance_minor: int
+    counterparty_id: UUID | None = Field(None, description=(
+        "third-party cash: on payment_allocated, the customer who paid (e.g. a parent company); on paid_for_other, "
+        "the customer whose invoice this payment settled"))
+    counterparty_name: str | None = None
 
 
 class StatementSectionOut(BaseModel):
@@ -99,7 +105,9 @@ class StatementOut(BaseModel):
                        currency=s.currency, opening_minor=s.opening_minor, closing_minor=s.closing_minor,
                        movements=[MovementOut(effective_on=m.effective_on, kind=m.kind, reference=m.reference,
                                               invoice_number=m.invoice_number, debit_minor=m.debit_minor,
-                                              credit_minor=m.credit_minor, balance_minor=m.balance_minor)
+                                              credit_minor=m.credit_minor, balance_minor=m.balance_minor,
+                                              counterparty_id=m.counterparty_id,
+                                              counterparty_name=m.counterparty_name)
                                   for m in s.movements],
                        aging=AgingLineOut.of(s.aging, labels) if s.aging else None) for s in st.sections],
                    penalties=[StatementPenaltyOut(**asdict(p)) for p in penalties or []])
