@@ -390,7 +390,7 @@ def test_a_simulation_replays_history_under_a_proposed_policy_and_writes_nothing
     assert event_head() == head
     problem(client.post("/v1/dunning/simulate", json={
         "policy": {"name": "x", "steps": [step("nope", 3)]}, "from": "2026-03-02", "to": "2026-06-30"}),
-        422, field="steps[0].template")
+        422, field="policy.steps[0].template")
 
 
 def test_a_statement_shows_the_penalties_of_invoices_paid_late_and_still_owed(

@@ -12,6 +12,7 @@ from fastapi import Depends, Header, HTTPException, Query, Request
 
 from ar.api import waiting
 from ar.api.idempotency import caller_of
+from ar.api.schemas.common import ETAG_PATTERN, IDEMPOTENCY_KEY_PATTERN
 from ar.application.receivables import Receivables
 from ar.domain.errors import DomainRuleViolation
 from ar.runtime import Runtime
@@ -26,20 +27,21 @@ def get_receivables(request: Request) -> Receivables:
     return get_runtime(request).app
 
 
-def get_if_match(if_match: Annotated[str | None, Header(description="The version you read (ETag)")] = None
-                 ) -> int | None:
-    if if_match is None or if_match.strip() == "*":
+def get_if_match(if_match: Annotated[str | None, Header(
+    pattern=ETAG_PATTERN, examples=['"3"'],
+    description='The version you read, as its ETag sent it ("3", or weak W/"3"); `*` for any version',
+)] = None) -> int | None:
+    if if_match is None or if_match == "*":
         return None
-    raw = if_match.strip().removeprefix("W/").strip('"')
-    if not raw.isdigit():
-        raise DomainRuleViolation("If-Match must be an ETag such as \"3\"", field="If-Match")
-    return int(raw)
+    return int(if_match.removeprefix("W/").strip('"'))
 
 
 def get_idempotency_scope(
     request: Request,
     idempotency_key: Annotated[str | None, Header(
-        description="Retry-safe key: the same key with the same body returns the first response", max_length=255,
+        description="Retry-safe key: the same key with the same body returns the first response (1 to 255 "
+        "visible ASCII characters, e.g. a UUID)", pattern=IDEMPOTENCY_KEY_PATTERN, min_length=1, max_length=255,
+        examples=["5f0c1f62-8d3a-4b53-a1f4-6d1e2b7c9a10"],
     )] = None,
 ) -> str | None:
     """The caller-scoped key from which a create command derives its new id, so a retry never doubles a record."""

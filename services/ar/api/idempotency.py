@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import UTC, datetime
 
 from anyio import to_thread
@@ -13,8 +14,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ar.adapters.idempotency_store import Claimed, IdempotencyStore, InFlight, Mismatch, Stored
 from ar.api.problems import PROBLEM, TYPE_BASE
+from ar.api.schemas.common import IDEMPOTENCY_KEY_PATTERN
 
 HEADER = "idempotency-key"
+VALID_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
 # Transient outcomes are not replayed: the client should be able to retry them with the same key.
 NOT_REPLAYED = {409, 412, 429}
 
@@ -48,9 +51,9 @@ class IdempotencyMiddleware:
         if key is None:
             await self.app(scope, receive, send)
             return
-        if not 1 <= len(key) <= 255:
+        if not VALID_KEY.fullmatch(key):
             await _send_problem(send, 422, "invalid-idempotency-key", "Invalid Idempotency-Key",
-                                "an Idempotency-Key is 1 to 255 characters")
+                                "an Idempotency-Key is 1 to 255 visible ASCII characters (no space), e.g. a UUID")
             return
         body = b""
         while True:

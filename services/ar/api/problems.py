@@ -8,14 +8,18 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
+from ar.api.schemas.common import PATTERN_WORDS
 from ar.domain.errors import Conflict, DomainError, NotFound, PreconditionFailed
 
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
 TYPE_BASE = "https://ar.invalid/problems/"
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+BODY_UNREADABLE = "There was an error parsing the body"  # FastAPI's detail when decoding the body fails
 
 STATUS_BY_ERROR: list[tuple[type[DomainError], int]] = [
     (NotFound, 404), (Conflict, 409), (PreconditionFailed, 412), (DomainError, 422),
@@ -35,6 +39,8 @@ def problem(status: int, title: str, detail: str, *, rule: str, field: str | Non
 
 
 def _field(loc: tuple[Any, ...] | list[Any]) -> str:
+    if loc and loc[0] == "header":  # as the client wrote it: If-Match, not if-match
+        return "-".join(word.capitalize() for word in str(loc[-1]).split("-"))
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
     out = ""
     for p in parts:
@@ -49,19 +55,48 @@ async def on_domain_error(_request: Request, exc: Exception) -> JSONResponse:
     return problem(status, title, exc.detail, rule=exc.rule, field=exc.field, extra=exc.figures)
 
 
+def _message(error: Mapping[str, Any]) -> str:
+    """A pattern is named in words when it has some (`an ETag such as "3"`), not as a regular expression."""
+    pattern = str((error.get("ctx") or {}).get("pattern"))
+    words = PATTERN_WORDS.get(pattern) if error["type"] == "string_pattern_mismatch" else None
+    return f"must be {words}" if words else str(error["msg"])
+
+
 async def on_validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [{"field": "body" if e["type"] == "json_invalid" else _field(e["loc"]), "message": e["msg"]}
+    errors = [{"field": "body" if e["type"] == "json_invalid" else _field(e["loc"]), "message": _message(e)}
               for e in exc.errors()]
     first = errors[0] if errors else {"field": "body", "message": "invalid request"}
     return problem(422, "Invalid request", f"{first['field']}: {first['message']}", rule="invalid-request",
                    field=first["field"], errors=errors)
 
 
-async def on_http_error(_request: Request, exc: Exception) -> JSONResponse:
+async def on_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    if exc.status_code == 405:
+        return _method_not_allowed(request)
+    if exc.status_code == 400 and exc.detail == BODY_UNREADABLE:
+        # FastAPI's answer to a body it cannot decode (not UTF-8, say): a 422 naming the body, like malformed JSON.
+        why = "is not UTF-8" if isinstance(exc.__cause__, UnicodeDecodeError) else "cannot be read as JSON"
+        return problem(422, "Invalid request", f"body: the request body {why}", rule="invalid-request",
+                       field="body", errors=[{"field": "body", "message": f"the request body {why}"}])
     return problem(exc.status_code, str(exc.detail), str(exc.detail), rule=f"http-{exc.status_code}",
                    headers=exc.headers)
+
+
+def _method_not_allowed(request: Request) -> Response:
+    """Starlette answers from the first route matching the path alone, so `GET /v1/invoices` and `POST /v1/invoices`
+    being two routes made `Allow` name only one. Here `Allow` names every method some route answers on the path
+    (asked of the router itself, so nested routers count), and OPTIONS, which no route declares, answers 204."""
+    routes = request.app.router.routes
+    allowed = {method for method in METHODS
+               if any(route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes)}
+    allowed |= {"HEAD"} if "GET" in allowed else set()
+    allow = ", ".join(sorted(allowed | {"OPTIONS"}))
+    if request.method == "OPTIONS":
+        return Response(status_code=204, headers={"Allow": allow})
+    return problem(405, "Method not allowed", f"{request.method} is not allowed here; allowed: {allow}",
+                   rule="method-not-allowed", headers={"Allow": allow})
 
 
 async def on_unexpected(_request: Request, exc: Exception) -> JSONResponse:

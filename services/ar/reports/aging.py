@@ -29,6 +29,8 @@ from ar.projections.tables import (
 )
 
 DEFAULT_EDGES = (30, 60, 90)
+MAX_EDGE = 9999  # days: beyond any claim's life, and far from the calendar's ends when subtracted from a date
+BANDS_PATTERN = r"^[1-9][0-9]{0,3}(,[1-9][0-9]{0,3}){0,11}$"
 
 
 @dataclass(frozen=True)
@@ -38,9 +40,10 @@ class Bands:
     edges: tuple[int, ...] = DEFAULT_EDGES
 
     def __post_init__(self) -> None:
-        if not self.edges or list(self.edges) != sorted(set(self.edges)) or self.edges[0] < 1 or len(self.edges) > 12:
-            raise DomainRuleViolation("bands are 1 to 12 increasing whole numbers of days, e.g. 30,60,90",
-                                      field="bands")
+        edges = self.edges
+        if not edges or list(edges) != sorted(set(edges)) or edges[0] < 1 or edges[-1] > MAX_EDGE or len(edges) > 12:
+            raise DomainRuleViolation(f"bands are 1 to 12 increasing whole numbers of days from 1 to {MAX_EDGE}, "
+                                      "e.g. 30,60,90", field="bands")
 
     @property
     def labels(self) -> list[str]:

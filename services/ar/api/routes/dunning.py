@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
 from uuid import UUID
@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query, Response
 from ar.api.deps import IdempotencyDep, IfMatchDep, ReadAfterDep, ReceivablesDep, RuntimeDep
 from ar.api.problems import responses
 from ar.api.routes._write import POSITION_HEADER, tagged, written
+from ar.api.schemas.common import BusinessDate, QueryBool, QueryInt
 from ar.api.schemas.dunning import (
     AgendaOut,
     AgendaRow,
@@ -72,7 +73,7 @@ def create_policy(body: PolicyIn, app: ReceivablesDep, key: IdempotencyDep, resp
 
 @router.get("/v1/dunning/policies", response_model=list[PolicyOut], responses=responses(422),
             summary="List the dunning policies")
-def list_policies(app: ReceivablesDep, include_archived: bool = False) -> list[PolicyOut]:
+def list_policies(app: ReceivablesDep, include_archived: QueryBool = False) -> list[PolicyOut]:
     """The default policy of each debtor kind first, then the others in the order they were created."""
     policies = [app.get_policy(policy_id) for policy_id in policy_ids(app)]
     return [PolicyOut.of(p) for p in policies if include_archived or not p.archived]
@@ -127,9 +128,10 @@ def assign_policy(customer_id: UUID, body: AssignPolicyIn, app: ReceivablesDep, 
 def get_agenda(
     runtime: RuntimeDep,
     _: ReadAfterDep,
-    until: Annotated[date | None, Query(description=f"last day to show; default today + {AGENDA_DAYS} days")] = None,
+    until: Annotated[BusinessDate | None, Query(description=(
+        f"last day to show; default today + {AGENDA_DAYS} days"))] = None,
     customer_id: UUID | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    limit: Annotated[QueryInt, Query(ge=1, le=1000)] = 200,
 ) -> AgendaOut:
     """The next action of every invoice due by `until`, the overdue ones first: a dated action before today was
     missed (the sweeper was down, or today is not a business day) and is taken by the next sweep. Each invoice

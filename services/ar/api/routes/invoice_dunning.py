@@ -15,6 +15,7 @@ from fastapi import APIRouter, Query, Response
 from ar.api.deps import IdempotencyDep, IfMatchDep, ReceivablesDep
 from ar.api.problems import responses
 from ar.api.routes._write import tagged, written
+from ar.api.schemas.common import BusinessDate
 from ar.api.schemas.dunning import (
     NextActionOut,
     PenaltyClaimOut,
@@ -98,7 +99,7 @@ def get_dunning(invoice_id: UUID, app: ReceivablesDep, response: Response) -> Ti
             summary="Late-payment penalties of the invoice, computed and explained")
 def get_penalties(
     invoice_id: UUID, app: ReceivablesDep,
-    until: Annotated[date | None, Query(description="last day counted (included); default today")] = None,
+    until: Annotated[BusinessDate | None, Query(description="last day counted (included); default today")] = None,
 ) -> PenaltyOut:
     """Interest from the day after the due date through `until` on what was outstanding incl. VAT (payments at
     their value dates), one line per run of days with the same base and rate, plus the fixed recovery indemnity.

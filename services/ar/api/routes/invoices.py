@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 from uuid import UUID
 
@@ -9,7 +8,7 @@ from fastapi import APIRouter, Query, Response
 from ar.api.deps import IdempotencyDep, IfMatchDep, ReadAfterDep, ReceivablesDep, RuntimeDep
 from ar.api.problems import responses
 from ar.api.routes._write import tagged, written
-from ar.api.schemas.common import EventOut
+from ar.api.schemas.common import PATTERN_WORDS, BusinessDate, Currency, EventOut, ExternalId, QueryBool, QueryInt, Text
 from ar.api.schemas.invoices import (
     CreditNoteIn,
     DisputeOpened,
@@ -19,6 +18,7 @@ from ar.api.schemas.invoices import (
     IssueInvoiceIn,
     OpenDisputeIn,
     ResolveDisputeIn,
+    Series,
     WriteOffIn,
 )
 from ar.application.receivables import new_id
@@ -27,6 +27,8 @@ from ar.domain.status import InvoiceStatus, is_overdue
 from ar.projections import invoice_queries
 
 router = APIRouter(prefix="/v1/invoices", tags=["invoices"])
+CURSOR_PATTERN = r"^[A-Za-z0-9_=-]{1,200}$"
+PATTERN_WORDS[CURSOR_PATTERN] = "the `next_cursor` of a previous page, unaltered"
 
 
 @router.post("", status_code=201, response_model=InvoiceOut, responses=responses(404, 409, 422),
@@ -49,16 +51,17 @@ def list_invoices(
     runtime: RuntimeDep,
     customer_id: UUID | None = None,
     status: Annotated[list[InvoiceStatus] | None, Query()] = None,
-    currency: Annotated[str | None, Query(pattern=r"^[A-Z]{3}$")] = None,
-    series: str | None = None,
-    due_from: date | None = None,
-    due_to: date | None = None,
-    overdue: Annotated[bool | None, Query(description="open and past due as of `as_of`")] = None,
-    as_of: Annotated[date | None, Query(description="date for `overdue`; default today")] = None,
-    external_id: str | None = None,
-    number: str | None = None,
-    cursor: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    currency: Currency | None = None,
+    series: Series | None = None,
+    due_from: BusinessDate | None = None,
+    due_to: BusinessDate | None = None,
+    overdue: Annotated[QueryBool | None, Query(description="open and past due as of `as_of`")] = None,
+    as_of: Annotated[BusinessDate | None, Query(description="date for `overdue`; default today")] = None,
+    external_id: ExternalId | None = None,
+    number: Annotated[Text | None, Query(max_length=64, examples=["F2026-000001"])] = None,
+    cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN, description=(
+        "the `next_cursor` of the previous page"))] = None,
+    limit: Annotated[QueryInt, Query(ge=1, le=500)] = 50,
     _: ReadAfterDep = None,
 ) -> InvoicePage:
     day = as_of or runtime.clock.today()

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from enum import StrEnum
 from typing import Annotated
 from uuid import UUID
@@ -9,21 +9,24 @@ from fastapi import APIRouter, Query, Response
 
 from ar.api.deps import ReadAfterDep, RuntimeDep
 from ar.api.problems import responses
+from ar.api.schemas.common import PATTERN_WORDS, BusinessDate, Currency, Instant, QueryBool, QueryInt
 from ar.api.schemas.reports import AgingOut, KpiReportOut, ProjectionOut, ProjectionsOut, StatementOut, StuckOut
-from ar.domain.errors import DomainRuleViolation
 from ar.reports import kpis as kpi_report
-from ar.reports.aging import DEFAULT_EDGES, Bands, aging
+from ar.reports.aging import BANDS_PATTERN, DEFAULT_EDGES, Bands, aging
 from ar.reports.penalties import PenaltyRow
 from ar.reports.render import aging_csv, statement_csv, statement_pdf
 from ar.reports.statement import default_period, statement
 
 router = APIRouter(tags=["reports"])
 
-AsOf = Annotated[date | None, Query(description="business date of the report; default today")]
-KnownAt = Annotated[datetime | None, Query(description="leave out what was recorded after this instant (e.g. a "
-                                                        "payment entered later with an earlier value date)")]
-BandsQuery = Annotated[str, Query(description="upper edges of the bands in days past due", examples=["30,60,90"])]
+AsOf = Annotated[BusinessDate | None, Query(description="business date of the report; default today")]
+KnownAt = Annotated[Instant | None, Query(description="leave out what was recorded after this instant (e.g. a "
+                                                       "payment entered later with an earlier value date)")]
+BandsQuery = Annotated[str, Query(
+    pattern=BANDS_PATTERN, examples=["30,60,90"],
+    description="upper edges of the bands in days past due: 1 to 12 increasing whole numbers from 1 to 9999")]
 CSV: dict[str, dict[str, object]] = {"text/csv": {}}
+PATTERN_WORDS[BANDS_PATTERN] = "1 to 12 numbers of days from 1 to 9999, separated by commas, such as 30,60,90"
 
 
 class Format(StrEnum):
@@ -33,19 +36,16 @@ class Format(StrEnum):
 
 
 def parse_bands(text: str) -> Bands:
-    try:
-        return Bands(tuple(int(part) for part in text.split(",") if part.strip()))
-    except ValueError:
-        raise DomainRuleViolation("bands are whole numbers of days separated by commas, e.g. 30,60,90",
-                                  field="bands") from None
+    """The pattern has let through only digits and commas; `Bands` checks that they increase."""
+    return Bands(tuple(int(part) for part in text.split(",")))
 
 
 @router.get("/v1/aging", response_model=AgingOut, responses={**responses(422, 503), 200: {"content": CSV}},
             summary="Aging of open invoices by days past due")
 def get_aging(runtime: RuntimeDep, _: ReadAfterDep, as_of: AsOf = None, known_at: KnownAt = None,
               bands: BandsQuery = ",".join(map(str, DEFAULT_EDGES)),
-              currency: Annotated[str | None, Query(pattern=r"^[A-Z]{3}$")] = None,
-              customer_id: UUID | None = None, top: Annotated[int, Query(ge=0, le=1000)] = 100,
+              currency: Currency | None = None,
+              customer_id: UUID | None = None, top: Annotated[QueryInt, Query(ge=0, le=1000)] = 100,
               format: Format = Format.JSON) -> AgingOut | Response:
     """Per currency in total, and for the `top` largest debtors. The buckets of a line always add up to its open
     amount. `as_of` in the past shows invoices paid later as still open then; `known_at` shows the aging as the
@@ -61,11 +61,12 @@ def get_aging(runtime: RuntimeDep, _: ReadAfterDep, as_of: AsOf = None, known_at
             responses={**responses(404, 422, 503), 200: {"content": {**CSV, "application/pdf": {}}}},
             summary="Statement of account (JSON, CSV or a printable PDF in the customer's language)")
 def get_statement(customer_id: UUID, runtime: RuntimeDep, _: ReadAfterDep,
-                  from_: Annotated[date | None, Query(alias="from", description="default: first of the month")] = None,
-                  to: Annotated[date | None, Query(description="default: today")] = None,
+                  from_: Annotated[BusinessDate | None, Query(alias="from", description=(
+                      "default: first of the month"))] = None,
+                  to: Annotated[BusinessDate | None, Query(description="default: today")] = None,
                   known_at: KnownAt = None, bands: BandsQuery = ",".join(map(str, DEFAULT_EDGES)),
                   format: Format = Format.JSON,
-                  penalties: Annotated[bool, Query(description=(
+                  penalties: Annotated[QueryBool, Query(description=(
                       "add the late-payment penalties accrued up to `to` (JSON and PDF; computed from the "
                       "invoices' histories, so slower for customers with many invoices)"))] = True,
                   ) -> StatementOut | Response:
@@ -85,10 +86,11 @@ def get_statement(customer_id: UUID, runtime: RuntimeDep, _: ReadAfterDep,
 @router.get("/v1/kpis", response_model=KpiReportOut, responses=responses(422, 503), summary="Receivables KPIs",
             description=(kpi_report.__doc__ or "").split("\n\n", 1)[-1])
 def get_kpis(runtime: RuntimeDep, _: ReadAfterDep,
-             from_: Annotated[date | None, Query(alias="from", description="default: 90 days before `to`")] = None,
-             to: Annotated[date | None, Query(description="default: today")] = None,
-             currency: Annotated[str | None, Query(pattern=r"^[A-Z]{3}$")] = None, customer_id: UUID | None = None,
-             per_customer: bool = False) -> KpiReportOut:
+             from_: Annotated[BusinessDate | None, Query(alias="from", description=(
+                 "default: 90 days before `to`"))] = None,
+             to: Annotated[BusinessDate | None, Query(description="default: today")] = None,
+             currency: Currency | None = None, customer_id: UUID | None = None,
+             per_customer: QueryBool = False) -> KpiReportOut:
     end = to or runtime.clock.today()  # definitions: see the module docstring of ar.reports.kpis
     start = from_ or date.fromordinal(end.toordinal() - 89)
     return KpiReportOut.of(kpi_report.kpis(runtime.engine, from_on=start, to_on=end, currency=currency,

@@ -4,17 +4,20 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
-from ar.api.schemas.common import Currency, In, MinorUnits, MoneyOut
+from ar.api.schemas.common import PATTERN_WORDS, Currency, Email, ExternalId, In, MinorUnits, MoneyOut, Text
 from ar.domain.customer import CreditLimitPolicy, Customer, Language
 from ar.domain.money import Money
 from ar.domain.terms import CustomerKind, EndOfMonthReading, PaymentTerms, TermsKind
 
+COUNTRY_PATTERN = r"^[A-Z]{2}$"
+PATTERN_WORDS[COUNTRY_PATTERN] = "an ISO 3166 country code in capitals, such as FR"
+
 
 class TermsIn(In):
     kind: TermsKind = TermsKind.NET
-    days: Annotated[int, Field(ge=0, le=365)] = 30
+    days: Annotated[StrictInt, Field(ge=0, le=365)] = 30
     reading: EndOfMonthReading | None = Field(None, description="required for end_of_month_45")
 
     def to_domain(self) -> PaymentTerms:
@@ -39,16 +42,14 @@ class CreditLimitIn(In):
 
 
 class RegisterCustomerIn(CreditLimitIn):
-    name: Annotated[str, Field(min_length=1, max_length=200, examples=["Boulangerie Martin SARL"])]
+    name: Annotated[Text, Field(max_length=200, examples=["Boulangerie Martin SARL"])]
     kind: CustomerKind = Field(examples=["professional"])
-    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$", examples=["FR"])] = "FR"
+    country: Annotated[str, Field(pattern=COUNTRY_PATTERN, examples=["FR"])] = "FR"
     language: Language = Language.FR
-    emails: list[Annotated[str, Field(max_length=254)]] = Field(default_factory=list, max_length=20,
-                                                                examples=[["compta@martin.fr"]])
+    emails: list[Email] = Field(default_factory=list, max_length=20, examples=[["compta@martin.fr"]])
     terms: TermsIn = Field(default_factory=TermsIn)
-    external_id: Annotated[str | None, Field(
-        max_length=128, description="id in your ERP; a retry with the same external_id returns the same customer",
-    )] = None
+    external_id: ExternalId | None = Field(
+        None, description="id in your ERP; a retry with the same external_id returns the same customer")
 
 
 class CustomerOut(BaseModel):

@@ -7,30 +7,46 @@ from datetime import date, datetime
 from typing import Annotated, Any, Self
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
+from pydantic_core import PydanticCustomError
 
-from ar.api.schemas.common import In, PositiveMinor
+from ar.api.schemas.common import PATTERN_WORDS, BusinessDate, In, Instant, MultilineText, PositiveMinor, Text
+from ar.delivery.renderer import TEMPLATES
 from ar.domain.dunning import DunningStatus
 from ar.domain.dunning_policy import Channel, DunningPolicy, PolicyRules, Step, StepKind
 from ar.domain.penalties import SOURCES, PenaltyComputation, PenaltyRegime
 from ar.domain.reminder import Reminder
 from ar.domain.terms import CustomerKind
 
-StepKey = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+STEP_KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+PATTERN_WORDS[STEP_KEY_PATTERN] = "letters, digits, '_', '.' or '-', starting with a letter or digit (reminder-1)"
+StepKey = Annotated[str, Field(min_length=1, max_length=64, pattern=STEP_KEY_PATTERN,
                                examples=["reminder-1"])]
-Reason = Annotated[str, Field(min_length=1, max_length=500, examples=["customer called: invoice under review"])]
+Reason = Annotated[Text, Field(examples=["customer called: invoice under review"])]
+
+
+def _known_template(name: str) -> str:
+    if name not in TEMPLATES:
+        raise PydanticCustomError("unknown_template", "no template is named '{name}'; known: {known}",
+                                  {"name": name, "known": ", ".join(TEMPLATES)})
+    return name
+
+
+Template = Annotated[str, AfterValidator(_known_template),
+                     Field(json_schema_extra={"enum": list(TEMPLATES)}, examples=["reminder-1"],
+                           description="the message template (services/ar/templates/<language>/<template>.txt)")]
 
 
 # Policies ---------------------------------------------------------------------------------------------------------
 class StepIn(In):
     key: StepKey
-    offset_days: Annotated[int, Field(ge=-365, le=3650, examples=[7], description=(
+    offset_days: Annotated[StrictInt, Field(ge=-365, le=3650, examples=[7], description=(
         "days after the due date; negative for a courtesy note before it"))]
     kind: StepKind
     channel: Channel = Field(description="phone: a task in the ops queue instead of a message")
-    template: Annotated[str, Field(min_length=1, max_length=64, examples=["reminder-1"])]
-    states_penalties: bool = Field(False, description="the message shows the penalties accrued so far")
-    claims_penalties: bool = Field(False, description="taking the step claims the penalties (LatePenaltyClaimed)")
+    template: Template
+    states_penalties: StrictBool = Field(False, description="the message shows the penalties accrued so far")
+    claims_penalties: StrictBool = Field(False, description="taking the step claims the penalties (LatePenaltyClaimed)")
 
     def to_domain(self) -> Step:
         return Step(key=self.key, offset_days=self.offset_days, kind=self.kind, channel=self.channel,
@@ -56,13 +72,13 @@ class StepOut(BaseModel):
 class PolicyIn(In):
     """A whole policy: creating one, or revising one (a revision replaces the name and every rule)."""
 
-    name: Annotated[str, Field(min_length=1, max_length=100, examples=["Key accounts"])]
+    name: Annotated[Text, Field(max_length=100, examples=["Key accounts"])]
     steps: list[StepIn] = Field(min_length=1, max_length=30, description=(
         "in order of strictly rising offsets; a formal notice needs at least 3 reminders before it, a hand-off "
         "comes last and after the formal notice"))
-    remind_undisputed: bool = Field(True, description="during a dispute, keep reminding the undisputed part")
-    penalties_net_of_disputes: bool = Field(True, description="no interest on an amount while it is disputed")
-    notice_deadline_days: Annotated[int, Field(ge=8, le=30, description="the deadline a formal notice gives")] = 8
+    remind_undisputed: StrictBool = Field(True, description="during a dispute, keep reminding the undisputed part")
+    penalties_net_of_disputes: StrictBool = Field(True, description="no interest on an amount while it is disputed")
+    notice_deadline_days: Annotated[StrictInt, Field(ge=8, le=30, description="the deadline a formal notice gives")] = 8
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "name": "Key accounts", "notice_deadline_days": 15, "steps": [
@@ -246,7 +262,8 @@ class PenaltyOut(BaseModel):
 
 
 class PromiseIn(In):
-    promised_on: date = Field(description="reminders wait until the day after; unpaid then, the next step goes out")
+    promised_on: BusinessDate = Field(
+        description="reminders wait until the day after; unpaid then, the next step goes out")
     amount_minor: PositiveMinor | None = Field(None, description="default: the whole open amount")
 
 
@@ -258,9 +275,10 @@ class ReasonIn(In):
 class TaskOut(BaseModel):
     """A phone call or a hand-off to collections, decided by a dunning run, waiting for someone in ops."""
 
-    id: UUID = Field(description="the reminder that decided it")
-    customer_id: UUID
-    kind: str = Field(examples=["call"], description="call or handoff")
+    id: UUID = Field(description="the reminder that decided it (a rate task: derived from its table and half-year)")
+    customer_id: UUID | None = Field(description="none for a rate task")
+    kind: str = Field(examples=["call"], description="call, handoff, or rate (record a rate the penalties need; "
+                                                     "done when the rate is recorded)")
     step_key: str
     due_on: date
     state: str = Field(description="open or done")
@@ -282,8 +300,8 @@ class TaskOut(BaseModel):
 
 
 class TaskDoneIn(In):
-    outcome: Annotated[str, Field(min_length=1, max_length=2000, examples=["promised to pay on Friday"])]
-    by: Annotated[str, Field(min_length=1, max_length=128, examples=["marie@ops"])]
+    outcome: Annotated[MultilineText, Field(examples=["promised to pay on Friday"])]
+    by: Annotated[Text, Field(max_length=128, examples=["marie@ops"])]
 
 
 # Operations -------------------------------------------------------------------------------------------------------
@@ -297,8 +315,9 @@ class SweepOut(BaseModel):
 
 
 class ClockIn(In):
-    now: AwareDatetime | None = Field(None, description="the new instant (with its offset); never earlier")
-    advance_days: Annotated[int | None, Field(ge=0, le=3650, description="move forward by this many days")] = None
+    now: Instant | None = Field(None, description="the new instant (with its offset); never earlier")
+    advance_days: Annotated[StrictInt, Field(ge=0, le=3650)] | None = Field(
+        None, description="move forward by this many days")
 
     @model_validator(mode="after")
     def _one_of(self) -> Self:
@@ -317,8 +336,8 @@ class SimulateIn(In):
     """A proposed policy, replayed over real history."""
 
     policy: PolicyIn
-    from_: Annotated[date, Field(alias="from", description="first day replayed")]
-    to: Annotated[date, Field(description="last day replayed (at most two years after `from`)")]
+    from_: Annotated[BusinessDate, Field(alias="from", description="first day replayed")]
+    to: Annotated[BusinessDate, Field(description="last day replayed (at most two years after `from`)")]
     customer_ids: list[UUID] | None = Field(None, max_length=1000, description="default: every customer")
 
     model_config = ConfigDict(populate_by_name=True)

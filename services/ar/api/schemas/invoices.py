@@ -7,17 +7,30 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ar.api.schemas.common import Currency, In, MinorUnits, MoneyOut, PositiveMinor, Text
+from ar.api.schemas.common import (
+    PATTERN_WORDS,
+    BusinessDate,
+    Currency,
+    ExternalId,
+    In,
+    MinorUnits,
+    MoneyOut,
+    Percent,
+    PositiveMinor,
+    Text,
+)
 from ar.domain.invoice import Category, Invoice, InvoiceKind
 from ar.domain.money import Money
 from ar.domain.status import InvoiceStatus, is_overdue
 from ar.domain.vat import VatLine
 
-Series = Annotated[str, Field(pattern=r"^[A-Z0-9][A-Z0-9_-]{0,15}$", examples=["F2026"])]
+SERIES_PATTERN = r"^[A-Z0-9][A-Z0-9_-]{0,15}$"
+PATTERN_WORDS[SERIES_PATTERN] = "1 to 16 capitals, digits, '_' or '-', starting with a capital or digit (F2026)"
+Series = Annotated[str, Field(pattern=SERIES_PATTERN, examples=["F2026"])]
 
 
 class VatLineIn(In):
-    rate: Annotated[Decimal, Field(ge=0, le=100, examples=["20.0"], description="percent")]
+    rate: Percent
     base_minor: MinorUnits
     vat_minor: MinorUnits
 
@@ -33,17 +46,16 @@ class IssueInvoiceIn(In):
     total_minor: PositiveMinor = Field(description="total including VAT, in minor units")
     vat: list[VatLineIn] = Field(min_length=1, max_length=20,
                                  description="one line per VAT rate; they add up to the total")
-    issued_on: date | None = Field(None, description="default: today")
-    due_on: date | None = Field(None, description="default: from the customer's payment terms")
+    issued_on: BusinessDate | None = Field(None, description="default: today")
+    due_on: BusinessDate | None = Field(None, description="default: from the customer's payment terms")
     due_on_derogation: Text | None = Field(None, description=(
         "why a `due_on` beyond the legal maximum is agreed anyway (professional debtor: 60 days or 45 days end of "
         "month, Code de commerce L441-10; public buyer: 60 days, R2192-10; a consumer has no such cap); without "
         "it such a due date is refused (422 terms-beyond-legal-maximum). Recorded on the invoice's Issued event"))
     category: Category = Category.SERVICES
-    purchase_order: Annotated[str | None, Field(max_length=64)] = None
-    external_id: Annotated[str | None, Field(
-        max_length=128, description="id in your ERP; a retry with the same external_id returns the same invoice",
-    )] = None
+    purchase_order: Annotated[Text, Field(max_length=64)] | None = None
+    external_id: ExternalId | None = Field(
+        None, description="id in your ERP; a retry with the same external_id returns the same invoice")
     deposit_invoice_ids: list[UUID] = Field(
         default_factory=list, max_length=50,
         description="for a final invoice: the deposit invoices (acomptes) it deducts")
@@ -59,23 +71,23 @@ class CreditNoteIn(In):
     amount_minor: PositiveMinor
     reason: Text
     series: Series = Field("AV", description="numbering series of credit notes (avoirs)")
-    credited_on: date | None = None
+    credited_on: BusinessDate | None = None
 
 
 class WriteOffIn(In):
     reason: Text
-    written_off_on: date | None = None
+    written_off_on: BusinessDate | None = None
 
 
 class OpenDisputeIn(In):
     amount_minor: PositiveMinor | None = Field(None, description="default: the whole open amount")
     reason: Text
-    opened_on: date | None = None
+    opened_on: BusinessDate | None = None
 
 
 class ResolveDisputeIn(In):
-    outcome: Annotated[str, Field(max_length=200, examples=["rejected: goods delivered as ordered"])]
-    resolved_on: date | None = None
+    outcome: Annotated[Text, Field(max_length=200, examples=["rejected: goods delivered as ordered"])]
+    resolved_on: BusinessDate | None = None
 
 
 class VatLineOut(BaseModel):

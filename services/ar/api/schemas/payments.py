@@ -6,7 +6,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ar.api.schemas.common import Currency, In, MoneyOut, PositiveMinor, Text
+from ar.api.schemas.common import BusinessDate, Currency, ExternalId, In, MoneyOut, PositiveMinor, Text
 from ar.domain.money import Money
 from ar.domain.payment import Payment, PaymentMethod
 
@@ -24,10 +24,10 @@ class RecordPaymentIn(In):
     amount_minor: PositiveMinor
     currency: Currency = "EUR"
     method: PaymentMethod = PaymentMethod.TRANSFER
-    value_on: date | None = Field(None, description="the bank's value date: when the funds were available")
-    payer_reference: Annotated[str | None, Field(max_length=64, description="structured reference (RF...)")] = None
-    remittance: Annotated[str | None, Field(max_length=500, description="free remittance text")] = None
-    external_id: Annotated[str | None, Field(max_length=128)] = None
+    value_on: BusinessDate | None = Field(None, description="the bank's value date: when the funds were available")
+    payer_reference: Annotated[Text, Field(max_length=64, description="structured reference (RF...)")] | None = None
+    remittance: Annotated[Text, Field(description="free remittance text")] | None = None
+    external_id: ExternalId | None = None
     allocations: list[AllocationIn] | None = Field(
         None, max_length=200,
         description="explicit allocations; omit to allocate automatically (reference, then invoice number, then "
@@ -46,12 +46,12 @@ class AllocateIn(In):
 
 class RefundIn(In):
     amount_minor: PositiveMinor
-    refunded_on: date | None = None
+    refunded_on: BusinessDate | None = None
 
 
 class ReturnIn(In):
     reason: Text = Field(examples=["AM04 insufficient funds"])
-    returned_on: date | None = None
+    returned_on: BusinessDate | None = None
 
 
 class PaymentOut(BaseModel):
