@@ -20,13 +20,14 @@ AR_TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 # Lint only the directories that exist (bench/ is optional).
 LINT_DIRS := $(wildcard services tests bench migrations)
 
-.PHONY: help run test lint bench clean docker
+.PHONY: help run test lint bench clean docker soak
 
 help:
 	@echo "make run     - migrate and serve on http://$(HOST):$(PORT) (SQLite)"
 	@echo "make test    - ruff + mypy + pytest (needs local PostgreSQL; started if needed)"
 	@echo "make lint    - ruff + mypy"
 	@echo "make bench   - run benchmarks against local PostgreSQL"
+	@echo "make soak    - fault-injection soak, SOAK_SECONDS of chaos (a private PostgreSQL cluster)"
 	@echo "make docker  - build the ar image"
 	@echo "make clean   - remove var/ and caches (keeps $(VENV))"
 
@@ -56,6 +57,14 @@ test: $(STAMP)
 bench: $(STAMP)
 	scripts/ensure_postgres.sh
 	AR_TEST_POSTGRES_URL='$(AR_TEST_POSTGRES_URL)' $(BIN)/python -m bench.run
+
+# The soak makes its own PostgreSQL cluster (initdb); its ~60 s version runs inside `make test`.
+SOAK_SECONDS ?= 300
+SOAK_DAYS    ?= 300
+soak: $(STAMP)
+	mkdir -p var
+	AR_SOAK_SECONDS=$(SOAK_SECONDS) AR_SOAK_DAYS=$(SOAK_DAYS) AR_SOAK_FIGURES=var/soak-figures.json AR_SOAK_LOGS=var/soak-logs \
+		$(BIN)/pytest -n 0 -p no:randomly -s tests/soak
 
 clean:
 	rm -rf var build dist bench/out .pytest_cache .ruff_cache .mypy_cache .hypothesis
