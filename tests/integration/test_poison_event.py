@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -19,6 +20,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from ar.api.app import create_app
+from ar.clock import BUSINESS_TZ, SettableClock
 from ar.domain.customer import Customer
 from ar.projections.customers import CustomersProjection
 from ar.projections.runner import Projection
@@ -121,6 +123,20 @@ def test_a_poison_event_stops_only_its_projection_just_before_that_event(poisone
     assert stall.next_retry_at > stall.first_failed_at
 
 
+def test_reminders_go_out_while_the_customers_projection_is_stuck(poisoned: Runtime, desk: Any,
+                                                                  clock: SettableClock) -> None:
+    desk.customer(name=POISON_NAME)
+    debtor = desk.customer(name="Après SARL")
+    desk.invoice(debtor.id, 1_000_000, due_on=date(2026, 3, 31))
+    poisoned.projections.catch_up()
+    assert [s.name for s in poisoned.projections.stuck()] == ["customers"]
+
+    clock.set(datetime.combine(date(2026, 3, 26), datetime.min.time(), tzinfo=BUSINESS_TZ).replace(hour=9))
+    report = poisoned.sweeper.sweep()  # it catches the read models up first: that must not fail
+
+    assert (report.reminders, report.failures) == (1, {})
+
+
 def test_a_stuck_projection_backs_off_and_logs_once_per_attempt(poisoned: Runtime, desk: Any,
                                                                 caplog: pytest.LogCaptureFixture) -> None:
     clock = Clock()
@@ -204,12 +220,16 @@ def test_reads_waiting_on_a_stuck_projection_answer_503_at_once(poisoned: Runtim
 
 
 def test_after_the_fix_a_restart_catches_up_from_that_event_and_equals_a_rebuild(
-        poisoned: Runtime, desk: Any, fixed: Runtime) -> None:
+        poisoned: Runtime, desk: Any, fixed: Runtime, caplog: pytest.LogCaptureFixture) -> None:
     _, _, poison_at = history(desk)
     poisoned.projections.catch_up()
     assert [s.position for s in poisoned.projections.stuck()] == [poison_at]
+    caplog.set_level(logging.WARNING, logger="ar.projections.runner")
+    caplog.clear()
 
     fixed.projections.catch_up()
+
+    assert caplog.messages == [f"projection customers got past event {poison_at}, where it had stopped"]
 
     head = fixed.projections.head()
     assert {s.name: (s.position, s.stall) for s in fixed.projections.status()} == {

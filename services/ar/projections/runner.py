@@ -130,6 +130,8 @@ class ProjectionRunner:
                                       event if len(notifications) == 1 else None) from exc
             cleared = stalls.CLEARED if failed is not None and end >= failed else {}
             conn.execute(projection_positions.update().where(row).values(position=end, **cleared))
+        if cleared:
+            log.warning("projection %s got past event %d, where it had stopped", projection.name, failed)
         return start, end
 
     def _read(self, projection: Projection, start: int, head: int, limit: int) -> tuple[list[Any], int]:
@@ -180,10 +182,10 @@ class ProjectionRunner:
             return 0
         if self._attempts.pop(name, None) is not None:
             self._retry_at.pop(name, None)
-            log.warning("projection %s resumed: %d events applied", name, applied)
         return applied
 
     def _stalled(self, name: str, failed: BatchFailed) -> None:
+        first_here = name not in self._attempts  # the traceback once per process, then one line per attempt
         try:
             stall = stalls.record(self.engine, name, failed, datetime.now(UTC))
         except Exception:
@@ -197,7 +199,7 @@ class ProjectionRunner:
         what = f"{event.topic} of {event.originator_id} v{event.originator_version}" if event else "?"
         log.error("projection %s stopped at event %d (%s): %s; attempt %d, next in %.0f s", name, failed.first,
                   what, stalls.describe(failed.cause), self._attempts[name], stalls.backoff_s(self._attempts[name]),
-                  exc_info=failed.cause if self._attempts[name] == 1 else None)
+                  exc_info=failed.cause if first_here else None)
 
     def _back_off(self, name: str, attempts: int) -> None:
         self._attempts[name] = attempts
