@@ -20,13 +20,14 @@ AR_TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 # Lint only the directories that exist (bench/ is optional).
 LINT_DIRS := $(wildcard services tests bench migrations)
 
-.PHONY: help run test lint bench clean docker soak
+.PHONY: help run test lint bench clean docker fuzz soak
 
 help:
 	@echo "make run     - migrate and serve on http://$(HOST):$(PORT) (SQLite)"
 	@echo "make test    - ruff + mypy + pytest (needs local PostgreSQL; started if needed)"
 	@echo "make lint    - ruff + mypy"
 	@echo "make bench   - run benchmarks against local PostgreSQL"
+	@echo "make fuzz    - contract fuzzing (schemathesis), FUZZ_SECONDS per backend"
 	@echo "make soak    - fault-injection soak, SOAK_SECONDS of chaos (a private PostgreSQL cluster)"
 	@echo "make docker  - build the ar image"
 	@echo "make clean   - remove var/ and caches (keeps $(VENV))"
@@ -65,6 +66,15 @@ soak: $(STAMP)
 	mkdir -p var
 	AR_SOAK_SECONDS=$(SOAK_SECONDS) AR_SOAK_DAYS=$(SOAK_DAYS) AR_SOAK_FIGURES=var/soak-figures.json AR_SOAK_LOGS=var/soak-logs \
 		$(BIN)/pytest -n 0 -p no:randomly -s tests/soak
+
+# Contract fuzzing over the whole OpenAPI, SQLite and PostgreSQL side by side; `make test` runs it for ~50 s
+# per backend (tests/fuzz), this for FUZZ_SECONDS each.
+FUZZ_SECONDS  ?= 300
+FUZZ_EXAMPLES ?= 200
+fuzz: $(STAMP)
+	scripts/ensure_postgres.sh
+	AR_TEST_POSTGRES_URL='$(AR_TEST_POSTGRES_URL)' AR_FUZZ_SECONDS=$(FUZZ_SECONDS) AR_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) \
+		$(BIN)/pytest -n 2 -p no:randomly -s tests/fuzz
 
 clean:
 	rm -rf var build dist bench/out .pytest_cache .ruff_cache .mypy_cache .hypothesis

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from anyio import to_thread
 from fastapi import FastAPI
@@ -36,6 +37,17 @@ async def _purge_idempotency_keys(runtime: Runtime, store: IdempotencyStore) -> 
         with contextlib.suppress(Exception):
             await to_thread.run_sync(store.purge, cutoff)
         await asyncio.sleep(600)
+
+
+def _document_replays(schema: dict[str, Any]) -> None:
+    """A create answers 201, or 200 when it finds the command already done (the same Idempotency-Key, external id
+    or content): the contract says both."""
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            responses = operation.get("responses", {})
+            if "201" in responses and "200" not in responses:
+                responses["200"] = {**responses["201"], "description": "Already done by an earlier request (same "
+                                    "Idempotency-Key, external id or content): the record as it stands"}
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
@@ -74,6 +86,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     def openapi() -> dict[str, object]:
         schema = original()
         schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = Problem.model_json_schema()
+        _document_replays(schema)
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -100,10 +100,14 @@ def revise_policy(policy_id: UUID, body: PolicyIn, app: ReceivablesDep, if_match
 
 
 @router.delete("/v1/dunning/policies/{policy_id}", response_model=PolicyOut,
-               responses=responses(404, 409, 412, 422), summary="Archive a dunning policy")
+               responses={**responses(404, 409, 412, 422),
+                          200: {"description": "The policy, archived: `archived` is true; it stays readable"}},
+               summary="Archive a dunning policy (it stays readable; DELETE does not erase)")
 def archive_policy(policy_id: UUID, app: ReceivablesDep, if_match: IfMatchDep, response: Response) -> PolicyOut:
-    """Archived, not erased: reminders sent under it still name it. It can no longer be assigned; customers that
-    have it keep it until assigned another. A default policy cannot be archived (revise it instead)."""
+    """DELETE archives; it does not erase. The policy stays readable at its URL (`GET` answers 200 with `archived:
+    true`), since reminders sent under it still name it; it leaves the list unless `include_archived=true`, and can
+    no longer be assigned, while customers that have it keep it until assigned another. Archiving an archived
+    policy changes nothing. A default policy cannot be archived (422; revise it instead)."""
     saved = app.archive_policy(policy_id, expected_version=if_match)
     written(response, saved)
     return PolicyOut.of(saved.aggregate)

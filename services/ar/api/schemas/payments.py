@@ -4,7 +4,7 @@ from datetime import date, datetime
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from ar.api.schemas.common import BusinessDate, Currency, ExternalId, In, MoneyOut, PositiveMinor, Text
 from ar.domain.money import Money
@@ -32,7 +32,7 @@ class RecordPaymentIn(In):
         None, max_length=200,
         description="explicit allocations; omit to allocate automatically (reference, then invoice number, then "
         "oldest due)")
-    auto_allocate: bool = Field(True, description="when no allocations are given, allocate automatically")
+    auto_allocate: StrictBool = Field(True, description="when no allocations are given, allocate automatically")
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "customer_id": "3f1c2a9e-5b7d-4c1e-9a2b-0d8e7f6a5b4c", "amount_minor": 120000, "currency": "EUR",
