@@ -118,6 +118,67 @@ def demo(days: Annotated[int, typer.Option(help="how many days to simulate from 
     raise typer.Exit(run_demo(None, port, days=days, keep=keep))
 
 
+rates_cli = typer.Typer(help="The ECB and legal rates the late-payment penalties use (the rate book).",
+                        no_args_is_help=True)
+cli.add_typer(rates_cli, name="rates")
+
+
+@rates_cli.command("add")
+def rates_add(
+    table: Annotated[str, typer.Option(help="ecb, legal or legal_individual")],
+    half_year: Annotated[str, typer.Option(help="2027-H1 (from 1 January) or 2027-H2 (from 1 July)")],
+    value: Annotated[str, typer.Option(help="percent, as written in the source: 2.15")],
+    source: Annotated[str, typer.Option(help="where it was read: the JO arrêté, the ECB decision")],
+    by: Annotated[str, typer.Option(help="who records it")],
+    to_confirm: Annotated[bool, typer.Option(help="used as given, shown as to be checked")] = False,
+    note: Annotated[str | None, typer.Option(help="anything a reader should know")] = None,
+) -> None:
+    """Record a rate, or correct one (a new entry; the latest wins, the history keeps the others). Every running
+    process uses it within seconds."""
+    from ar.domain.errors import DomainError
+    from ar.domain.rate_book import RateFact, RateTable, parse_half_year, parse_rate
+
+    runtime = build(Settings())
+    try:
+        if table not in {t.value for t in RateTable}:
+            raise typer.BadParameter(f"one of {', '.join(t.value for t in RateTable)}", param_hint="--table")
+        fact = RateFact(table=RateTable(table), half_year_start=parse_half_year(half_year), value=parse_rate(value),
+                        source=source, to_confirm=to_confirm, note=note)
+        saved = runtime.app.record_rate(fact, recorded_by=by)
+    except DomainError as e:
+        typer.echo(f"refused ({e.field}): {e.detail}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        runtime.close()
+    done = "recorded" if saved.position is not None else "already recorded, nothing changed"
+    typer.echo(f"{table} {half_year}: {fact.value}% {done} (rate book version {saved.aggregate.version})")
+
+
+@rates_cli.command("list")
+def rates_list() -> None:
+    """Every table, half-year by half-year: value, source, who recorded it and when, the *to confirm* marks, and
+    the half-years still without a rate (from 30 days before they start)."""
+    from ar.domain.rate_book import RateTable
+    from ar.domain.rate_tables import half_year_label
+
+    runtime = build(Settings())
+    try:
+        app = runtime.app
+        book = app.rate_book()
+        for table in RateTable:
+            typer.echo(f"{table.value}: {table.display_name}")
+            for r in book.rates_of(table):
+                mark = "  TO CONFIRM" if r.fact.to_confirm else ""
+                typer.echo(f"  {half_year_label(r.fact.half_year_start)}  {r.fact.value:>6}%  {r.fact.source}  "
+                           f"(by {r.recorded_by}, {r.recorded_at:%Y-%m-%d %H:%M})"
+                           f"{mark}")
+        for need in app.rate_needs():
+            typer.echo(f"MISSING: {need.summary} (due {need.due_on.isoformat()})")
+        typer.echo(f"to confirm: {', '.join(app.rates_to_confirm()) or 'none'}")
+    finally:
+        runtime.close()
+
+
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     cli()

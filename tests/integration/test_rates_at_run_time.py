@@ -170,3 +170,24 @@ def test_from_30_days_before_a_half_year_its_missing_rate_is_needed(runtime: Run
     assert need.due_on == H1_2027 and need.needed_from == date(2026, 12, 2)
     assert need.summary.startswith("record the ECB rate for H1-2027")
     assert H1_2027 - need.needed_from == timedelta(days=30)
+
+
+def test_ar_rates_add_records_a_rate_the_running_service_uses(runtime: Runtime) -> None:
+    from typer.testing import CliRunner
+
+    from ar.cli import cli
+
+    env = {"AR_DATABASE_URL": runtime.settings.database_url, "AR_CREATE_TABLES": "false"}
+    added = CliRunner().invoke(cli, ["rates", "add", "--table", "ecb", "--half-year", "2027-H1", "--value", "2.15",
+                                     "--source", "ECB decision of 17 December 2026", "--by", "marie@finance"],
+                               env=env)
+    assert added.exit_code == 0, added.output
+    assert "ecb 2027-H1: 2.15% recorded" in added.output
+    refused = CliRunner().invoke(cli, ["rates", "add", "--table", "ecb", "--half-year", "2027-H3", "--value", "2",
+                                       "--source", "x", "--by", "y"], env=env)
+    assert refused.exit_code == 2 and "half_year" in refused.output
+    listed = CliRunner().invoke(cli, ["rates", "list"], env=env)
+    assert "H1-2027    2.15%  ECB decision of 17 December 2026  (by marie@finance" in listed.output
+    assert "to confirm: ecb:2026-07-01" in listed.output
+    entry = runtime.app.rate_book().current[(RateTable.ECB, H1_2027)]
+    assert (entry.fact.value, entry.recorded_by) == (Decimal("2.15"), "marie@finance")

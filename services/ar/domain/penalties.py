@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_CEILING, Decimal, localcontext
 from enum import StrEnum
-from functools import partial
+from functools import lru_cache, partial
 
 from ar.domain.errors import CurrencyMismatch, DomainRuleViolation
 from ar.domain.money import MINOR_UNITS, Money
@@ -316,30 +316,40 @@ def _pieces(balance: Sequence[tuple[date, Money]], first_day: date, until: date)
 def _lines(balance: Sequence[tuple[date, Money]], first_day: date, until: date, rate_for: RateFor,
            currency: str, missing: dict[str, None], notes: list[str]) -> tuple[list[PenaltyLine], date]:
     """One line per run of consecutive days with the same base and rate, up to the first day whose rate is
-    missing; then the last day counted. Past that day, the later pieces are only probed for the other rates they
-    wait for (their notes are dropped: no rate of theirs is applied)."""
+    missing; then the last day counted."""
     runs: list[tuple[date, date, Money, Decimal]] = []
-    known_until = until
-    for start, end in _pieces(balance, first_day, until) if first_day <= until else []:
+    pieces = _pieces(balance, first_day, until) if first_day <= until else []
+    for n, (start, end) in enumerate(pieces):
         base = _base_before(balance, start, currency)
         if base.is_zero:
             continue
-        kept = len(notes)
         try:
             rate = rate_for(start)
         except MissingRate as e:
-            if not missing:
-                known_until = start - timedelta(days=1)
             missing[e.label] = None
-            continue
-        if missing:
-            del notes[kept:]
-            continue
+            _probe(balance, pieces[n + 1:], rate_for, currency, missing, notes)
+            until = start - timedelta(days=1)
+            break
         if runs and runs[-1][2] == base and runs[-1][3] == rate and runs[-1][1] + timedelta(days=1) == start:
             runs[-1] = (runs[-1][0], end, base, rate)
         else:
             runs.append((start, end, base, rate))
-    return [_line(start, end, base, rate) for start, end, base, rate in runs], known_until
+    return [_line(start, end, base, rate) for start, end, base, rate in runs], until
+
+
+def _probe(balance: Sequence[tuple[date, Money]], pieces: Sequence[tuple[date, date]], rate_for: RateFor,
+           currency: str, missing: dict[str, None], notes: list[str]) -> None:
+    """Past the first missing rate nothing more is counted, but the other rates the rest waits for are named; the
+    notes of rates not applied are dropped."""
+    kept = len(notes)
+    for start, _end in pieces:
+        if _base_before(balance, start, currency).is_zero:
+            continue
+        try:
+            rate_for(start)
+        except MissingRate as e:
+            missing[e.label] = None
+    del notes[kept:]
 
 
 def _line(start: date, end: date, base: Money, rate: Decimal) -> PenaltyLine:
@@ -348,9 +358,11 @@ def _line(start: date, end: date, base: Money, rate: Decimal) -> PenaltyLine:
                        amount=base.apply_rate(_year_fraction(rate, days)))
 
 
+@lru_cache(maxsize=4096)
 def _year_fraction(rate: Decimal, days: int) -> Decimal:
     """rate x days / 365 / 100, rounded up at 50 digits so that an exact half minor unit still rounds half up in
-    `Money.apply_rate` (1/365 has no finite decimal expansion)."""
+    `Money.apply_rate` (1/365 has no finite decimal expansion). Cached: a sweep meets the same few rates and day
+    counts on thousands of invoices, and 50-digit division is the costliest step of a line."""
     with localcontext() as ctx:
         ctx.prec = 50
         ctx.rounding = ROUND_CEILING

@@ -30,6 +30,7 @@ from ar.api.schemas.dunning import (
     TaskDoneIn,
     TaskOut,
 )
+from ar.api.schemas.rates import rate_task
 from ar.application.receivables import Receivables, new_id
 from ar.domain.dunning_policy import DunningPolicy
 from ar.domain.errors import PreconditionFailed
@@ -172,7 +173,7 @@ class TaskState(StrEnum):
 
 
 @tasks_router.get("", response_model=list[TaskOut], responses=responses(422, 503),
-                  summary="The ops task queue: calls and hand-offs")
+                  summary="The ops task queue: calls, hand-offs and rates to record")
 def list_tasks(
     runtime: RuntimeDep,
     _: ReadAfterDep,
@@ -180,7 +181,10 @@ def list_tasks(
     customer_id: UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[TaskOut]:
-    """Oldest first. A dunning step on the phone channel becomes a task here instead of a message."""
+    """Oldest first. A dunning step on the phone channel becomes a task here instead of a message. A half-year
+    whose ECB or legal rate is not recorded is a `rate` task from 30 days before it starts (due on its first day),
+    one per table and half-year, done when the rate is recorded (`POST /v1/rates`); penalties past that day wait
+    for it, reminders do not."""
     t = dunning_tasks.c
     query = sa.select(dunning_tasks).order_by(t.due_on, t.created_at, t.task_id).limit(limit)
     if state is not None:
@@ -189,7 +193,14 @@ def list_tasks(
         query = query.where(t.customer_id == customer_id)
     with runtime.engine.connect() as conn:
         rows = conn.execute(query).mappings().all()
-    return [TaskOut(id=row["task_id"], **{k: _aware(v) for k, v in row.items() if k != "task_id"}) for row in rows]
+    tasks = [TaskOut(id=row["task_id"], **{k: _aware(v) for k, v in row.items() if k != "task_id"}) for row in rows]
+    if customer_id is None:
+        app = runtime.app
+        if state in (None, TaskState.OPEN):
+            tasks += [rate_task(need) for need in app.rate_needs(runtime.clock.today())]
+        if state in (None, TaskState.DONE):
+            tasks += [rate_task(need, entry) for need, entry in app.rate_book().needs_met()]
+    return sorted(tasks, key=lambda task: (task.due_on, task.created_at, str(task.id)))[:limit]
 
 
 def _aware(value: object) -> object:

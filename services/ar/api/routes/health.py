@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 
 from ar.api.deps import RuntimeDep
 from ar.api.problems import problem, responses
+from ar.api.routes.rates import rates_readiness
 from ar.projections.stalls import Stall
 
 router = APIRouter(tags=["health"])
@@ -44,6 +45,7 @@ def readyz(runtime: RuntimeDep) -> Any:
     details: dict[str, dict[str, Any]] = {}
     if stuck:
         details["projections"] = _stuck_projections(stuck)
+    details["rates"] = rates_readiness(runtime.app, runtime.clock.today())
     degraded = any(block.get("degraded") for block in details.values())
     body: dict[str, Any] = {"status": "degraded" if degraded else "ready", "event_store_head": head}
     if details:
