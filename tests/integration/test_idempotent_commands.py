@@ -108,3 +108,25 @@ def test_same_bank_line_recorded_by_two_processes_at_once_is_recorded_once(runti
     events = [n for n in runtime.app.recorder.select_notifications(0, 100)
               if not n.topic.startswith("ar.domain.dunning_policy")]  # the default policies, seeded at start-up
     assert len(events) == 1 + 3 + 3 * 3  # customer; series opened, number, invoice; then 3 events per payment
+
+
+def test_a_credit_note_retried_with_its_key_after_a_lost_response_credits_once(runtime: Runtime, desk) -> None:
+    """The response of the first attempt was lost with its process (the Idempotency-Key's stored response never
+    written): the retry runs the command again, and must find the credit note already applied."""
+    customer = desk.customer()
+    invoice = desk.invoice(customer.id, 1_200)
+    credit_note_id = new_id("credit-note", idempotency="caller:key-cn-1")
+
+    def credit() -> int | None:
+        return runtime.app.issue_credit_note(invoice.id, amount=eur(200), reason="damaged goods", series="AV2026",
+                                             credit_note_id=credit_note_id).position
+
+    first = credit()
+    assert first == runtime.projections.head()
+    assert credit() is None
+    assert runtime.projections.head() == first
+    after = runtime.app.get_invoice(invoice.id)
+    assert (after.credited, after.open_amount, list(after.credit_notes)) == (eur(200), eur(1_000), ["AV2026-000001"])
+    other = runtime.app.issue_credit_note(invoice.id, amount=eur(100), reason="late delivery", series="AV2026",
+                                          credit_note_id=new_id("credit-note", idempotency="caller:key-cn-2"))
+    assert other.aggregate.credit_notes == {"AV2026-000001": eur(200), "AV2026-000002": eur(100)}

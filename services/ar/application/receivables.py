@@ -128,17 +128,23 @@ class Receivables(Dunning):
         return [event_to_dict(e) for e in self.events.get(aggregate_id)]
 
     def issue_credit_note(self, invoice_id: UUID, *, amount: Money, reason: str, series: str,
-                          credited_on: date | None = None, expected_version: int | None = None) -> Saved[Invoice]:
+                          credited_on: date | None = None, expected_version: int | None = None,
+                          credit_note_id: UUID | None = None) -> Saved[Invoice]:
+        """`credit_note_id` (derived from the Idempotency-Key) makes a retry a no-op even when the first response
+        was lost with its process: the invoice remembers the id, so no second number is taken."""
         check_series_name(series, "series")
 
         def attempt() -> Saved[Invoice]:
             invoice = self._get(Invoice, invoice_id, "invoice_id")
+            if credit_note_id is not None and invoice.has_credit_note(credit_note_id):
+                return Saved(invoice, None)
             self._check_version(invoice, expected_version)
             now = self.clock.now()
             with self._series_locks[series]:
                 numbering = self._series(series)
                 number = numbering.next_number(invoice.id, now)
-                invoice.apply_credit_note(number, amount, credited_on or self.clock.today(), reason, now)
+                invoice.apply_credit_note(number, amount, credited_on or self.clock.today(), reason, now,
+                                          credit_note_id)
                 return Saved(invoice, self._save(numbering, invoice))
 
         return self._retrying(attempt)

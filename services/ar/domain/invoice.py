@@ -131,6 +131,7 @@ class Invoice(Aggregate):
         self.issued_at = at
         self.allocations: dict[UUID, Money] = {}
         self.credit_notes: dict[str, Money] = {}
+        self.credit_note_ids: set[UUID] = set()
         self.written_off = Money.zero(total.currency)
         self.disputes: dict[UUID, Money] = {}
         self.resolved_disputes: set[UUID] = set()
@@ -245,15 +246,40 @@ class Invoice(Aggregate):
         self.settlements.pop(f"payment:{payment_id}", None)
 
     # Credit notes, write-off ---------------------------------------------------------------------------------
-    def apply_credit_note(self, number: str, amount: Money, credited_on: date, reason: str, at: datetime) -> None:
-        if number in self.credit_notes:
+    def has_credit_note(self, credit_note_id: UUID) -> bool:
+        """Whether the credit note with this id (derived from the caller's Idempotency-Key) is already applied: a
+        retry must not take a second number nor credit the invoice twice."""
+        return credit_note_id in self.credit_note_ids
+
+    def apply_credit_note(self, number: str, amount: Money, credited_on: date, reason: str, at: datetime,
+                          credit_note_id: UUID | None = None) -> None:
+        if number in self.credit_notes or (credit_note_id is not None and self.has_credit_note(credit_note_id)):
             return
         self.check_open_for(amount, "amount_minor")
-        self._credited(number=number, amount=amount, credited_on=credited_on, reason=reason, at=at)
+        self._credited(number=number, amount=amount, credited_on=credited_on, reason=reason, at=at,
+                       credit_note_id=credit_note_id)
 
-    @event("CreditNoteApplied")
-    def _credited(self, number: str, amount: Money, credited_on: date, reason: str, at: datetime) -> None:
+    class CreditNoteApplied(Aggregate.Event):
+        """v2 records the credit note's id (derived from the request's Idempotency-Key, so a retry is recognised)."""
+
+        class_version = 2
+        number: str
+        amount: Money
+        credited_on: date
+        reason: str
+        at: datetime
+        credit_note_id: UUID | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["credit_note_id"] = None  # v1 credit notes were known by their number only
+
+    @event(CreditNoteApplied)
+    def _credited(self, number: str, amount: Money, credited_on: date, reason: str, at: datetime,
+                  credit_note_id: UUID | None) -> None:
         self.credit_notes[number] = amount
+        if credit_note_id is not None:
+            self.credit_note_ids.add(credit_note_id)
         self.settlements[f"credit:{number}"] = (credited_on, amount.minor)
         self._settled_partly(at)
 

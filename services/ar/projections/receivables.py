@@ -404,7 +404,7 @@ class _Batch:
                         payment_id=event.payment_id, payment_external_id=(payment or {}).get("external_id"),
                         invoice_delta=delta, account_delta=delta if foreign else 0,
                         counterparty_id=payer if foreign else None, **common)
-        elif isinstance(event, I.CreditNoteApplied):  # type: ignore[attr-defined]
+        elif isinstance(event, I.CreditNoteApplied):
             self._entry(position, event, kind="credit_note", effective_on=event.credited_on, reference=event.number,
                         invoice_delta=delta, account_delta=delta, **common)
         elif isinstance(event, I.WrittenOff):  # type: ignore[attr-defined]

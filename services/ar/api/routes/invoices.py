@@ -91,10 +91,11 @@ def invoice_history(invoice_id: UUID, app: ReceivablesDep) -> list[EventOut]:
 @router.post("/{invoice_id}/credit-notes", response_model=InvoiceOut, responses=responses(404, 409, 412, 422),
              summary="Reduce the invoice by a credit note (avoir), numbered in its own series")
 def credit_note(invoice_id: UUID, body: CreditNoteIn, runtime: RuntimeDep, if_match: IfMatchDep,
-                response: Response) -> InvoiceOut:
+                key: IdempotencyDep, response: Response) -> InvoiceOut:
     currency = runtime.app.get_invoice(invoice_id).currency
     saved = runtime.app.issue_credit_note(invoice_id, amount=Money(body.amount_minor, currency), reason=body.reason,
-                                          series=body.series, credited_on=body.credited_on, expected_version=if_match)
+                                          series=body.series, credited_on=body.credited_on, expected_version=if_match,
+                                          credit_note_id=new_id("credit-note", idempotency=key) if key else None)
     written(response, saved)
     return InvoiceOut.of(saved.aggregate, runtime.clock.today())
 
