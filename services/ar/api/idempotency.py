@@ -13,7 +13,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ar.adapters.idempotency_store import Claimed, IdempotencyStore, InFlight, Mismatch, Stored
-from ar.api.problems import PROBLEM, TYPE_BASE
+from ar.api.problems import PROBLEM, STORAGE_UNAVAILABLE, TYPE_BASE, UNAVAILABLE_DETAIL
 from ar.api.schemas.common import IDEMPOTENCY_KEY_PATTERN
 
 HEADER = "idempotency-key"
@@ -32,7 +32,7 @@ async def _send_problem(send: Send, status: int, rule: str, title: str, detail: 
     body = json.dumps({"type": TYPE_BASE + rule, "title": title, "status": status, "detail": detail,
                        "field": "Idempotency-Key"}).encode()
     headers = [(b"content-type", PROBLEM.encode()), (b"content-length", str(len(body)).encode())]
-    if status == 409:
+    if status in (409, 503):
         headers.append((b"retry-after", b"1"))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
@@ -64,7 +64,11 @@ class IdempotencyMiddleware:
         caller = caller_of(headers)
         digest = hashlib.sha256(f"{scope['method']} {scope['path']}?{scope['query_string'].decode()}\n".encode()
                                 + body).hexdigest()
-        outcome = await to_thread.run_sync(self.store.claim, caller, key, digest, datetime.now(UTC))
+        try:
+            outcome = await to_thread.run_sync(self.store.claim, caller, key, digest, datetime.now(UTC))
+        except STORAGE_UNAVAILABLE:
+            await _send_problem(send, 503, "storage-unavailable", "Service unavailable", UNAVAILABLE_DETAIL)
+            return
         if isinstance(outcome, Stored):
             raw = [(k.encode(), v.encode()) for k, v in outcome.headers] + [(b"idempotent-replayed", b"true")]
             await send({"type": "http.response.start", "status": outcome.status_code, "headers": raw})
@@ -104,11 +108,18 @@ class IdempotencyMiddleware:
             raise
         start = next(m for m in held if m["type"] == "http.response.start")
         status = int(start["status"])
-        if status >= 500 or status in NOT_REPLAYED:
-            await to_thread.run_sync(self.store.release, caller, key)
-        else:
-            headers = [(k.decode(), v.decode()) for k, v in start.get("headers", [])]
-            content = b"".join(m.get("body", b"") for m in held if m["type"] == "http.response.body")
-            await to_thread.run_sync(self.store.finish, caller, key, Stored(status, headers, content))
+        try:
+            if status >= 500 or status in NOT_REPLAYED:
+                await to_thread.run_sync(self.store.release, caller, key)
+            else:
+                headers = [(k.decode(), v.decode()) for k, v in start.get("headers", [])]
+                content = b"".join(m.get("body", b"") for m in held if m["type"] == "http.response.body")
+                await to_thread.run_sync(self.store.finish, caller, key, Stored(status, headers, content))
+        except STORAGE_UNAVAILABLE:
+            # The command may have committed, but its response could not be kept: the client must not hold an
+            # answer a retry could not replay. The claim goes stale, and the retry finds the work already done
+            # (every command is a no-op the second time: derived ids, or state that remembers).
+            await _send_problem(send, 503, "storage-unavailable", "Service unavailable", UNAVAILABLE_DETAIL)
+            return
         for message in held:
             await send(message)

@@ -6,6 +6,10 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+import psycopg
+import psycopg_pool
+import sqlalchemy as sa
+from eventsourcing import persistence
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -20,6 +24,14 @@ PROBLEM = "application/problem+json"
 TYPE_BASE = "https://ar.invalid/problems/"
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 BODY_UNREADABLE = "There was an error parsing the body"  # FastAPI's detail when decoding the body fails
+
+# The storage could not be reached (PostgreSQL restarting, a pool exhausted, SQLite locked past its timeout): a
+# passing condition, answered 503 with Retry-After so that clients retry, never a 500.
+STORAGE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError, persistence.OperationalError,
+    persistence.InterfaceError, psycopg.OperationalError, psycopg.InterfaceError, psycopg_pool.PoolTimeout,
+)
+UNAVAILABLE_DETAIL = "the storage is unavailable for a moment; retry with the same Idempotency-Key"
 
 STATUS_BY_ERROR: list[tuple[type[DomainError], int]] = [
     (NotFound, 404), (Conflict, 409), (PreconditionFailed, 412), (DomainError, 422),
@@ -99,7 +111,15 @@ def _method_not_allowed(request: Request) -> Response:
                    rule="method-not-allowed", headers={"Allow": allow})
 
 
-async def on_unexpected(_request: Request, exc: Exception) -> JSONResponse:
+async def on_storage_unavailable(_request: Request, exc: Exception) -> JSONResponse:
+    log.warning("storage unavailable: %s: %s", type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")
+    return problem(503, "Service unavailable", UNAVAILABLE_DETAIL, rule="storage-unavailable",
+                   headers={"Retry-After": "1"})
+
+
+async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, STORAGE_UNAVAILABLE):  # raised through a middleware or a dependency's clean-up
+        return await on_storage_unavailable(request, exc)
     log.exception("unhandled error", exc_info=exc)
     return problem(500, "Internal error", "the request failed; nothing was recorded unless a later read shows it",
                    rule="internal-error")
@@ -109,6 +129,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, on_domain_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(HTTPException, on_http_error)
+    for error in STORAGE_UNAVAILABLE:
+        app.add_exception_handler(error, on_storage_unavailable)
     app.add_exception_handler(Exception, on_unexpected)
 
 
@@ -116,6 +138,7 @@ def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI declarations of the problem responses a route can give."""
     text = {400: "Malformed request", 404: "Not found", 409: "Conflict (concurrent change or Idempotency-Key in "
             "flight)", 412: "If-Match does not match the current version", 422: "Invalid input or rule violated "
-            "(the body names the field and the rule)", 503: "Not ready"}
+            "(the body names the field and the rule)", 503: "Not ready, or the storage unavailable for a moment (retry "
+            "after Retry-After)"}
     schema = {"$ref": "#/components/schemas/Problem"}
     return {code: {"description": text[code], "content": {PROBLEM: {"schema": schema}}} for code in codes}
