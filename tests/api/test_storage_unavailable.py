@@ -9,12 +9,12 @@ from urllib.parse import urlsplit
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from tests.conftest import PG_ADMIN_URL
 
 from ar.api.app import create_app
 from ar.clock import SettableClock
 from ar.config import Settings
 from ar.runtime import build
-from tests.conftest import PG_ADMIN_URL
 
 
 @pytest.fixture
