@@ -104,8 +104,9 @@ def get_penalties(
     """Interest from the day after the due date through `until` on what was outstanding incl. VAT (payments at
     their value dates), one line per run of days with the same base and rate, plus the fixed recovery indemnity.
     The regime follows the customer: professional (ECB rate + 10 points, EUR 40), public buyer (ECB + 8), consumer
-    (legal rate from the formal notice, no indemnity) or another EU country. A rate missing from the tables is a
-    422 `missing-rate`, never a guess."""
+    (legal rate from the formal notice, no indemnity) or another EU country. A rate not yet recorded is never
+    guessed: the answer is partial (`complete: false`), counts the interest through `known_until` and names the
+    rates it waits for in `missing` (see `GET /v1/rates`)."""
     invoice, computation = app.invoice_penalties(invoice_id, until)
     return PenaltyOut.of(invoice.id, invoice.number, computation)
 
