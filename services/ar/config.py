@@ -35,6 +35,9 @@ class Settings(BaseSettings):
                               "set false when `ar worker` runs them")
     sweep_interval_s: float = Field(30.0, description="how often the sweeper looks for dunning actions due")
     delivery_interval_s: float = Field(2.0, description="how often the delivery worker looks for reminders to send")
+    delivery_claim_ttl_s: float = Field(600.0, ge=1, description="seconds (wall clock) a worker holds a reminder "
+                                        "it is sending; past it, a send still unrecorded is taken for interrupted "
+                                        "by a crash and marked failed for a person to check (never resent)")
     holiday_region: str | None = Field(None, description="French subdivision whose holidays also count, e.g. 57, "
                                        "67 or 68 (Alsace-Moselle: Good Friday and 26 December)")
     penalty_split_by_half_year: bool = Field(True, description="a B2B delay across 1 January or 1 July accrues at "

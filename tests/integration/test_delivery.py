@@ -10,7 +10,7 @@ import json
 import socket
 import threading
 from collections.abc import Iterator
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -285,7 +285,7 @@ def test_a_send_interrupted_by_a_crash_is_not_repeated_but_marked_failed_for_a_p
                                 (untouched, clock.now() + timedelta(minutes=5))):
             conn.execute(reminder_deliveries.update().where(reminder_deliveries.c.reminder_id == reminder.id)
                          .values(state="sending", attempts=1, claimed_until=until, claimed_by="dead-worker"))
-    delivery = worker(runtime, with_smtp(runtime, smtp.port))
+    delivery = worker(runtime, with_smtp(runtime, smtp.port), lease_clock=clock)
     assert delivery.run_once() == 1
     assert smtp.inbox.messages == []
     failed = runtime.app.get_reminder(interrupted.id)
@@ -434,3 +434,17 @@ def test_the_background_worker_delivers_on_its_own_and_stops_cleanly(runtime: Ru
         delivery.stop()
     assert row(runtime, reminder.id)["state"] == "delivered"
     assert [p.suffix for p in (tmp_path / "outbox").iterdir()] == [".eml"]
+
+
+def test_a_claim_is_a_wall_clock_lease_so_a_simulated_clock_running_fast_never_expires_a_send_in_progress(
+        runtime: Runtime, smtp: SmtpServer, clock: SettableClock) -> None:
+    """A simulated clock jumping days between two looks must not make a live worker's send look interrupted."""
+    reminder = decide(runtime)
+    with runtime.engine.begin() as conn:  # a live worker is sending it now
+        conn.execute(reminder_deliveries.update().where(reminder_deliveries.c.reminder_id == reminder.id)
+                     .values(state="sending", attempts=1, claimed_by="live-worker",
+                             claimed_until=datetime.now(UTC) + timedelta(minutes=10)))
+    clock.advance(datetime.now(UTC) - clock.now() + timedelta(days=3))  # simulated time runs ahead of the claim
+    assert worker(runtime, with_smtp(runtime, smtp.port)).run_once() == 0
+    assert row(runtime, reminder.id)["state"] == "sending"
+    assert runtime.app.get_reminder(reminder.id).failures == []

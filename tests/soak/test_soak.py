@@ -176,6 +176,8 @@ def test_processes_killed_under_load_lose_and_double_nothing(
            "AR_THREADPOOL_SIZE": "12", "AR_RUN_PROJECTIONS": "false", "AR_RUN_DUNNING": "false",
            "AR_SMTP_HOST": "127.0.0.1", "AR_SMTP_PORT": str(smtp_port), "AR_SWEEP_INTERVAL_S": "0.3",
            "AR_DELIVERY_INTERVAL_S": "0.2", "AR_PROJECTION_INTERVAL_S": "0.1",
+           # a killed worker's send is taken for interrupted 10 s (wall clock) after its claim
+           "AR_DELIVERY_CLAIM_TTL_S": "10",
            "AR_OUTBOX_DIR": str(tmp_path / "outbox"), "PYTHONUNBUFFERED": "1"}
     worker_env = {**env, "AR_RUN_PROJECTIONS": "true", "AR_RUN_DUNNING": "true"}
     logs = Path(LOGS) if LOGS else tmp_path

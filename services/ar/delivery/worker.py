@@ -5,7 +5,9 @@ Rules:
   of due rows in one statement (`WITH due AS MATERIALIZED (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED) UPDATE ...
   WHERE reminder_id IN (SELECT ... FROM due)` on PostgreSQL; SQLite runs the same UPDATE under its single-writer
   lock), so two workers never claim the same row.
-- Due times are the injected clock's, so a test (or `ar demo`) moves time and watches retries happen.
+- Due times are the injected clock's, so a test (or `ar demo`) moves time and watches retries happen. Claims are
+  leases on the wall clock (`lease_clock`): they say whether the process sending is still alive, which a simulated
+  clock running days a second cannot tell (its 10 minutes would pass while a message is on the wire).
 - A reminder is never sent twice. A row left in "sending" whose claim expired (the process died during the send)
   is not sent again: it gets a final `DeliveryFailed` saying so, for a person to check and resend by hand.
 - A reminder is rendered again at delivery; if the templates changed since the decision (the hash differs), the
@@ -29,6 +31,7 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from ar.application.ports import ReminderRenderer
+from ar.clock import SystemClock
 from ar.config import Settings
 from ar.delivery.channels import Channel, DeliveryError, OutboxChannel, SmtpChannel, WebhookChannel
 from ar.delivery.renderer import JinjaRenderer
@@ -76,10 +79,12 @@ def _utc(value: datetime) -> datetime:
 class DeliveryWorker:
     def __init__(self, app: DeliveryApp, engine: sa.Engine, settings: Settings, clock: Clock,
                  renderer: ReminderRenderer, channels: dict[str, Channel] | None = None, *, batch_size: int = 20,
-                 claim_ttl: timedelta = timedelta(minutes=10), worker_id: str | None = None) -> None:
+                 claim_ttl: timedelta = timedelta(minutes=10), worker_id: str | None = None,
+                 lease_clock: Clock | None = None) -> None:
         """`claim_ttl` must exceed the longest send (SMTP timeout 60 s, webhook 30 s): past it, a row still in
-        "sending" is taken for interrupted."""
+        "sending" is taken for interrupted. It runs on `lease_clock`, the system clock unless a test says."""
         self.app, self.engine, self.settings, self.clock, self.renderer = app, engine, settings, clock, renderer
+        self.lease_clock = lease_clock or SystemClock()
         self.channels = channels if channels is not None else default_channels(settings, clock)
         self.batch_size, self.claim_ttl = batch_size, claim_ttl
         self.worker_id = (worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}")[:64]
@@ -127,7 +132,7 @@ class DeliveryWorker:
 
     # -- the queue -----------------------------------------------------------------------------------------------
     def _claim(self) -> list[Claim]:
-        now = _utc(self.clock.now())
+        now, lease_now = _utc(self.clock.now()), _utc(self.lease_clock.now())
         # A materialized CTE: PostgreSQL may run a plain `IN (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED)` once per
         # outer row, each run skipping the rows this very statement already updated, and claim the whole queue.
         due = (sa.select(queue.c.reminder_id)
@@ -137,7 +142,7 @@ class DeliveryWorker:
                .cte("due").prefix_with("MATERIALIZED"))
         claim = (sa.update(queue)
                  .where(queue.c.reminder_id.in_(sa.select(due.c.reminder_id)), queue.c.state == "pending")
-                 .values(state="sending", attempts=queue.c.attempts + 1, claimed_until=now + self.claim_ttl,
+                 .values(state="sending", attempts=queue.c.attempts + 1, claimed_until=lease_now + self.claim_ttl,
                          claimed_by=self.worker_id)
                  .returning(queue.c.reminder_id, queue.c.attempts))
         with self.engine.begin() as conn:
@@ -154,7 +159,7 @@ class DeliveryWorker:
     def _settle_interrupted(self) -> int:
         """Rows left in "sending" past their claim: their worker died during the send. Each is taken over (one
         conditional UPDATE, so one worker settles it) and closed without sending it again."""
-        now = _utc(self.clock.now())
+        now = _utc(self.lease_clock.now())
         expired = sa.and_(queue.c.state == "sending", queue.c.claimed_until < now)
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(queue.c.reminder_id, queue.c.attempts, queue.c.last_error)
@@ -260,4 +265,5 @@ class DeliveryWorker:
 
 def build_delivery(settings: Settings, app: DeliveryApp, engine: sa.Engine, clock: Clock) -> DeliveryWorker:
     """The worker as configured: SMTP if `smtp_host` is set, else the outbox folder; webhooks if configured."""
-    return DeliveryWorker(app, engine, settings, clock, JinjaRenderer(), default_channels(settings, clock))
+    return DeliveryWorker(app, engine, settings, clock, JinjaRenderer(), default_channels(settings, clock),
+                          claim_ttl=timedelta(seconds=settings.delivery_claim_ttl_s))
