@@ -15,7 +15,6 @@ from ar.adapters.idempotency_store import IdempotencyStore
 from ar.api import problems
 from ar.api.idempotency import IdempotencyMiddleware
 from ar.api.routes import admin, customers, dunning, health, invoice_dunning, invoices, payments, reports
-from ar.api.routes import rates as rates_routes
 from ar.api.schemas.common import Problem
 from ar.clock import SettableClock, SharedFileClock
 from ar.config import Settings
@@ -28,6 +27,8 @@ Accounts receivable, event-sourced: every invoice from issue to cash, every figu
 * Writes return the record's version as `ETag`; send it back as `If-Match` to refuse lost updates (412).
 * Every POST accepts `Idempotency-Key`: a retry with the same key and body returns the first response.
 * Errors are `application/problem+json` naming the `field` and the rule (`type`).
+* Texts hold printable characters (no control character; tabs and line breaks only in multi-line notes); dates are
+  ISO strings `YYYY-MM-DD` from 2000-01-01 to 2099-12-31 and instants ISO 8601 with their offset, never numbers.
 * Writes return `AR-Position`; pass it as `min_position` to a list to read your own write.
 """
 
@@ -80,7 +81,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         app.include_router(router)
     if settings.simulated_clock and isinstance(runtime.clock, SettableClock | SharedFileClock):
         app.include_router(admin.router)
-    app.include_router(rates_routes.router)
     app.add_middleware(IdempotencyMiddleware, store=store)
 
     original = app.openapi
