@@ -15,6 +15,7 @@ from ar.adapters.idempotency_store import IdempotencyStore
 from ar.api import problems
 from ar.api.idempotency import IdempotencyMiddleware
 from ar.api.routes import admin, customers, dunning, health, invoice_dunning, invoices, payments, reports
+from ar.api.routes import rates as rates_routes
 from ar.api.schemas.common import Problem
 from ar.clock import SettableClock, SharedFileClock
 from ar.config import Settings
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         app.include_router(router)
     if settings.simulated_clock and isinstance(runtime.clock, SettableClock | SharedFileClock):
         app.include_router(admin.router)
+    app.include_router(rates_routes.router)
     app.add_middleware(IdempotencyMiddleware, store=store)
 
     original = app.openapi
