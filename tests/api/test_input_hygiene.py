@@ -3,6 +3,7 @@ due and malformed headers are refused with a 422 naming the field, and the OpenA
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import Callable
@@ -200,3 +201,15 @@ def test_the_text_pattern_in_the_contract_is_exactly_what_the_server_accepts(tex
     except ValidationError:
         accepted = False
     assert accepted == (bool(re.fullmatch(schema["pattern"], text)) and len(text) >= 1)
+
+
+def test_a_crafted_cursor_or_a_number_not_in_digits_is_a_422_never_a_500(
+    client: TestClient, register_customer: RegisterCustomer, issue_invoice: IssueInvoice, problem: CheckProblem,
+) -> None:
+    issue_invoice(register_customer()["id"])
+    crafted = base64.urlsafe_b64encode("2026-03-02|F\u0000".encode()).decode()
+    problem(client.get("/v1/invoices", params={"cursor": crafted}), 422, field="cursor")
+    for value in ("1.0", "1_0", "+1", "1e3"):
+        problem(client.get("/v1/invoices", params={"min_position": value}), 422, field="min_position")
+        problem(client.get("/v1/tasks", params={"limit": value}), 422, field="limit")
+    assert client.get("/v1/tasks", params={"limit": "10"}).status_code == 200

@@ -12,7 +12,7 @@ from fastapi import Depends, Header, HTTPException, Query, Request
 
 from ar.api import waiting
 from ar.api.idempotency import caller_of
-from ar.api.schemas.common import ETAG_PATTERN, IDEMPOTENCY_KEY_PATTERN
+from ar.api.schemas.common import ETAG_PATTERN, IDEMPOTENCY_KEY_PATTERN, QueryInt
 from ar.application.receivables import Receivables
 from ar.domain.errors import DomainRuleViolation
 from ar.runtime import Runtime
@@ -54,7 +54,7 @@ READ_AFTER_POLL_S = 0.05
 
 async def read_after(
     request: Request,
-    min_position: Annotated[int | None, Query(ge=0, description=(
+    min_position: Annotated[QueryInt | None, Query(ge=0, le=2**63 - 1, description=(
         "read your own writes: wait until the read models include this event position (the AR-Position "
         "header of a write). 422 if no event has that position; 503 with Retry-After at once if a read model "
         "is stopped before it (GET /v1/projections says why), or if they have not reached it within 2 s"))] = None,

@@ -35,6 +35,8 @@ def encode_cursor(issued_on: date, number: str) -> str:
 def decode_cursor(cursor: str) -> tuple[date, str]:
     try:
         issued, number = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
+        if not number.isprintable():  # a crafted cursor must not carry a NUL or a control character to the database
+            raise ValueError(number)
         return date.fromisoformat(issued), number
     except ValueError:
         raise DomainRuleViolation("not a cursor returned by this list", field="cursor") from None

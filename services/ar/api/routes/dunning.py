@@ -179,7 +179,7 @@ def list_tasks(
     _: ReadAfterDep,
     state: Annotated[TaskState | None, Query(description="open or done; default both")] = None,
     customer_id: UUID | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    limit: Annotated[QueryInt, Query(ge=1, le=1000)] = 200,
 ) -> list[TaskOut]:
     """Oldest first. A dunning step on the phone channel becomes a task here instead of a message. A half-year
     whose ECB or legal rate is not recorded is a `rate` task from 30 days before it starts (due on its first day),
