@@ -63,6 +63,7 @@ bench: $(STAMP)
 SOAK_SECONDS ?= 300
 SOAK_DAYS    ?= 300
 soak: $(STAMP)
+	scripts/ensure_postgres.sh  # the soak makes its own cluster, with the initdb this installs where missing
 	mkdir -p var
 	AR_SOAK_SECONDS=$(SOAK_SECONDS) AR_SOAK_DAYS=$(SOAK_DAYS) AR_SOAK_FIGURES=var/soak-figures.json AR_SOAK_LOGS=var/soak-logs \
 		$(BIN)/pytest -n 0 -p no:randomly -s tests/soak
