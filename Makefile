@@ -24,8 +24,8 @@ LINT_DIRS := $(wildcard services tests bench migrations)
 
 help:
 	@echo "make run     - migrate and serve on http://$(HOST):$(PORT) (SQLite)"
-	@echo "make test    - ruff + mypy + pytest (needs local PostgreSQL; started if needed)"
-	@echo "make lint    - ruff + mypy"
+	@echo "make test    - ruff + mypy + import contracts + pytest (needs local PostgreSQL; started if needed)"
+	@echo "make lint    - ruff + mypy + import contracts"
 	@echo "make bench   - run benchmarks against local PostgreSQL"
 	@echo "make fuzz    - contract fuzzing (schemathesis), FUZZ_SECONDS per backend"
 	@echo "make soak    - fault-injection soak, SOAK_SECONDS of chaos (a private PostgreSQL cluster)"
@@ -47,12 +47,14 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINT_DIRS)
 	$(BIN)/mypy services
+	$(BIN)/lint-imports
 
 # pytest exits 5 when no tests were collected; any non-zero status fails make.
 test: $(STAMP)
 	scripts/ensure_postgres.sh
 	$(BIN)/ruff check $(LINT_DIRS)
 	$(BIN)/mypy services
+	$(BIN)/lint-imports  # the layering of ARCHITECTURE.md, contracts in pyproject.toml
 	AR_TEST_POSTGRES_URL='$(AR_TEST_POSTGRES_URL)' $(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 bench: $(STAMP)
