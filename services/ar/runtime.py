@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from ar.adapters.business_days import HolidayCalendar
+from ar.adapters.event_reads import select_many
 from ar.adapters.rate_tables import load_rate_seed
 from ar.application.receivables import Receivables
 from ar.clock import SettableClock, SharedFileClock, SystemClock, parse_start
@@ -62,6 +63,7 @@ def build(settings: Settings, clock: Clock | None = None, *, run_migrations: boo
     if clock is None:
         clock = simulated_clock(settings) if settings.simulated_clock else SystemClock()
     app = Receivables(settings.event_store_env(), clock=clock)
+    app.read_many = select_many
     runner = ProjectionRunner(app, engine, [ReceivablesProjection(), CustomersProjection(), DunningProjection(app)])
     app.finder = app.exposure = ReadModelLookups(engine, runner.catch_up)
     app.candidates = DunningLookups(engine, runner.catch_up)

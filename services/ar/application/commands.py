@@ -13,8 +13,8 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 
-from ar.adapters.event_reads import select_many
 from ar.application import transcodings
+from ar.application.ports import ManyAggregateReads
 from ar.domain.clock import Clock
 from ar.domain.errors import Conflict, DomainError, NotFound, PreconditionFailed
 
@@ -47,6 +47,8 @@ class Saved(Generic[A]):
 
 class CommandHandling(Application[UUID]):
     """Decide-then-save helpers; the use cases live in subclasses."""
+
+    read_many: ManyAggregateReads  # required: set where the application is built (no silent fallback)
 
     def __init__(self, env: dict[str, str] | None = None, *, clock: Clock):
         super().__init__(env)
@@ -83,7 +85,7 @@ class CommandHandling(Application[UUID]):
     def load_many(self, cls: type[A], ids: Sequence[UUID]) -> dict[UUID, A]:
         """The current state of many aggregates, read in a few queries (for aggregates without snapshots)."""
         loaded: dict[UUID, A] = {}
-        for aggregate_id, stored in select_many(self.recorder, list(dict.fromkeys(ids))).items():
+        for aggregate_id, stored in self.read_many(self.recorder, list(dict.fromkeys(ids))).items():
             aggregate: Any = None
             for record in stored:
                 aggregate = self.mapper.to_domain_event(record).mutate(aggregate)  # type: ignore[attr-defined]

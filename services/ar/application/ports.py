@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 from uuid import UUID
+
+from eventsourcing.persistence import AggregateRecorder, StoredEvent
 
 
 class InvoiceFinder(Protocol):
@@ -87,3 +90,11 @@ class DunningCandidates(Protocol):
     def invoices_of(self, customer_ids: list[UUID] | None, limit: int) -> list[UUID]:
         """Every invoice, open or not, of these customers (of all customers: None)."""
         ...
+
+
+class ManyAggregateReads(Protocol):
+    """Every stored event of each aggregate in `ids`, in version order, in a few queries: the library reads one
+    aggregate per query, and a sweep loading thousands of invoices spent most of its time in round trips. The
+    recorder is the application's own (it exists only once the application is built)."""
+
+    def __call__(self, recorder: AggregateRecorder, ids: Sequence[UUID]) -> dict[UUID, list[StoredEvent]]: ...
