@@ -21,7 +21,6 @@ import asyncio
 import logging
 import os
 import socket
-import threading
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -31,6 +30,7 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from ar.application.ports import ReminderRenderer
+from ar.background import BackgroundLoop
 from ar.clock import SystemClock
 from ar.config import Settings
 from ar.delivery.channels import Channel, DeliveryError, OutboxChannel, SmtpChannel, WebhookChannel
@@ -88,9 +88,7 @@ class DeliveryWorker:
         self.channels = channels if channels is not None else default_channels(settings, clock)
         self.batch_size, self.claim_ttl = batch_size, claim_ttl
         self.worker_id = (worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}")[:64]
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop = BackgroundLoop("reminder-delivery", self.run_once, log=log, failed="reminder delivery pass failed")
 
     # -- running -------------------------------------------------------------------------------------------------
     def run_once(self) -> int:
@@ -103,32 +101,14 @@ class DeliveryWorker:
         return handled
 
     def start(self, interval_s: float | None = None) -> None:
-        if self._thread is not None:
-            return
-        interval = self.settings.delivery_interval_s if interval_s is None else interval_s
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, args=(interval,), name="reminder-delivery", daemon=True)
-        self._thread.start()
+        self._loop.start(self.settings.delivery_interval_s if interval_s is None else interval_s)
 
     def wake(self, *_: object) -> None:
-        self._wake.set()
+        self._loop.wake()
 
     def stop(self, timeout_s: float = 90.0) -> None:
         """Waits for the sends in flight: stopping mid-send would leave rows for a person to check."""
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout_s)
-            self._thread = None
-
-    def _loop(self, interval_s: float) -> None:
-        while not self._stop.is_set():
-            try:
-                self.run_once()
-            except Exception:
-                log.exception("reminder delivery pass failed")
-            self._wake.wait(interval_s)
-            self._wake.clear()
+        self._loop.stop(timeout_s)
 
     # -- the queue -----------------------------------------------------------------------------------------------
     def _claim(self) -> list[Claim]:

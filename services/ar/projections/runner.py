@@ -25,6 +25,7 @@ from typing import Any, NamedTuple, Protocol
 import sqlalchemy as sa
 from eventsourcing.application import Application
 
+from ar.background import BackgroundLoop
 from ar.projections import stalls
 from ar.projections.stalls import BatchFailed, FailingEvent, Stall
 from ar.projections.tables import projection_positions
@@ -82,9 +83,7 @@ class ProjectionRunner:
         self._monotonic = monotonic
         self._lock = threading.Lock()
         self._ensured: set[str] = set()
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop = BackgroundLoop("projections", self.catch_up, log=log, on_failure=self._catch_up_failed)
         self._attempts: dict[str, int] = {}  # failed attempts in a row, per projection
         self._retry_at: dict[str, float] = {}  # monotonic time of its next attempt
         self._progress: Progress | None = None
@@ -298,27 +297,18 @@ class ProjectionRunner:
 
     # Background loop ------------------------------------------------------------------------------------------
     def wake(self, _position: int | None = None) -> None:
-        self._wake.set()
+        self._loop.wake()
 
     def start(self, interval_s: float) -> None:
-        def loop() -> None:
-            failures = 0
-            while not self._stop.is_set():
-                try:
-                    self.catch_up()
-                    failures = 0
-                except Exception as exc:  # the head or a position row unreadable: storage is down
-                    failures += 1
-                    log.error("projection catch-up failed: %s; retrying in %.0f s", stalls.describe(exc),
-                              stalls.backoff_s(failures), exc_info=failures == 1)
-                self._wake.wait(stalls.backoff_s(failures) if failures else interval_s)
-                self._wake.clear()
-
-        self._thread = threading.Thread(target=loop, name="projections", daemon=True)
-        self._thread.start()
+        self._loop.start(interval_s)
 
     def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        self._loop.stop(timeout_s=10)
+
+    @staticmethod
+    def _catch_up_failed(exc: Exception, failures: int) -> float:
+        """The head or a position row unreadable: storage is down. Back off; the first failure has the traceback."""
+        wait = stalls.backoff_s(failures)
+        log.error("projection catch-up failed: %s; retrying in %.0f s", stalls.describe(exc), wait,
+                  exc_info=failures == 1)
+        return wait

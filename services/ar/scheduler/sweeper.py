@@ -18,6 +18,7 @@ from uuid import UUID
 
 import sqlalchemy as sa
 
+from ar.background import BackgroundLoop
 from ar.domain.clock import Clock
 from ar.projections.dunning_queries import due_by_customer
 
@@ -40,8 +41,7 @@ class SweepReport:
 class Sweeper:
     def __init__(self, app: Receivables, engine: sa.Engine, catch_up: Any, clock: Clock, chunk: int = 200) -> None:
         self.app, self.engine, self.catch_up, self.clock = app, engine, catch_up, clock
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop = BackgroundLoop("dunning-sweeper", self.sweep, log=log, failed="dunning sweep failed; retrying")
         self._lock = threading.Lock()
         self.chunk = chunk
 
@@ -79,18 +79,7 @@ class Sweeper:
 
     # Background loop ------------------------------------------------------------------------------------------
     def start(self, interval_s: float) -> None:
-        def loop() -> None:
-            while not self._stop.is_set():
-                try:
-                    self.sweep()
-                except Exception:
-                    log.exception("dunning sweep failed; retrying")
-                self._stop.wait(interval_s)
-
-        self._thread = threading.Thread(target=loop, name="dunning-sweeper", daemon=True)
-        self._thread.start()
+        self._loop.start(interval_s)
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
+        self._loop.stop(timeout_s=30)
