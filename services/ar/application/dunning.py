@@ -11,10 +11,9 @@ retry too, and the retry sees the payment.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from functools import partial
 from importlib import resources
 from typing import Any
@@ -25,21 +24,19 @@ from eventsourcing.persistence import IntegrityError
 from ar.application.commands import Saved
 from ar.application.ports import ContentOnlyRenderer, DunningCandidates, NoFinder, ReminderRenderer
 from ar.application.rates import Rates
-from ar.application.simulation import MAX_INVOICES, Simulation, simulate
+from ar.application.simulation import MAX_INVOICES, Simulation, check_period, simulate
 from ar.domain.calendar import BusinessCalendar, WeekdaysOnly
 from ar.domain.clock import Clock
 from ar.domain.customer import Customer
-from ar.domain.dunning import Outlook, outlook, outstanding, plan
-from ar.domain.dunning_policy import DunningPolicy, PolicyRules, Step, StepKind
+from ar.domain.dunning import Outlook, outlook, plan
+from ar.domain.dunning_decision import ReminderDecision, carry_out, decide, penalty_of
+from ar.domain.dunning_policy import DunningPolicy, PolicyRules, Step
 from ar.domain.errors import DomainError, DomainRuleViolation
 from ar.domain.invoice import Invoice
 from ar.domain.money import Money
-from ar.domain.penalties import PenaltyComputation, compute_penalty, regime_for
-from ar.domain.rate_tables import describe_rate, half_year_label
-from ar.domain.reminder import Reminder, reminder_id
+from ar.domain.penalties import PenaltyComputation
+from ar.domain.reminder import Reminder
 from ar.domain.terms import CustomerKind
-
-FIRMNESS = [StepKind.COURTESY, StepKind.REMINDER, StepKind.FORMAL_NOTICE, StepKind.HANDOFF]
 
 
 def default_rules() -> dict[CustomerKind, tuple[str, PolicyRules]]:
@@ -198,119 +195,46 @@ class Dunning(Rates):
 
     def _run_for(self, customer: Customer, policy: DunningPolicy, invoices: list[Invoice],
                  today: date) -> tuple[DunningRun, list[Any]]:
-        """Decide one customer's run; the aggregates to save (reminders first, then the invoices)."""
-        invoices = [i for i in invoices if i.customer_id == customer.id]
-        due, touched, broken, skipped = self.decide_dunning(invoices, policy, today)
-        reminders = [self.remind(customer, policy, channel, items, today) for channel, items in sorted(due.items())]
-        changed = list({i.id: i for i in [*touched, *(i for items in due.values() for i, _ in items)]}.values())
-        return DunningRun(customer.id, reminders, None, broken, skipped), [*reminders, *changed] if changed else []
-
-    def decide_dunning(self, invoices: list[Invoice], policy: DunningPolicy, today: date,
-                ) -> tuple[dict[str, list[tuple[Invoice, Step]]], list[Invoice], int, int]:
-        due: dict[str, list[tuple[Invoice, Step]]] = defaultdict(list)
-        touched: list[Invoice] = []
-        broken = skipped = 0
+        """Decide one customer's run (the domain decides), then record it: the aggregates to save, reminders
+        first, then the invoices."""
+        decision = decide(customer=customer, rules=policy.rules, invoices=invoices, today=today,
+                          calendar=self.calendar, rates=self.rates, split_by_half_year=self.split_by_half_year)
         now = self.clock.now()
-        for invoice in invoices:
-            found = outlook(invoice, policy.rules, self.calendar)
-            if found.action is not None and found.action.step is None and found.action.on <= today:
-                invoice.break_promise(today, now)  # the promised date passed without the money
-                touched.append(invoice)
-                broken += 1
-                found = outlook(invoice, policy.rules, self.calendar)
-            while found.action is not None and found.action.step is not None and found.action.on <= today:
-                step = found.action.step
-                if step.kind is not StepKind.COURTESY or today < invoice.due_on:
-                    due[step.channel.value].append((invoice, step))
-                    break
-                # a courtesy note's moment has passed: skip it, and the next step may be due today
-                invoice.skip_dunning_step(step_key=step.key, reason="the due date has passed", on=today, at=now)
-                touched.append(invoice)
-                skipped += 1
-                found = outlook(invoice, policy.rules, self.calendar)
-        return due, touched, broken, skipped
+        reminders = [self._reminder(customer, policy, r, now) for r in decision.reminders]
+        changed = carry_out(decision, {i.id: i for i in invoices}, policy_id=policy.id,
+                            policy_version=policy.version, at=now)
+        run = DunningRun(customer.id, reminders, None, len(decision.promises_broken), len(decision.skipped))
+        return run, [*reminders, *changed] if changed else []
 
-    def remind(self, customer: Customer, policy: DunningPolicy, channel: str,
-                items: list[tuple[Invoice, Step]], today: date) -> Reminder:
-        now = self.clock.now()
-        firmest = max((step for _, step in items), key=lambda s: (FIRMNESS.index(s.kind), s.offset_days))
-        rid = reminder_id(customer.id, today, channel, [(i.id, s.key) for i, s in items])
-        lines, penalties = [], {}
-        for invoice, step in sorted(items, key=lambda x: (x[0].due_on, x[0].number)):
-            penalty = None
-            if step.states_penalties or step.claims_penalties:
-                penalty = self.penalty(invoice, customer, policy, today, notice_on=today if (
-                    step.kind is StepKind.FORMAL_NOTICE) else None)
-                penalties[invoice.id] = penalty
-            lines.append(self._line(invoice, step, policy.rules, today, penalty))
-        notice = firmest.kind is StepKind.FORMAL_NOTICE
-        content: dict[str, Any] = {
-            "reminder_id": str(rid), "run_on": today.isoformat(), "channel": channel,
-            "step_kind": firmest.kind.value, "template": firmest.template, "language": customer.language.value,
-            "customer": {"id": str(customer.id), "name": customer.name, "kind": customer.kind.value,
-                         "country": customer.country, "emails": list(customer.emails)},
-            "creditor": dict(self.creditor), "lines": lines, "totals": _totals(lines),
-            "notice_deadline_on": (today + timedelta(days=policy.rules.notice_deadline_days)).isoformat()
-            if notice else None,
-            "states_penalties": any(s.states_penalties or s.claims_penalties for _, s in items),
-        }
-        rendered = self.renderer.render(firmest.template, customer.language.value, content)
-        reminder = Reminder(id=rid, customer_id=customer.id, run_on=today, channel=channel,
-                            step_kind=firmest.kind.value, template=firmest.template,
-                            template_version=rendered.template_version, language=customer.language.value,
-                            recipients=list(customer.emails), content=content, policy_id=policy.id,
-                            policy_version=policy.version, content_hash=rendered.content_hash, at=now)
-        for invoice, step in items:
-            invoice.take_dunning_step(reminder_id=rid, step_key=step.key, step_kind=step.kind.value,
-                                      channel=channel, on=today, policy_id=policy.id,
-                                      policy_version=policy.version, at=now)
-            found = penalties.get(invoice.id)
-            if step.claims_penalties and found is not None and found.total.is_positive:
-                # a partial computation claims what is known, as of the last day it covers
-                invoice.claim_penalty(reminder_id=rid, interest=found.interest, indemnity=found.indemnity,
-                                      as_of=found.covered_until, computation=found.to_dict(), at=now)
-        return reminder
-
-    def _line(self, invoice: Invoice, step: Step, rules: PolicyRules, today: date,
-              penalty: PenaltyComputation | None) -> dict[str, Any]:
-        position = [s.key for s in rules.steps].index(step.key) + 1
-        return {
-            "invoice_id": str(invoice.id), "number": invoice.number, "issued_on": invoice.issued_on.isoformat(),
-            "due_on": invoice.due_on.isoformat(), "days_late": (today - invoice.due_on).days,
-            "step_key": step.key, "step_kind": step.kind.value, "stage": f"{position}/{len(rules.steps)}",
-            "currency": invoice.currency, "total_minor": invoice.total.minor,
-            "open_minor": invoice.open_amount.minor, "disputed_minor": invoice.disputed.minor,
-            "remindable_minor": invoice.remindable.minor,
-            "structured_reference": invoice.structured_reference,
-            "penalty": None if penalty is None else {
-                "regime": penalty.regime.value, "interest_minor": penalty.interest.minor,
-                "indemnity_minor": penalty.indemnity.minor, "total_minor": penalty.total.minor,
-                "currency": penalty.total.currency, "as_of": penalty.as_of.isoformat(),
-                "explain": penalty.explain(), **_coverage(penalty)},
-        }
+    def _reminder(self, customer: Customer, policy: DunningPolicy, decided: ReminderDecision,
+                  now: datetime) -> Reminder:
+        """The decided reminder, rendered: its content and the rendered message's hash are its evidence."""
+        content = decided.content(customer, self.creditor)
+        rendered = self.renderer.render(decided.template, customer.language.value, content)
+        return Reminder(id=decided.id, customer_id=customer.id, run_on=decided.run_on, channel=decided.channel,
+                        step_kind=decided.step_kind, template=decided.template,
+                        template_version=rendered.template_version, language=customer.language.value,
+                        recipients=list(customer.emails), content=content, policy_id=policy.id,
+                        policy_version=policy.version, content_hash=rendered.content_hash, at=now)
 
     def simulate_dunning(self, *, rules: PolicyRules, from_on: date, to_on: date,
                          customer_ids: list[UUID] | None = None) -> Simulation:
         """Replay real history under proposed rules; nothing is written (see `ar.application.simulation`)."""
         self._check_templates(rules)
         ids = self.candidates.invoices_of(customer_ids, limit=MAX_INVOICES + 1)
-        return simulate(self, rules=rules, from_on=from_on, to_on=to_on, invoice_ids=ids)
-
-    def get_customer_for_simulation(self, customer_id: UUID) -> Customer:
-        return self._get(Customer, customer_id, "customer_ids")
+        check_period(rules, from_on, to_on, len(ids))
+        return simulate(rules=rules, from_on=from_on, to_on=to_on,
+                        histories={i: list(self.events.get(i)) for i in ids},
+                        customer_of=lambda customer_id: self._get(Customer, customer_id, "customer_ids"),
+                        calendar=self.calendar, rates=self.rates, split_by_half_year=self.split_by_half_year,
+                        at=self.clock.now())
 
     # Penalties ------------------------------------------------------------------------------------------------
     def penalty(self, invoice: Invoice, customer: Customer, policy: DunningPolicy, until: date,
                 notice_on: date | None = None) -> PenaltyComputation:
         """Late-payment penalties of one invoice up to `until`, from its settlements (value dates)."""
-        if notice_on is None:
-            notice_on = next((s["on"] for s in invoice.dunning.steps if s["kind"] == StepKind.FORMAL_NOTICE.value),
-                             None)
-        return compute_penalty(
-            regime=regime_for(customer.kind, customer.country), due_on=invoice.due_on, until=until,
-            balance=outstanding(invoice, net_of_disputes=policy.rules.penalties_net_of_disputes),
-            rates=self.rates, notice_on=notice_on, split_by_half_year=self.split_by_half_year,
-            country=customer.country)
+        return penalty_of(invoice, customer, policy.rules, self.rates, until,
+                          split_by_half_year=self.split_by_half_year, notice_on=notice_on)
 
     def invoice_penalties(self, invoice_id: UUID, until: date | None = None) -> tuple[Invoice, PenaltyComputation]:
         invoice = self._get(Invoice, invoice_id, "invoice_id")
@@ -357,23 +281,3 @@ class Dunning(Rates):
         return self._update(Reminder, task_id, None,
                             lambda r: r.complete_task(outcome=outcome, by=by, at=self.clock.now()), "task_id")
 
-
-def _coverage(penalty: PenaltyComputation) -> dict[str, Any]:
-    """What the reminder's penalty part covers: complete, or known through a day while rates are awaited."""
-    half_years = sorted({where for label in penalty.missing
-                         if (where := label.partition(":")[2])[:2] in ("19", "20")})
-    return {"complete": penalty.complete, "known_until": penalty.covered_until.isoformat(),
-            "pending_from": (penalty.covered_until + timedelta(days=1)).isoformat(),
-            "missing": list(penalty.missing), "missing_rates": [describe_rate(m) for m in penalty.missing],
-            "missing_half_years": [half_year_label(date.fromisoformat(day)) for day in half_years]}
-
-
-def _totals(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    totals: dict[str, dict[str, int]] = defaultdict(lambda: {"remindable_minor": 0, "penalties_minor": 0})
-    for line in lines:
-        total = totals[line["currency"]]
-        total["remindable_minor"] += line["remindable_minor"]
-        if line["penalty"] is not None:
-            total["penalties_minor"] += line["penalty"]["total_minor"]
-    return [{"currency": c, **t, "total_minor": t["remindable_minor"] + t["penalties_minor"]}
-            for c, t in sorted(totals.items())]

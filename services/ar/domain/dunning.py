@@ -14,14 +14,13 @@ Rules:
 from __future__ import annotations
 
 from collections import defaultdict
-from copy import deepcopy
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
 from ar.domain.calendar import BusinessCalendar, next_business_day
 from ar.domain.dunning_policy import PolicyRules, Step, StepKind
-from ar.domain.invoice import Invoice
+from ar.domain.invoice import DunningState, Invoice, TakenStep
 from ar.domain.money import Money
 
 
@@ -47,8 +46,10 @@ class Outlook:
     action: NextAction | None
 
 
-def outlook(invoice: Invoice, rules: PolicyRules, calendar: BusinessCalendar) -> Outlook:
-    dunning = invoice.dunning
+def outlook(invoice: Invoice, rules: PolicyRules, calendar: BusinessCalendar,
+            dunning: DunningState | None = None) -> Outlook:
+    """`dunning`: the state to judge instead of the invoice's own (the state a decision would lead to)."""
+    dunning = invoice.dunning if dunning is None else dunning
     if not invoice.open_amount.is_positive:
         return Outlook(DunningStatus.SETTLED, None)
     if dunning.opted_out is not None:
@@ -56,42 +57,40 @@ def outlook(invoice: Invoice, rules: PolicyRules, calendar: BusinessCalendar) ->
     if dunning.paused is not None:
         return Outlook(DunningStatus.PAUSED, None)
     if dunning.promise is not None:
-        return Outlook(DunningStatus.PROMISED, NextAction(dunning.promise["promised_on"] + timedelta(days=1), None))
+        return Outlook(DunningStatus.PROMISED, NextAction(dunning.promise.promised_on + timedelta(days=1), None))
     state = DunningStatus.DISPUTED if invoice.disputes else DunningStatus.ACTIVE
     if invoice.disputes and (not rules.remind_undisputed or not invoice.remindable.is_positive):
         return Outlook(state, None)
-    planned = next_step(invoice, rules)
+    planned = next_step(invoice, rules, dunning)
     if planned is None:
         return Outlook(DunningStatus.COMPLETE, None)
     step, on = planned
     return Outlook(state, NextAction(next_business_day(calendar, on), step))
 
 
-def next_step(invoice: Invoice, rules: PolicyRules) -> tuple[Step, date] | None:
+def next_step(invoice: Invoice, rules: PolicyRules, dunning: DunningState | None = None) -> tuple[Step, date] | None:
     """The next step not taken and the date it is due (before rolling to a business day)."""
-    dunning = invoice.dunning
+    dunning = invoice.dunning if dunning is None else dunning
     taken = dunning.steps
     last = taken[-1] if taken else None
-    last_step = rules.step(last["key"]) if last else None
+    last_step = rules.step(last.key) if last else None
     floor = last_step.offset_days if last_step else None
     for step in rules.steps:
         if dunning.done(step.key) or (floor is not None and step.offset_days <= floor):
             continue
-        return step, _due_date(invoice, step, last, last_step)
+        return step, _due_date(invoice, dunning, step, last, last_step)
     return None
 
 
-def _due_date(invoice: Invoice, step: Step, last: dict[str, object] | None, last_step: Step | None) -> date:
+def _due_date(invoice: Invoice, dunning: DunningState, step: Step, last: TakenStep | None,
+              last_step: Step | None) -> date:
     on = invoice.due_on + timedelta(days=step.offset_days)
     if step.kind is StepKind.COURTESY:
         return max(on, invoice.issued_on)
-    dunning = invoice.dunning
     previous = last_step.offset_days if last_step and last_step.kind is not StepKind.COURTESY else 0
     gap = timedelta(days=step.offset_days - previous)
     if last is not None and last_step is not None and last_step.kind is not StepKind.COURTESY:
-        taken_on = last["on"]
-        assert isinstance(taken_on, date)
-        on = max(on, taken_on + gap)
+        on = max(on, last.on + gap)
     if dunning.anchor_on is not None:
         on = max(on, dunning.anchor_on + gap)
     if dunning.escalate_on is not None:
@@ -101,17 +100,15 @@ def _due_date(invoice: Invoice, step: Step, last: dict[str, object] | None, last
 
 def plan(invoice: Invoice, rules: PolicyRules, calendar: BusinessCalendar, limit: int = 20) -> list[tuple[Step, date]]:
     """The steps still to come if nothing changes (nobody pays), each on the date it would be taken."""
-    future = deepcopy(invoice)
+    future = invoice.dunning
     out: list[tuple[Step, date]] = []
     while len(out) < limit:
-        found = outlook(future, rules, calendar)
+        found = outlook(invoice, rules, calendar, future)
         if found.action is None or found.action.step is None:
             break
         step, on = found.action.step, found.action.on
         out.append((step, on))
-        future.dunning.steps.append({"key": step.key, "kind": step.kind.value, "channel": step.channel.value,
-                                     "on": on, "reminder_id": None})
-        future.dunning.escalate_on = None
+        future = future.with_step_taken(TakenStep(step.key, step.kind.value, step.channel.value, on, None))
     return out
 
 

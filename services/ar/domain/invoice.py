@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -37,21 +37,64 @@ class Category(StrEnum):
     MIXED = "mixed"
 
 
-@dataclass
-class DunningState:
-    """Where an invoice stands in its collection; changed only by the invoice's events."""
+SKIPPED = "skipped"  # the kind recorded for a step whose moment passed
 
-    steps: list[dict[str, Any]] = field(default_factory=list)  # taken: key, kind, channel, on, reminder_id
+
+@dataclass(frozen=True)
+class TakenStep:
+    """A step of the policy taken on `on` by a reminder, or skipped (kind `skipped`, no channel, no reminder)."""
+
+    key: str
+    kind: str
+    channel: str | None
+    on: date
+    reminder_id: UUID | None
+
+
+@dataclass(frozen=True)
+class Promise:
+    """A promise to pay `amount` by `promised_on`; kept once `amount` more than `baseline_minor` (what was settled
+    when it was made) is settled."""
+
+    promise_id: UUID
+    promised_on: date
+    amount: Money
+    baseline_minor: int
+
+    def kept_by(self, settled_minor: int) -> bool:
+        return settled_minor - self.baseline_minor >= self.amount.minor
+
+
+@dataclass(frozen=True)
+class DunningState:
+    """Where an invoice stands in its collection; replaced (never changed in place) only by the invoice's events,
+    so the dunning decision can also derive the state a decision would lead to without touching the invoice."""
+
+    steps: tuple[TakenStep, ...] = ()
     anchor_on: date | None = None  # last partial settlement, dispute resolution or resumption
     escalate_on: date | None = None  # a broken promise: the next step is due at once
     paused: str | None = None
     opted_out: str | None = None
-    promise: dict[str, Any] | None = None
+    promise: Promise | None = None
     claimed_interest: Money | None = None
     indemnity_claimed: bool = False
 
     def done(self, key: str) -> bool:
-        return any(s["key"] == key for s in self.steps)
+        return any(s.key == key for s in self.steps)
+
+    @property
+    def formal_notice_on(self) -> date | None:
+        """When the formal notice went out (a consumer's interest runs from it)."""
+        return next((s.on for s in self.steps if s.kind == "formal_notice"), None)
+
+    def with_step_taken(self, taken: TakenStep) -> DunningState:
+        return replace(self, steps=(*self.steps, taken), escalate_on=None)
+
+    def with_step_skipped(self, step_key: str, on: date) -> DunningState:
+        return replace(self, steps=(*self.steps, TakenStep(step_key, SKIPPED, None, on, None)))
+
+    def with_promise_broken(self, broken_on: date) -> DunningState:
+        return replace(self, promise=None, escalate_on=broken_on)  # the next step goes out at once: one step firmer
 
 
 def positive(amount: Money, field: str) -> None:
@@ -230,10 +273,10 @@ class Invoice(Aggregate):
     def _settled_partly(self, at: datetime) -> None:
         """A partial settlement re-anchors the dunning schedule; a kept promise is fulfilled."""
         if self.open_amount.is_positive:
-            self.dunning.anchor_on = business_date(at)
+            self.dunning = replace(self.dunning, anchor_on=business_date(at))
         promise = self.dunning.promise
-        if promise is not None and self._settled_minor() - promise["baseline_minor"] >= promise["amount"].minor:
-            self.dunning.promise = None
+        if promise is not None and promise.kept_by(self._settled_minor()):
+            self.dunning = replace(self.dunning, promise=None)
 
     def reverse_allocation(self, payment_id: UUID, reason: str, at: datetime) -> None:
         if payment_id not in self.allocations:
@@ -331,7 +374,7 @@ class Invoice(Aggregate):
                           at: datetime) -> None:
         del self.disputes[dispute_id]
         self.resolved_disputes.add(dispute_id)
-        self.dunning.anchor_on = resolved_on
+        self.dunning = replace(self.dunning, anchor_on=resolved_on)
         opened_on, _, disputed = self.dispute_periods[dispute_id]
         self.dispute_periods[dispute_id] = (opened_on, resolved_on, disputed)
 
@@ -379,23 +422,40 @@ class Invoice(Aggregate):
                                  open=self.open_amount, remindable=self.remindable, at=at)
         return True
 
-    @event("DunningStepTaken")
+    class DunningStepTaken(Aggregate.Event):
+        """A reminder took a step of the policy; `open` and `remindable` are the amounts it stated."""
+
+        reminder_id: UUID
+        step_key: str
+        step_kind: str
+        channel: str
+        on: date
+        policy_id: UUID
+        policy_version: int
+        open: Money
+        remindable: Money
+        at: datetime
+
+    @event(DunningStepTaken)
     def _dunning_step_taken(self, reminder_id: UUID, step_key: str, step_kind: str, channel: str, on: date,
                             policy_id: UUID, policy_version: int, open: Money, remindable: Money,
                             at: datetime) -> None:
-        self.dunning.steps.append({"key": step_key, "kind": step_kind, "channel": channel, "on": on,
-                                   "reminder_id": reminder_id})
-        self.dunning.escalate_on = None
+        self.dunning = self.dunning.with_step_taken(TakenStep(step_key, step_kind, channel, on, reminder_id))
 
     def skip_dunning_step(self, *, step_key: str, reason: str, on: date, at: datetime) -> None:
         """A step whose moment has passed (a courtesy note after the due date) is skipped, not sent late."""
         if not self.dunning.done(step_key):
             self._dunning_step_skipped(step_key=step_key, reason=reason, on=on, at=at)
 
-    @event("DunningStepSkipped")
+    class DunningStepSkipped(Aggregate.Event):
+        step_key: str
+        reason: str
+        on: date
+        at: datetime
+
+    @event(DunningStepSkipped)
     def _dunning_step_skipped(self, step_key: str, reason: str, on: date, at: datetime) -> None:
-        self.dunning.steps.append({"key": step_key, "kind": "skipped", "channel": None, "on": on,
-                                   "reminder_id": None})
+        self.dunning = self.dunning.with_step_skipped(step_key, on)
 
     def claim_penalty(self, *, reminder_id: UUID, interest: Money, indemnity: Money, as_of: date,
                       computation: dict[str, Any], at: datetime) -> None:
@@ -405,28 +465,45 @@ class Invoice(Aggregate):
         self._penalty_claimed(reminder_id=reminder_id, interest=interest, indemnity=indemnity, as_of=as_of,
                               computation=computation, at=at)
 
-    @event("LatePenaltyClaimed")
+    class LatePenaltyClaimed(Aggregate.Event):
+        """`computation` is the penalty's `to_dict()`: the evidence a person will question."""
+
+        reminder_id: UUID
+        interest: Money
+        indemnity: Money
+        as_of: date
+        computation: dict[str, Any]
+        at: datetime
+
+    @event(LatePenaltyClaimed)
     def _penalty_claimed(self, reminder_id: UUID, interest: Money, indemnity: Money, as_of: date,
                          computation: dict[str, Any], at: datetime) -> None:
-        self.dunning.claimed_interest = interest
-        self.dunning.indemnity_claimed = self.dunning.indemnity_claimed or indemnity.is_positive
+        self.dunning = replace(self.dunning, claimed_interest=interest,
+                               indemnity_claimed=self.dunning.indemnity_claimed or indemnity.is_positive)
 
     def pause_dunning(self, reason: str, at: datetime) -> None:
         if self.dunning.paused is None:
             self._dunning_paused(reason=reason, at=at)
 
-    @event("DunningPaused")
+    class DunningPaused(Aggregate.Event):
+        reason: str
+        at: datetime
+
+    @event(DunningPaused)
     def _dunning_paused(self, reason: str, at: datetime) -> None:
-        self.dunning.paused = reason
+        self.dunning = replace(self.dunning, paused=reason)
 
     def resume_dunning(self, on: date, at: datetime) -> None:
         if self.dunning.paused is not None:
             self._dunning_resumed(resumed_on=on, at=at)
 
-    @event("DunningResumed")
+    class DunningResumed(Aggregate.Event):
+        resumed_on: date
+        at: datetime
+
+    @event(DunningResumed)
     def _dunning_resumed(self, resumed_on: date, at: datetime) -> None:
-        self.dunning.paused = None
-        self.dunning.anchor_on = resumed_on
+        self.dunning = replace(self.dunning, paused=None, anchor_on=resumed_on)
 
     def opt_out_of_dunning(self, reason: str, at: datetime) -> None:
         if not reason.strip():
@@ -434,24 +511,31 @@ class Invoice(Aggregate):
         if self.dunning.opted_out is None:
             self._dunning_opted_out(reason=reason.strip(), at=at)
 
-    @event("DunningOptedOut")
+    class DunningOptedOut(Aggregate.Event):
+        reason: str
+        at: datetime
+
+    @event(DunningOptedOut)
     def _dunning_opted_out(self, reason: str, at: datetime) -> None:
-        self.dunning.opted_out = reason
+        self.dunning = replace(self.dunning, opted_out=reason)
 
     def opt_in_to_dunning(self, on: date, at: datetime) -> None:
         if self.dunning.opted_out is not None:
             self._dunning_opted_in(opted_in_on=on, at=at)
 
-    @event("DunningOptedIn")
+    class DunningOptedIn(Aggregate.Event):
+        opted_in_on: date
+        at: datetime
+
+    @event(DunningOptedIn)
     def _dunning_opted_in(self, opted_in_on: date, at: datetime) -> None:
-        self.dunning.opted_out = None
-        self.dunning.anchor_on = opted_in_on
+        self.dunning = replace(self.dunning, opted_out=None, anchor_on=opted_in_on)
 
     def promise_payment(self, *, promise_id: UUID, promised_on: date, amount: Money, made_on: date,
                         at: datetime) -> None:
         """A promise to pay `amount` by `promised_on` snoozes the reminders until that date."""
         current = self.dunning.promise
-        if current is not None and current["promise_id"] == promise_id:
+        if current is not None and current.promise_id == promise_id:
             return
         self.check_something_open("promise")
         self.check_open_for(amount, "amount_minor")
@@ -460,19 +544,29 @@ class Invoice(Aggregate):
         self._payment_promised(promise_id=promise_id, promised_on=promised_on, amount=amount, made_on=made_on,
                                at=at)
 
-    @event("PaymentPromised")
+    class PaymentPromised(Aggregate.Event):
+        promise_id: UUID
+        promised_on: date
+        amount: Money
+        made_on: date
+        at: datetime
+
+    @event(PaymentPromised)
     def _payment_promised(self, promise_id: UUID, promised_on: date, amount: Money, made_on: date,
                           at: datetime) -> None:
-        self.dunning.promise = {"promise_id": promise_id, "promised_on": promised_on, "amount": amount,
-                                "baseline_minor": self._settled_minor()}
+        self.dunning = replace(self.dunning, promise=Promise(promise_id, promised_on, amount, self._settled_minor()))
 
     def break_promise(self, on: date, at: datetime) -> None:
         promise = self.dunning.promise
-        if promise is None or on <= promise["promised_on"]:
+        if promise is None or on <= promise.promised_on:
             return
-        self._promise_broken(promise_id=promise["promise_id"], broken_on=on, at=at)
+        self._promise_broken(promise_id=promise.promise_id, broken_on=on, at=at)
 
-    @event("PromiseBroken")
+    class PromiseBroken(Aggregate.Event):
+        promise_id: UUID
+        broken_on: date
+        at: datetime
+
+    @event(PromiseBroken)
     def _promise_broken(self, promise_id: UUID, broken_on: date, at: datetime) -> None:
-        self.dunning.promise = None
-        self.dunning.escalate_on = broken_on  # the next step goes out at once: one step firmer
+        self.dunning = self.dunning.with_promise_broken(broken_on)

@@ -30,7 +30,7 @@ from ar.api.schemas.dunning import (
 from ar.application.receivables import Receivables, new_id
 from ar.domain.dunning import outlook, plan
 from ar.domain.dunning_policy import Channel, Step
-from ar.domain.invoice import Invoice
+from ar.domain.invoice import Invoice, TakenStep
 from ar.domain.money import Money
 
 router = APIRouter(prefix="/v1/invoices", tags=["dunning"])
@@ -42,20 +42,16 @@ def _planned(step: Step, on: date) -> PlannedStepOut:
     return PlannedStepOut(key=step.key, kind=step.kind, channel=step.channel, template=step.template, on=on)
 
 
-def _taken(app: Receivables, taken: dict[str, object]) -> StepTakenOut:
-    rid = taken["reminder_id"]
-    channel = taken["channel"]
-    reminder = app.get_reminder(rid) if isinstance(rid, UUID) else None
+def _taken(app: Receivables, taken: TakenStep) -> StepTakenOut:
+    rid, channel = taken.reminder_id, taken.channel
+    reminder = app.get_reminder(rid) if rid is not None else None
     task = delivery = None
     if reminder is not None and reminder.channel == Channel.PHONE.value:
         task = "done" if reminder.task_done else "open"
     elif reminder is not None:
         delivery = reminder.state
-    on = taken["on"]
-    assert isinstance(on, date)
-    return StepTakenOut(key=str(taken["key"]), kind=str(taken["kind"]),
-                        channel=Channel(str(channel)) if channel else None, on=on,
-                        reminder_id=rid if isinstance(rid, UUID) else None,
+    return StepTakenOut(key=taken.key, kind=taken.kind, channel=Channel(channel) if channel else None,
+                        on=taken.on, reminder_id=rid,
                         template=reminder.template if reminder else None, delivery=delivery, task=task)
 
 
@@ -75,8 +71,8 @@ def timeline(app: Receivables, invoice: Invoice) -> TimelineOut:
         policy_version=policy.version, state=found.state, paused_reason=dunning.paused,
         opted_out_reason=dunning.opted_out,
         promise=None if promise is None else PromiseOut(
-            promise_id=promise["promise_id"], promised_on=promise["promised_on"],
-            amount_minor=promise["amount"].minor, currency=promise["amount"].currency),
+            promise_id=promise.promise_id, promised_on=promise.promised_on,
+            amount_minor=promise.amount.minor, currency=promise.amount.currency),
         next=None if action is None else NextActionOut(
             on=action.on, step=_planned(action.step, action.on) if action.step else None),
         steps=[_taken(app, s) for s in dunning.steps],
