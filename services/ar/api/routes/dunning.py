@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated
 from uuid import UUID
 
-import sqlalchemy as sa
-from eventsourcing.utils import get_topic
 from fastapi import APIRouter, Query, Response
 
 from ar.api.deps import IdempotencyDep, IfMatchDep, ReadAfterDep, ReceivablesDep, RuntimeDep
 from ar.api.problems import responses
 from ar.api.routes._write import POSITION_HEADER, tagged, written
 from ar.api.schemas.common import BusinessDate, QueryBool, QueryInt
-from ar.api.schemas.dunning import (
-    AgendaOut,
-    AgendaRow,
+from ar.api.schemas.dunning_policies import (
     AssignedPolicyOut,
     AssignPolicyIn,
     CurrencyAmount,
@@ -26,40 +22,21 @@ from ar.api.schemas.dunning import (
     SimulatedReminderOut,
     SimulateIn,
     SimulationOut,
-    SweepOut,
-    TaskDoneIn,
-    TaskOut,
 )
+from ar.api.schemas.dunning_tasks import SweepOut, TaskDoneIn, TaskOut
+from ar.api.schemas.dunning_timeline import AgendaOut, AgendaRow
 from ar.api.schemas.rates import rate_task
-from ar.application.receivables import Receivables, new_id
-from ar.domain.dunning_policy import DunningPolicy
+from ar.application.receivables import new_id
 from ar.domain.errors import PreconditionFailed
-from ar.domain.terms import CustomerKind
-from ar.projections.dunning_tables import dunning_agenda, dunning_tasks
-from ar.projections.tables import customers
+from ar.projections import dunning_queries, policy_queries
 
 router = APIRouter(tags=["dunning"])
 tasks_router = APIRouter(prefix="/v1/tasks", tags=["tasks"])
 
 AGENDA_DAYS = 30
-PAGE = 500
 
 
 # Policies ---------------------------------------------------------------------------------------------------------
-def policy_ids(app: Receivables) -> list[UUID]:
-    """The defaults, then every policy ever created, in creation order. There is no policies read model: policies
-    are few, so their `Created` events are read from the notification log, filtered by topic in the database."""
-    found = [DunningPolicy.default_id(kind) for kind in CustomerKind]
-    topic = get_topic(DunningPolicy.Created)
-    start = 1
-    while True:
-        batch = app.recorder.select_notifications(start, PAGE, topics=[topic])
-        found += [UUID(str(n.originator_id)) for n in batch]
-        if len(batch) < PAGE:
-            return list(dict.fromkeys(found))
-        start = batch[-1].id + 1
-
-
 @router.post("/v1/dunning/policies", status_code=201, response_model=PolicyOut, responses=responses(409, 422),
              summary="Create a dunning policy")
 def create_policy(body: PolicyIn, app: ReceivablesDep, key: IdempotencyDep, response: Response) -> PolicyOut:
@@ -76,8 +53,7 @@ def create_policy(body: PolicyIn, app: ReceivablesDep, key: IdempotencyDep, resp
             summary="List the dunning policies")
 def list_policies(app: ReceivablesDep, include_archived: QueryBool = False) -> list[PolicyOut]:
     """The default policy of each debtor kind first, then the others in the order they were created."""
-    policies = [app.get_policy(policy_id) for policy_id in policy_ids(app)]
-    return [PolicyOut.of(p) for p in policies if include_archived or not p.archived]
+    return [PolicyOut.of(p) for p in policy_queries.policies(app, include_archived=include_archived)]
 
 
 @router.get("/v1/dunning/policies/{policy_id}", response_model=PolicyOut, responses=responses(404, 422),
@@ -142,15 +118,7 @@ def get_agenda(
     missed (the sweeper was down, or today is not a business day) and is taken by the next sweep. Each invoice
     shows only its next action; `GET /v1/invoices/{id}/dunning` shows what would follow."""
     last = until or runtime.clock.today() + timedelta(days=AGENDA_DAYS)
-    a = dunning_agenda.c
-    query = (sa.select(dunning_agenda, customers.c.name.label("customer_name"))
-             .select_from(dunning_agenda.outerjoin(customers, customers.c.customer_id == a.customer_id))
-             .where(a.next_on.is_not(None), a.next_on <= last)
-             .order_by(a.next_on, customers.c.name, a.customer_id, a.number).limit(limit))
-    if customer_id is not None:
-        query = query.where(a.customer_id == customer_id)
-    with runtime.engine.connect() as conn:
-        rows = conn.execute(query).mappings().all()
+    rows = dunning_queries.agenda(runtime.engine, until=last, customer_id=customer_id, limit=limit)
     return AgendaOut(until=last, items=[AgendaRow(**row) for row in rows])
 
 
@@ -185,15 +153,9 @@ def list_tasks(
     whose ECB or legal rate is not recorded is a `rate` task from 30 days before it starts (due on its first day),
     one per table and half-year, done when the rate is recorded (`POST /v1/rates`); penalties past that day wait
     for it, reminders do not."""
-    t = dunning_tasks.c
-    query = sa.select(dunning_tasks).order_by(t.due_on, t.created_at, t.task_id).limit(limit)
-    if state is not None:
-        query = query.where(t.state == state.value)
-    if customer_id is not None:
-        query = query.where(t.customer_id == customer_id)
-    with runtime.engine.connect() as conn:
-        rows = conn.execute(query).mappings().all()
-    tasks = [TaskOut(id=row["task_id"], **{k: _aware(v) for k, v in row.items() if k != "task_id"}) for row in rows]
+    rows = dunning_queries.tasks(runtime.engine, state=None if state is None else state.value,
+                                 customer_id=customer_id, limit=limit)
+    tasks = [TaskOut(id=row["task_id"], **{k: v for k, v in row.items() if k != "task_id"}) for row in rows]
     if customer_id is None:
         app = runtime.app
         if state in (None, TaskState.OPEN):
@@ -201,11 +163,6 @@ def list_tasks(
         if state in (None, TaskState.DONE):
             tasks += [rate_task(need, entry) for need, entry in app.rate_book().needs_met()]
     return sorted(tasks, key=lambda task: (task.due_on, task.created_at, str(task.id)))[:limit]
-
-
-def _aware(value: object) -> object:
-    """SQLite hands timestamps back without their zone; they were stored in UTC."""
-    return value.replace(tzinfo=UTC) if isinstance(value, datetime) and value.tzinfo is None else value
 
 
 @tasks_router.post("/{task_id}/done", response_model=TaskOut, responses=responses(404, 409, 412, 422),

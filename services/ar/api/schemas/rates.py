@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field, StrictBool
 
 from ar.api.schemas.common import In, MultilineText, Percent, Text
-from ar.api.schemas.dunning import TaskOut
+from ar.api.schemas.dunning_tasks import TaskOut
 from ar.application.commands import derived_id
 from ar.domain.rate_book import RateBook, RateFact, RateNeed, RateTable, RecordedRate, parse_half_year
 from ar.domain.rate_tables import half_year_label
