@@ -7,7 +7,7 @@ import threading
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
-from ar.domain.clock import BUSINESS_TZ
+from ar.domain.clock import BUSINESS_TZ, business_date
 
 __all__ = ["BUSINESS_TZ", "SettableClock", "SharedFileClock", "SystemClock", "parse_start"]
 
@@ -28,7 +28,7 @@ def parse_start(text: str) -> datetime:
             raise ValueError(f"{text!r} is not YYYY-MM-DD or YYYY-MM-DDTHH:MM") from None
     if instant.tzinfo is None:
         instant = instant.replace(tzinfo=BUSINESS_TZ)
-    if not FIRST_START <= instant.astimezone(BUSINESS_TZ).date() <= LAST_START:
+    if not FIRST_START <= business_date(instant) <= LAST_START:
         raise ValueError(f"a simulated clock starts between {FIRST_START} and {LAST_START}, not {text}")
     return instant
 
@@ -38,7 +38,7 @@ class SystemClock:
         return datetime.now(UTC)
 
     def today(self) -> date:
-        return self.now().astimezone(BUSINESS_TZ).date()
+        return business_date(self.now())
 
 
 class SettableClock:
@@ -55,7 +55,7 @@ class SettableClock:
             return self._now
 
     def today(self) -> date:
-        return self.now().astimezone(BUSINESS_TZ).date()
+        return business_date(self.now())
 
     def set(self, instant: datetime) -> None:
         if instant.tzinfo is None:
@@ -82,7 +82,7 @@ class SharedFileClock:
         return datetime.fromisoformat(self.path.read_text().strip()).astimezone(UTC)
 
     def today(self) -> date:
-        return self.now().astimezone(BUSINESS_TZ).date()
+        return business_date(self.now())
 
     def set(self, instant: datetime) -> None:
         if instant.tzinfo is None:

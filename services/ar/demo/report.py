@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from ar.clock import BUSINESS_TZ
 from ar.demo.session import Json, Session, Tracked, money
 from ar.demo.story import START
+from ar.domain.clock import business_date
 
 
 def report(s: Session, outbox: Path) -> None:
@@ -61,7 +61,7 @@ def print_timeline(s: Session, tracked: Tracked) -> None:
         status = step["delivery"] or (f"task {step['task']}" if step["task"] else step["kind"])
         rows.append((step["on"], 1, f"{step['key']:<14} {step['channel'] or '-':<7} {status}"))
     for event in s.call("GET", f"/v1/invoices/{tracked.id}/events"):
-        on = datetime.fromisoformat(event["recorded_at"]).astimezone(BUSINESS_TZ).date().isoformat()
+        on = business_date(datetime.fromisoformat(event["recorded_at"])).isoformat()
         if text := _event_text(event["type"], event["data"]):
             rows.append((str(event["data"]["issued_on"]) if event["type"] == "Issued" else on, 0, text))
     for on, _, text in sorted(rows):

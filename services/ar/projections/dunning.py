@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from ar.domain.customer import Customer
 from ar.domain.dunning import outlook
@@ -22,6 +21,7 @@ from ar.domain.dunning_policy import DunningPolicy
 from ar.domain.invoice import Invoice
 from ar.domain.reminder import Reminder
 from ar.projections.dunning_tables import dunning_agenda, dunning_tasks, reminder_deliveries
+from ar.projections.sql import insert_missing, upsert
 
 if TYPE_CHECKING:
     from ar.application.receivables import Receivables
@@ -72,7 +72,7 @@ class DunningProjection:
             if policy_id not in policies:
                 policies[policy_id] = self.app.get_policy(policy_id)
             rows.append(_agenda_row(invoice, policies[policy_id], self.app))
-        _upsert(conn, dunning_agenda, rows, "invoice_id")
+        upsert(conn, dunning_agenda, rows, ["invoice_id"])
 
     # Tasks and deliveries -------------------------------------------------------------------------------------
     def _reminder(self, conn: sa.Connection, event: Any) -> None:
@@ -82,16 +82,16 @@ class DunningProjection:
                 lines = event.content["lines"]
                 summary = ", ".join(f"{line['number']} ({line['step_key']})" for line in lines)
                 kind = "handoff" if event.step_kind == "handoff" else "call"
-                _insert_missing(conn, dunning_tasks, [{
+                insert_missing(conn, dunning_tasks, [{
                     "task_id": rid, "customer_id": event.customer_id, "kind": kind,
                     "step_key": lines[0]["step_key"], "due_on": event.run_on, "state": "open",
                     "summary": f"{event.content['customer']['name']}: {summary}", "created_at": event.at}],
-                    "task_id")
+                    ["task_id"])
             else:
-                _insert_missing(conn, reminder_deliveries, [{
+                insert_missing(conn, reminder_deliveries, [{
                     "reminder_id": rid, "customer_id": event.customer_id, "channel": event.channel,
                     "state": "pending", "attempts": 0, "next_attempt_at": event.at, "decided_at": event.at}],
-                    "reminder_id")
+                    ["reminder_id"])
         elif isinstance(event, R.ReminderDelivered):  # type: ignore[attr-defined]
             conn.execute(reminder_deliveries.update().where(reminder_deliveries.c.reminder_id == rid)
                          .values(state="delivered", claimed_until=None, last_error=None))
@@ -116,18 +116,3 @@ def _agenda_row(invoice: Invoice, policy: DunningPolicy, app: Receivables) -> di
         "next_kind": step.kind.value if step else None, "next_channel": step.channel.value if step else None,
         "steps_taken": len(invoice.dunning.steps), "policy_id": policy.id, "policy_version": policy.version,
     }
-
-
-def _insert(conn: sa.Connection, table: sa.Table) -> Any:
-    return postgresql.insert(table) if conn.dialect.name == "postgresql" else sqlite.insert(table)
-
-
-def _upsert(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]], key: str) -> None:
-    statement = _insert(conn, table)
-    statement = statement.on_conflict_do_update(
-        index_elements=[key], set_={c.name: statement.excluded[c.name] for c in table.columns if c.name != key})
-    conn.execute(statement, rows)
-
-
-def _insert_missing(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]], key: str) -> None:
-    conn.execute(_insert(conn, table).on_conflict_do_nothing(index_elements=[key]), rows)

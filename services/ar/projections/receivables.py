@@ -16,12 +16,12 @@ from uuid import UUID
 
 import sqlalchemy as sa
 from eventsourcing import utils
-from sqlalchemy.dialects import postgresql, sqlite
 
-from ar.clock import BUSINESS_TZ
+from ar.domain.clock import business_date
 from ar.domain.invoice import Invoice
 from ar.domain.payment import Payment
 from ar.domain.status import derive_status
+from ar.projections.sql import upsert
 from ar.projections.tables import (
     aging_steps,
     customer_aging_steps,
@@ -135,17 +135,6 @@ def _pg_type(kind: sa.types.TypeEngine[Any]) -> str:
     if isinstance(kind, sa.String):
         return "text"
     raise TypeError(f"no binary COPY type for {kind!r}")
-
-
-def _upsert(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]], keys: list[str],
-            added: list[str]) -> None:
-    """Add deltas to existing rows, or insert them (INSERT ... ON CONFLICT DO UPDATE on both dialects)."""
-    if not rows:
-        return
-    insert = postgresql.insert(table) if conn.dialect.name == "postgresql" else sqlite.insert(table)
-    statement = insert.on_conflict_do_update(
-        index_elements=keys, set_={c: table.c[c] + insert.excluded[c] for c in added})
-    conn.execute(statement, rows)
 
 
 def event_topics(*bases: type[Any]) -> tuple[str, ...]:
@@ -393,9 +382,9 @@ class _Batch:
             payment = self.payments.get(self.conn, event.payment_id)
             allocated = isinstance(event, I.PaymentAllocated)
             if allocated:  # a payment counts from its value date
-                on = payment["value_on"] if payment else event.at.astimezone(BUSINESS_TZ).date()
+                on = payment["value_on"] if payment else business_date(event.at)
             else:
-                on = (payment or {}).get("returned_on") or event.at.astimezone(BUSINESS_TZ).date()
+                on = (payment or {}).get("returned_on") or business_date(event.at)
             # cash from another account (unknown payer, parent company) settles this customer's account too
             payer = (payment or {}).get("customer_id")
             foreign = payment is None or payer != row["customer_id"]
@@ -460,12 +449,12 @@ class _Batch:
         insert_rows(conn, ledger_entries, self.entries)
         rows = _summaries(self.state)
         cells = ["customer_id", "currency", "due_on"]
-        _upsert(conn, open_by_due, rows["open_by_due"], cells, ["open_minor", "invoices"])
+        upsert(conn, open_by_due, rows["open_by_due"], cells, add=["open_minor", "invoices"])
         conn.execute(open_by_due.delete().where(open_by_due.c.invoices == 0, open_by_due.c.open_minor == 0))
-        _upsert(conn, open_totals, rows["open_totals"], cells[1:], ["open_minor", "invoices"])
+        upsert(conn, open_totals, rows["open_totals"], cells[1:], add=["open_minor", "invoices"])
         conn.execute(open_totals.delete().where(open_totals.c.invoices == 0, open_totals.c.open_minor == 0))
-        _upsert(conn, customer_balances, rows["customer_balances"], cells[:2], ["open_minor", "account_minor"])
-        _upsert(conn, customer_aging_steps, rows["customer_aging_steps"], [*cells, "effective_on"],
-                ["open_minor", "invoices"])
-        _upsert(conn, aging_steps, rows["aging_steps"], [*cells[1:], "effective_on"], ["open_minor", "invoices"])
-        _upsert(conn, customer_open_months, rows["customer_open_months"], [*cells[:2], "month"], ["open_minor"])
+        upsert(conn, customer_balances, rows["customer_balances"], cells[:2], add=["open_minor", "account_minor"])
+        upsert(conn, customer_aging_steps, rows["customer_aging_steps"], [*cells, "effective_on"],
+               add=["open_minor", "invoices"])
+        upsert(conn, aging_steps, rows["aging_steps"], [*cells[1:], "effective_on"], add=["open_minor", "invoices"])
+        upsert(conn, customer_open_months, rows["customer_open_months"], [*cells[:2], "month"], add=["open_minor"])

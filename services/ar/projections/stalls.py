@@ -15,6 +15,7 @@ from uuid import UUID
 
 import sqlalchemy as sa
 
+from ar.projections.sql import aware
 from ar.projections.tables import projection_positions
 
 FIRST_BACKOFF_S = 1.0
@@ -84,7 +85,7 @@ def record(engine: sa.Engine, name: str, failed: BatchFailed, now: datetime) -> 
             return None
         again = current["failed_position"] == failed.first
         attempts = (current["attempts"] or 0) + 1 if again else 1
-        first_failed_at = _aware(current["first_failed_at"]) if again else now
+        first_failed_at = aware(current["first_failed_at"]) if again else now
         stall = Stall(name=name, position=failed.first, error=describe(failed.cause),
                       first_failed_at=first_failed_at or now, attempts=attempts,
                       next_retry_at=now + timedelta(seconds=backoff_s(attempts)))
@@ -105,15 +106,8 @@ def read(conn: sa.Connection, names: list[str]) -> dict[str, tuple[int, Stall | 
         stall = None
         if r["failed_position"] is not None:
             stall = Stall(name=r["name"], position=int(r["failed_position"]), error=r["error"] or "",
-                          first_failed_at=_aware(r["first_failed_at"]) or datetime.now(UTC),
+                          first_failed_at=aware(r["first_failed_at"]) or datetime.now(UTC),
                           attempts=int(r["attempts"] or 0),
-                          next_retry_at=_aware(r["next_retry_at"]) or datetime.now(UTC))
+                          next_retry_at=aware(r["next_retry_at"]) or datetime.now(UTC))
         out[r["name"]] = (int(r["position"]), stall)
     return out
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    """SQLite gives back naive datetimes; they were stored in UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
