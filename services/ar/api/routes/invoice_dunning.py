@@ -6,7 +6,6 @@ such as e-invoicing lifecycle statuses, can drive them later through the same us
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 from uuid import UUID
 
@@ -16,21 +15,8 @@ from ar.api.deps import IdempotencyDep, IfMatchDep, ReceivablesDep
 from ar.api.problems import responses
 from ar.api.routes._write import tagged, written
 from ar.api.schemas.common import BusinessDate
-from ar.api.schemas.dunning import (
-    NextActionOut,
-    PenaltyClaimOut,
-    PenaltyOut,
-    PlannedStepOut,
-    PromiseIn,
-    PromiseOut,
-    ReasonIn,
-    StepTakenOut,
-    TimelineOut,
-)
+from ar.api.schemas.dunning_timeline import PenaltyOut, PromiseIn, ReasonIn, TimelineOut
 from ar.application.receivables import Receivables, new_id
-from ar.domain.dunning import outlook, plan
-from ar.domain.dunning_policy import Channel, Step
-from ar.domain.invoice import Invoice, TakenStep
 from ar.domain.money import Money
 
 router = APIRouter(prefix="/v1/invoices", tags=["dunning"])
@@ -38,46 +24,13 @@ router = APIRouter(prefix="/v1/invoices", tags=["dunning"])
 COMMAND_PROBLEMS = responses(404, 409, 412, 422)
 
 
-def _planned(step: Step, on: date) -> PlannedStepOut:
-    return PlannedStepOut(key=step.key, kind=step.kind, channel=step.channel, template=step.template, on=on)
-
-
-def _taken(app: Receivables, taken: TakenStep) -> StepTakenOut:
-    rid, channel = taken.reminder_id, taken.channel
-    reminder = app.get_reminder(rid) if rid is not None else None
-    task = delivery = None
-    if reminder is not None and reminder.channel == Channel.PHONE.value:
-        task = "done" if reminder.task_done else "open"
-    elif reminder is not None:
-        delivery = reminder.state
-    return StepTakenOut(key=taken.key, kind=taken.kind, channel=Channel(channel) if channel else None,
-                        on=taken.on, reminder_id=rid,
-                        template=reminder.template if reminder else None, delivery=delivery, task=task)
-
-
-def timeline(app: Receivables, invoice: Invoice) -> TimelineOut:
-    """Derived by the same pure functions as the sweeper and the agenda, so it never promises what a run would
-    not do."""
-    policy = app.policy_for(app.get_customer(invoice.customer_id))
-    found = outlook(invoice, policy.rules, app.calendar)
-    dunning = invoice.dunning
-    promise = dunning.promise
-    action = found.action
-    claims = [PenaltyClaimOut.of_event(e["data"]) for e in app.history(invoice.id) if e["type"] == "LatePenaltyClaimed"]
-    return TimelineOut(
-        invoice_id=invoice.id, number=invoice.number, version=invoice.version, customer_id=invoice.customer_id,
-        currency=invoice.currency, due_on=invoice.due_on, open_minor=invoice.open_amount.minor,
-        remindable_minor=invoice.remindable.minor, policy_id=policy.id, policy_name=policy.name,
-        policy_version=policy.version, state=found.state, paused_reason=dunning.paused,
-        opted_out_reason=dunning.opted_out,
-        promise=None if promise is None else PromiseOut(
-            promise_id=promise.promise_id, promised_on=promise.promised_on,
-            amount_minor=promise.amount.minor, currency=promise.amount.currency),
-        next=None if action is None else NextActionOut(
-            on=action.on, step=_planned(action.step, action.on) if action.step else None),
-        steps=[_taken(app, s) for s in dunning.steps],
-        planned=[_planned(step, on) for step, on in plan(invoice, policy.rules, app.calendar)],
-        penalties_claimed=claims)
+def timeline(app: Receivables, invoice_id: UUID) -> TimelineOut:
+    """The invoice's dunning outlook as `Dunning.dunning_outlook` computes it, with the reminders that carried its
+    steps and the penalties it claimed."""
+    invoice, policy, found, planned = app.dunning_outlook(invoice_id)
+    reminders = {s.reminder_id: app.get_reminder(s.reminder_id) for s in invoice.dunning.steps if s.reminder_id}
+    claims = [e["data"] for e in app.history(invoice.id) if e["type"] == "LatePenaltyClaimed"]
+    return TimelineOut.of(invoice, policy, found, planned, reminders, claims)
 
 
 @router.get("/{invoice_id}/dunning", response_model=TimelineOut, responses=responses(404, 422),
@@ -86,9 +39,9 @@ def get_dunning(invoice_id: UUID, app: ReceivablesDep, response: Response) -> Ti
     """The steps taken (with the reminder that carried each and whether it was delivered), the state, the next
     action and the steps that would follow if nobody pays, the promise to pay, why it is paused or stopped, and
     the penalties claimed. Its ETag is the invoice's version."""
-    invoice = app.get_invoice(invoice_id)
-    tagged(response, invoice.version)
-    return timeline(app, invoice)
+    found = timeline(app, invoice_id)
+    tagged(response, found.version)
+    return found
 
 
 @router.get("/{invoice_id}/penalties", response_model=PenaltyOut, responses=responses(404, 422),
@@ -120,7 +73,7 @@ def promise_to_pay(invoice_id: UUID, body: PromiseIn, app: ReceivablesDep, key: 
     saved = app.promise_payment(invoice_id, promise_id=new_id("promise", idempotency=key),
                                 promised_on=body.promised_on, amount=amount, expected_version=if_match)
     written(response, saved, created=True)
-    return timeline(app, saved.aggregate)
+    return timeline(app, saved.aggregate.id)
 
 
 @router.post("/{invoice_id}/dunning/pause", response_model=TimelineOut, responses=COMMAND_PROBLEMS,
@@ -130,7 +83,7 @@ def pause_dunning(invoice_id: UUID, body: ReasonIn, app: ReceivablesDep, if_matc
     """No step is taken until it is resumed; penalties keep accruing. Pausing a paused invoice changes nothing."""
     saved = app.pause_dunning(invoice_id, reason=body.reason, expected_version=if_match)
     written(response, saved)
-    return timeline(app, saved.aggregate)
+    return timeline(app, saved.aggregate.id)
 
 
 @router.post("/{invoice_id}/dunning/resume", response_model=TimelineOut, responses=COMMAND_PROBLEMS,
@@ -139,7 +92,7 @@ def resume_dunning(invoice_id: UUID, app: ReceivablesDep, if_match: IfMatchDep, 
     """The next step then waits its full gap from today rather than firing at once for the time paused."""
     saved = app.resume_dunning(invoice_id, expected_version=if_match)
     written(response, saved)
-    return timeline(app, saved.aggregate)
+    return timeline(app, saved.aggregate.id)
 
 
 @router.post("/{invoice_id}/dunning/opt-out", response_model=TimelineOut, responses=COMMAND_PROBLEMS,
@@ -150,7 +103,7 @@ def opt_out_of_dunning(invoice_id: UUID, body: ReasonIn, app: ReceivablesDep, if
     and kept in the history."""
     saved = app.opt_out_of_dunning(invoice_id, reason=body.reason, expected_version=if_match)
     written(response, saved)
-    return timeline(app, saved.aggregate)
+    return timeline(app, saved.aggregate.id)
 
 
 @router.post("/{invoice_id}/dunning/opt-in", response_model=TimelineOut, responses=COMMAND_PROBLEMS,
@@ -160,4 +113,4 @@ def opt_in_to_dunning(invoice_id: UUID, app: ReceivablesDep, if_match: IfMatchDe
     """The next step waits its full gap from today."""
     saved = app.opt_in_to_dunning(invoice_id, expected_version=if_match)
     written(response, saved)
-    return timeline(app, saved.aggregate)
+    return timeline(app, saved.aggregate.id)

@@ -3,6 +3,7 @@ the commands that hold it (promise to pay, pause, opt-out)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
@@ -10,9 +11,11 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from ar.api.schemas.common import BusinessDate, In, PositiveMinor, Text
-from ar.domain.dunning import DunningStatus
-from ar.domain.dunning_policy import Channel, StepKind
+from ar.domain.dunning import DunningStatus, Outlook
+from ar.domain.dunning_policy import Channel, DunningPolicy, Step, StepKind
+from ar.domain.invoice import Invoice, TakenStep
 from ar.domain.penalties import SOURCES, PenaltyComputation, PenaltyRegime
+from ar.domain.reminder import Reminder
 
 Reason = Annotated[Text, Field(examples=["customer called: invoice under review"])]
 
@@ -55,6 +58,19 @@ class StepTakenOut(BaseModel):
     delivery: str | None = Field(description="pending, delivered or failed; null for a phone task or a skipped step")
     task: str | None = Field(description="open or done, for a phone call or a hand-off")
 
+    @classmethod
+    def of(cls, taken: TakenStep, reminders: Mapping[UUID, Reminder]) -> StepTakenOut:
+        """`reminders`: the reminders that carried the invoice's steps, by id."""
+        rid, channel = taken.reminder_id, taken.channel
+        reminder = reminders.get(rid) if rid is not None else None
+        task = delivery = None
+        if reminder is not None and reminder.channel == Channel.PHONE.value:
+            task = "done" if reminder.task_done else "open"
+        elif reminder is not None:
+            delivery = reminder.state
+        return cls(key=taken.key, kind=taken.kind, channel=Channel(channel) if channel else None, on=taken.on,
+                   reminder_id=rid, template=reminder.template if reminder else None, delivery=delivery, task=task)
+
 
 class PlannedStepOut(BaseModel):
     key: str
@@ -62,6 +78,10 @@ class PlannedStepOut(BaseModel):
     channel: Channel
     template: str
     on: date = Field(description="the business day it would be taken if nothing changes")
+
+    @classmethod
+    def of(cls, step: Step, on: date) -> PlannedStepOut:
+        return cls(key=step.key, kind=step.kind, channel=step.channel, template=step.template, on=on)
 
 
 class NextActionOut(BaseModel):
@@ -111,6 +131,30 @@ class TimelineOut(BaseModel):
     steps: list[StepTakenOut] = Field(description="taken so far, in order")
     planned: list[PlannedStepOut] = Field(description="the steps still to come if nobody pays")
     penalties_claimed: list[PenaltyClaimOut]
+
+    @classmethod
+    def of(cls, invoice: Invoice, policy: DunningPolicy, found: Outlook, planned: list[tuple[Step, date]],
+           reminders: Mapping[UUID, Reminder], claims: list[dict[str, Any]]) -> TimelineOut:
+        """From `Dunning.dunning_outlook` (the same pure functions as the sweeper and the agenda, so it never
+        promises what a run would not do), the reminders that carried the steps, and the `LatePenaltyClaimed`
+        events' data."""
+        dunning = invoice.dunning
+        promise = dunning.promise
+        action = found.action
+        return cls(
+            invoice_id=invoice.id, number=invoice.number, version=invoice.version, customer_id=invoice.customer_id,
+            currency=invoice.currency, due_on=invoice.due_on, open_minor=invoice.open_amount.minor,
+            remindable_minor=invoice.remindable.minor, policy_id=policy.id, policy_name=policy.name,
+            policy_version=policy.version, state=found.state, paused_reason=dunning.paused,
+            opted_out_reason=dunning.opted_out,
+            promise=None if promise is None else PromiseOut(
+                promise_id=promise.promise_id, promised_on=promise.promised_on,
+                amount_minor=promise.amount.minor, currency=promise.amount.currency),
+            next=None if action is None else NextActionOut(
+                on=action.on, step=PlannedStepOut.of(action.step, action.on) if action.step else None),
+            steps=[StepTakenOut.of(s, reminders) for s in dunning.steps],
+            planned=[PlannedStepOut.of(step, on) for step, on in planned],
+            penalties_claimed=[PenaltyClaimOut.of_event(data) for data in claims])
 
 
 class PenaltyLineOut(BaseModel):
