@@ -3,7 +3,6 @@ every other request either replays it or is told to retry (409 + Retry-After), a
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -11,47 +10,19 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
+from tests.support.servers import serving_in_thread
 
-from ar.api.app import create_app
 from ar.runtime import Runtime
 
 CLIENTS = 20
 REPLAYED = "idempotent-replayed"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def base_url(runtime: Runtime) -> Iterator[str]:
     """A uvicorn server in a background thread, serving the app of this test's runtime."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(runtime=runtime), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 15
-    while True:
-        assert thread.is_alive(), "uvicorn stopped during start-up"
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        assert time.monotonic() < deadline, "uvicorn did not answer /healthz"
-        time.sleep(0.05)
-    try:
+    with serving_in_thread(runtime) as url:
         yield url
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-        assert not thread.is_alive(), "uvicorn did not stop"
 
 
 def head(http: httpx.Client) -> int:

@@ -8,7 +8,6 @@ worker): the read models stay behind until the test moves them, so the waits are
 from __future__ import annotations
 
 import asyncio
-import socket
 import statistics
 import threading
 import time
@@ -16,9 +15,8 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
+from tests.support.servers import serving_in_thread
 
-from ar.api.app import create_app
 from ar.clock import SettableClock
 from ar.config import Settings
 from ar.runtime import Runtime, build
@@ -38,23 +36,8 @@ def lagging(settings: Settings, clock: SettableClock) -> Iterator[Runtime]:
 
 @pytest.fixture
 def base_url(lagging: Runtime) -> Iterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(runtime=lagging), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    try:
+    with serving_in_thread(lagging) as url:
         yield url
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
 
 
 def register(http: httpx.Client) -> tuple[str, int]:

@@ -16,13 +16,8 @@ checks that the retry then takes the claim over without doubling the invoice.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import os
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -34,10 +29,10 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+from tests.support.servers import ArProcess, free_port
 
 from ar.adapters.idempotency_store import STALE_CLAIM
 
-ROOT = Path(__file__).resolve().parents[2]
 SERIES = "F2026"
 WRITERS = 4
 WRITE_FOR_S = 1.5  # then kill, once at least MIN_ACKNOWLEDGED writes are in (at most MAX_WRITE_FOR_S: slow machines)
@@ -49,65 +44,21 @@ TIMEOUT = httpx.Timeout(5.0, connect=2.0)
 IN_FLIGHT = "idempotency-key-in-flight"
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def _ar_command() -> list[str]:
-    script = Path(sys.executable).with_name("ar")
-    if script.exists():
-        return [str(script)]
-    return [sys.executable, "-c", "from ar.cli import main; main()"]
-
-
-class Server:
+class Server(ArProcess):
     """One `ar serve` process in its own process group, its output in a log file."""
 
     def __init__(self, database_url: str, port: int, log_path: Path) -> None:
-        self.database_url, self.port, self.log_path = database_url, port, log_path
-        self.base_url = f"http://127.0.0.1:{port}"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        env = {**os.environ, "AR_DATABASE_URL": self.database_url, "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "AR_DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1"}
         env.pop("AR_SIMULATED_CLOCK", None)
-        with self.log_path.open("ab") as log:
-            self.proc = subprocess.Popen(
-                [*_ar_command(), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-                cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True)
+        super().__init__(["serve", "--host", "127.0.0.1", "--port", str(port)], log_path, env, port=port)
 
-    def wait_healthy(self, timeout_s: float = START_TIMEOUT_S) -> None:
-        assert self.proc is not None
-        deadline = time.monotonic() + timeout_s
-        with httpx.Client(base_url=self.base_url, timeout=httpx.Timeout(1.0)) as client:
-            while time.monotonic() < deadline:
-                if self.proc.poll() is not None:
-                    pytest.fail(f"ar serve exited with {self.proc.returncode}:\n{self.log_tail()}")
-                try:
-                    if client.get("/healthz").status_code == 200:
-                        return
-                except httpx.TransportError:
-                    pass
-                time.sleep(0.1)
-        pytest.fail(f"ar serve did not answer /healthz within {timeout_s} s:\n{self.log_tail()}")
-
-    def kill(self) -> None:
-        """SIGKILL the whole process group (no graceful shutdown), and reap it."""
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(timeout=10)
-
-    def log_tail(self, lines: int = 40) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
+    def wait_healthy(self, timeout_s: float = START_TIMEOUT_S) -> bool:
+        if not super().wait_healthy(timeout_s):
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                pytest.fail(f"ar serve exited with {self.proc.returncode}:\n{self.log_tail()}")
+            pytest.fail(f"ar serve did not answer /healthz within {timeout_s} s:\n{self.log_tail()}")
+        return True
 
 
 @pytest.fixture
@@ -237,7 +188,7 @@ def _list_all(client: httpx.Client, customer_id: str, min_position: int) -> list
 def test_sigkill_mid_stream_loses_no_acknowledged_write_and_leaves_no_gap(
         pg_database: str, servers: list[Server], tmp_path: Path) -> None:
     started = time.monotonic()
-    port = _free_port()
+    port = free_port()
     first = Server(pg_database, port, tmp_path / "ar-1.log")
     servers.append(first)
     first.start()

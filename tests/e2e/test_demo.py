@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import socket
 import time
 from pathlib import Path
 
 import pytest
+from tests.support.servers import free_port
 
 from ar.demo import run_demo
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def test_the_demo_tells_sixty_days_of_dunning(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

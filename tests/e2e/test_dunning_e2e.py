@@ -19,9 +19,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,7 +33,7 @@ from uuid import uuid4
 
 import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
+from tests.support.servers import ar_command, smtp_sink
 
 from ar.application.receivables import new_id
 from ar.clock import BUSINESS_TZ, SharedFileClock
@@ -75,11 +73,6 @@ class Inbox:
         return "250 OK"
 
 
-def _ar_command() -> list[str]:
-    script = Path(sys.executable).with_name("ar")
-    return [str(script)] if script.exists() else [sys.executable, "-c", "from ar.cli import main; main()"]
-
-
 class Workers:
     def __init__(self, env: dict[str, str], logs: Path) -> None:
         self.env, self.logs = env, logs
@@ -87,7 +80,7 @@ class Workers:
 
     def _start(self, n: int) -> subprocess.Popen[bytes]:
         with (self.logs / f"worker-{n}.log").open("ab") as log:
-            return subprocess.Popen([*_ar_command(), "worker"], cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL,
+            return subprocess.Popen([*ar_command(), "worker"], cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL,
                                     stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def kill_and_restart(self, n: int) -> None:
@@ -112,15 +105,8 @@ class Workers:
 @pytest.fixture
 def inbox() -> Iterator[tuple[Inbox, int]]:
     box = Inbox()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with smtp_sink(box) as port:
         yield box, port
-    finally:
-        controller.stop()
 
 
 def settled(runtime: Runtime, day: date, now: datetime) -> bool:

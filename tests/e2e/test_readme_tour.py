@@ -22,7 +22,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -33,6 +32,7 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.support.servers import free_port
 
 from ar.clock import BUSINESS_TZ, SettableClock
 from ar.config import Settings
@@ -63,13 +63,6 @@ def localized(script: str, port: int, tmp: Path) -> str:
     """The only changes made to what the README says: its port and its /tmp folder."""
     assert "127.0.0.1:8000" not in script, "the tour speaks to localhost:8000"
     return script.replace("localhost:8000", f"localhost:{port}").replace("/tmp/", f"{tmp}/")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def clean_env(**extra: str) -> dict[str, str]:

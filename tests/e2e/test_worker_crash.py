@@ -17,13 +17,9 @@ stopped with SIGTERM. Then:
 
 from __future__ import annotations
 
-import contextlib
 import os
 import random
-import signal
 import sqlite3
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -35,6 +31,7 @@ from uuid import UUID, uuid4
 
 import pytest
 import sqlalchemy as sa
+from tests.support.servers import ArProcess
 
 from ar.application.receivables import new_id
 from ar.clock import SettableClock
@@ -57,7 +54,6 @@ from ar.projections.tables import (
 )
 from ar.runtime import Runtime
 
-ROOT = Path(__file__).resolve().parents[2]
 SEED = 20260302
 CUSTOMERS = 20
 INVOICES = 1_500
@@ -83,60 +79,29 @@ def eur(minor: int) -> Money:
     return Money(minor, "EUR")
 
 
-def _ar_command() -> list[str]:
-    script = Path(sys.executable).with_name("ar")
-    if script.exists():
-        return [str(script)]
-    return [sys.executable, "-c", "from ar.cli import main; main()"]
-
-
-class Worker:
+class Worker(ArProcess):
     """One `ar worker` process in its own process group, its output in a log file."""
 
     def __init__(self, database_url: str, log_path: Path) -> None:
-        self.database_url, self.log_path = database_url, log_path
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        env = {**os.environ, "AR_DATABASE_URL": self.database_url, "PYTHONUNBUFFERED": "1",
+        env = {**os.environ, "AR_DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1",
                "AR_RUN_DUNNING": "false"}  # projections only: the history's invoices are all overdue today
         for name in ("AR_SIMULATED_CLOCK", "AR_PROJECTION_INTERVAL_S", "AR_POOL_SIZE"):
             env.pop(name, None)
-        with self.log_path.open("ab") as log:
-            self.proc = subprocess.Popen(
-                [*_ar_command(), "worker"], cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log,
-                stderr=subprocess.STDOUT, start_new_session=True)
+        super().__init__(["worker"], log_path, env)
 
     def exited(self) -> bool:
-        return self.proc is None or self.proc.poll() is not None
-
-    def kill(self) -> None:
-        """SIGKILL the whole process group (no shutdown at all), and reap it."""
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(timeout=10)
+        return not self.alive()
 
     def terminate(self, timeout_s: float = STOP_TIMEOUT_S) -> int:
         """SIGTERM (a graceful stop); its exit code. SIGKILLed (and the test failed) if it does not exit in time."""
         assert self.proc is not None
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            self.kill()
+        code = super().terminate(timeout_s)
+        if code is None:
             pytest.fail(f"ar worker did not exit within {timeout_s} s of SIGTERM:\n{self.log_tail()}")
+        return code
 
     def log(self) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")
-        except OSError:
-            return "(no log)"
-
-    def log_tail(self, lines: int = 40) -> str:
-        return "\n".join(self.log().splitlines()[-lines:])
+        return self.log_text()
 
 
 @pytest.fixture

@@ -21,19 +21,15 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import socket
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
+from tests.support.servers import serving_in_thread
 
-from ar.api.app import create_app
 from ar.runtime import Runtime
 
 SECONDS = int(os.environ.get("AR_FUZZ_SECONDS", "50"))
@@ -43,30 +39,9 @@ EXCLUDED_CHECKS = ["positive_data_acceptance"]  # why: see the module docstring
 Json = dict[str, Any]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-@contextlib.contextmanager
-def serving(runtime: Runtime) -> Iterator[str]:
+def serving(runtime: Runtime) -> contextlib.AbstractContextManager[str]:
     """The app in a uvicorn server on a thread of this process; its base URL."""
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(runtime=runtime), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+    return serving_in_thread(runtime, start_timeout_s=30, stop_timeout_s=30, lifespan="on")
 
 
 def _created(r: httpx.Response) -> Json:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import socket
 import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
@@ -23,6 +22,7 @@ import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 from standardwebhooks import Webhook
 from tests.integration.conftest import Desk, run_together
+from tests.support.servers import free_port
 
 from ar.clock import BUSINESS_TZ, SettableClock
 from ar.config import Settings
@@ -35,13 +35,6 @@ from ar.runtime import Runtime
 
 RENDERER = JinjaRenderer()
 SECRET = "whsec_" + base64.b64encode(b"a-test-secret-of-32-bytes-long!!").decode()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 class Inbox:

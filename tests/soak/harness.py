@@ -14,10 +14,7 @@ import glob
 import os
 import shlex
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -26,23 +23,10 @@ from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
 
-import httpx
 import psycopg
+from tests.support.servers import ArProcess, free_port
 
-ROOT = Path(__file__).resolve().parents[2]
 PG_USER = "postgres"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def ar_command() -> list[str]:
-    script = Path(sys.executable).with_name("ar")
-    return [str(script)] if script.exists() else [sys.executable, "-c", "from ar.cli import main; main()"]
 
 
 def _pg_bin() -> Path:
@@ -125,71 +109,18 @@ class PrivateCluster:
             return cursor.fetchall() if cursor.description else []
 
 
-class Proc:
-    """One `ar serve` or `ar worker` process in its own process group, its output appended to a log file."""
+class Proc(ArProcess):
+    """One `ar serve` or `ar worker` process of the soak, in its own process group; each start marked in its log."""
 
     def __init__(self, role: str, n: int, env: dict[str, str], logs: Path, port: int | None = None) -> None:
-        self.role, self.n, self.env, self.port = role, n, env, port
-        self.log_path = logs / f"{role}-{n}.log"
-        self.proc: subprocess.Popen[bytes] | None = None
+        args = ["serve", "--host", "127.0.0.1", "--port", str(port)] if role == "serve" else ["worker"]
+        super().__init__(args, logs / f"{role}-{n}.log", env, port=port, banner=True)
+        self.role, self.n = role, n
         self.kills = 0
 
     @property
     def name(self) -> str:
         return f"{self.role}-{self.n}"
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        args = ["serve", "--host", "127.0.0.1", "--port", str(self.port)] if self.role == "serve" else ["worker"]
-        with self.log_path.open("ab") as log:
-            log.write(f"\n==== start {time.strftime('%H:%M:%S')} ====\n".encode())
-            log.flush()
-            self.proc = subprocess.Popen([*ar_command(), *args], cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL,
-                                         stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def kill(self) -> None:
-        """SIGKILL the whole process group (no shutdown at all), and reap it."""
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(timeout=10)
-
-    def terminate(self, timeout_s: float = 20.0) -> int | None:
-        if self.proc is None or self.proc.poll() is not None:
-            return None if self.proc is None else self.proc.returncode
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            return None
-
-    def wait_healthy(self, timeout_s: float = 60.0) -> bool:
-        deadline = time.monotonic() + timeout_s
-        with httpx.Client(base_url=self.base_url, timeout=httpx.Timeout(1.0)) as client:
-            while time.monotonic() < deadline and self.alive():
-                with contextlib.suppress(httpx.TransportError):
-                    if client.get("/healthz").status_code == 200:
-                        return True
-                time.sleep(0.1)
-        return False
-
-    def log_text(self) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")
-        except OSError:
-            return ""
-
-    def log_tail(self, lines: int = 30) -> str:
-        return "\n".join(self.log_text().splitlines()[-lines:])
 
 
 @dataclass

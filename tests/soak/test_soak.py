@@ -39,10 +39,10 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 from tests.soak import checks
 from tests.soak.clients import Book, ClientFigures, run_client
-from tests.soak.harness import Inbox, PrivateCluster, Proc, free_port
+from tests.soak.harness import Inbox, PrivateCluster, Proc
+from tests.support.servers import free_port, smtp_sink
 
 from ar.adapters.idempotency_store import STALE_CLAIM
 from ar.clock import BUSINESS_TZ, SharedFileClock
@@ -81,13 +81,9 @@ def cluster() -> Iterator[PrivateCluster]:
 
 @pytest.fixture
 def inbox() -> Iterator[tuple[Inbox, int]]:
-    box, port = Inbox(), free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    box = Inbox()
+    with smtp_sink(box) as port:
         yield box, port
-    finally:
-        controller.stop()
 
 
 class Chaos:
