@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
 
 from ar.projections.dunning_tables import dunning_agenda, dunning_tasks
+from ar.projections.sql import aware
 from ar.projections.tables import customers
 
 
@@ -74,9 +75,4 @@ def tasks(engine: sa.Engine, *, state: str | None, customer_id: UUID | None, lim
     if customer_id is not None:
         query = query.where(t.customer_id == customer_id)
     with engine.connect() as conn:
-        return [{k: _aware(v) for k, v in row.items()} for row in conn.execute(query).mappings()]
-
-
-def _aware(value: object) -> object:
-    """SQLite hands timestamps back without their zone; they were stored in UTC."""
-    return value.replace(tzinfo=UTC) if isinstance(value, datetime) and value.tzinfo is None else value
+        return [{k: aware(v) for k, v in row.items()} for row in conn.execute(query).mappings()]
