@@ -8,7 +8,22 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from ar.projections.tables import idempotency_keys as keys
+# The table is defined here, by the only module that writes and reads it (migration 0001 creates it). Its own
+# MetaData: the read side's tables are none of this adapter's business.
+metadata = sa.MetaData()
+
+keys = idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    sa.Column("caller", sa.String(64), primary_key=True),
+    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("request_hash", sa.String(64), nullable=False),
+    sa.Column("status_code", sa.Integer, nullable=True),  # NULL while the first request is running
+    sa.Column("response_body", sa.LargeBinary, nullable=True),
+    sa.Column("response_headers", sa.Text, nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_idempotency_keys_created_at", "created_at"),
+)
 
 # A claim whose request never finished (process killed) is taken over after this long. Taking it over is safe:
 # create commands derive their new ids from the key, so a replayed command finds its record instead of doubling it.

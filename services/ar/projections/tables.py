@@ -1,4 +1,6 @@
-"""Our own tables (SQLAlchemy Core). Migrations in `migrations/` own them; this module describes them for queries."""
+"""The read-model tables (SQLAlchemy Core), written by the projections. Migrations in `migrations/` create them;
+this module describes them for the projections and the read-side queries. Other tables are defined by the module
+that writes them (the dunning tables in `dunning_tables`, the Idempotency-Key records in the idempotency store)."""
 
 from __future__ import annotations
 
@@ -17,19 +19,6 @@ projection_positions = sa.Table(
     sa.Column("first_failed_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("attempts", sa.Integer, nullable=True),
     sa.Column("next_retry_at", sa.DateTime(timezone=True), nullable=True),
-)
-
-idempotency_keys = sa.Table(
-    "idempotency_keys",
-    metadata,
-    sa.Column("caller", sa.String(64), primary_key=True),
-    sa.Column("key", sa.String(255), primary_key=True),
-    sa.Column("request_hash", sa.String(64), nullable=False),
-    sa.Column("status_code", sa.Integer, nullable=True),  # NULL while the first request is running
-    sa.Column("response_body", sa.LargeBinary, nullable=True),
-    sa.Column("response_headers", sa.Text, nullable=True),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Index("ix_idempotency_keys_created_at", "created_at"),
 )
 
 invoices = sa.Table(
