@@ -12,6 +12,7 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import JSONTranscoder, StoredEvent
 
 from ar.application import transcodings
+from ar.domain.clock import business_date
 from ar.domain.errors import (
     Conflict,
     DomainRuleViolation,
@@ -539,7 +540,7 @@ def reloaded_as_v1(store: Store, aggregate_id: UUID, v2_fields: dict[str, tuple[
         state = json.loads(stored.state)
         name = stored.topic.rsplit(".", 1)[-1]
         if name in v2_fields:
-            assert state.pop("class_version") == 2
+            assert state.pop("class_version") >= 2
             for field in v2_fields[name]:
                 del state[field]
         copied.append(StoredEvent(originator_id=copy_id, originator_version=stored.originator_version,
@@ -551,18 +552,20 @@ def reloaded_as_v1(store: Store, aggregate_id: UUID, v2_fields: dict[str, tuple[
 @pytest.mark.parametrize("v1_without", [("payer_customer_id",), ("payer_customer_id", "value_on")])
 def test_issued_and_payment_allocated_events_stored_as_v1_are_upcast(customer_id: UUID,
                                                                      v1_without: tuple[str, ...]) -> None:
-    """v1 PaymentAllocated events carry a value date since the dunning release, none before it."""
+    """v1 PaymentAllocated events carry a value date since the dunning release, none before it: those read as the
+    recording day (an upcaster says so, where a default used to)."""
     store = Store()
     invoice = issue_due(customer_id, ON)
     invoice.allocate(uuid4(), eur(400), AT, value_on=date(2026, 2, 9), payer_customer_id=uuid4())
     store.save(invoice)
 
-    old = reloaded_as_v1(store, invoice.id, {"Issued": ("due_on_derogation",), "PaymentAllocated": v1_without})
+    old = reloaded_as_v1(store, invoice.id, {"Issued": ("due_on_derogation",),
+                                             "PaymentAllocated": (*v1_without, "reanchored_on", "promise_kept")})
 
     assert old.due_on_derogation is None and old.open_amount == eur(600)
     [allocated] = [e for e in store.events.get(old.id) if isinstance(e, Invoice.PaymentAllocated)]
     assert allocated.payer_customer_id is None
-    assert allocated.value_on == (None if "value_on" in v1_without else date(2026, 2, 9))
+    assert allocated.value_on == (business_date(AT) if "value_on" in v1_without else date(2026, 2, 9))
 
 
 def test_a_payment_allocated_event_stored_as_v1_is_upcast(customer_id: UUID) -> None:

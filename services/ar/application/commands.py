@@ -6,11 +6,11 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from random import random
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.domain import Aggregate
+from eventsourcing.domain import Aggregate, CanMutateProtocol
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 
 from ar.application import transcodings
@@ -88,7 +88,8 @@ class CommandHandling(Application[UUID]):
         for aggregate_id, stored in self.read_many(self.recorder, list(dict.fromkeys(ids))).items():
             aggregate: Any = None
             for record in stored:
-                aggregate = self.mapper.to_domain_event(record).mutate(aggregate)  # type: ignore[attr-defined]
+                event = cast("CanMutateProtocol[Aggregate]", self.mapper.to_domain_event(record))  # an aggregate's
+                aggregate = event.mutate(aggregate)
             if isinstance(aggregate, cls):
                 loaded[aggregate_id] = aggregate
         return loaded

@@ -74,7 +74,19 @@ class Customer(Aggregate):
             at=at,
         )
 
-    @event("Registered")
+    class Registered(Aggregate.Created):
+        name: str
+        kind: str
+        country: str
+        language: str
+        emails: list[str]
+        terms: PaymentTerms
+        credit_limit: Money | None
+        credit_limit_policy: str
+        external_id: str | None
+        at: datetime
+
+    @event(Registered)
     def __init__(
         self,
         id: UUID,
@@ -107,7 +119,11 @@ class Customer(Aggregate):
             return
         self._terms_changed(terms=terms, at=at)
 
-    @event("TermsChanged")
+    class TermsChanged(Aggregate.Event):
+        terms: PaymentTerms
+        at: datetime
+
+    @event(TermsChanged)
     def _terms_changed(self, terms: PaymentTerms, at: datetime) -> None:
         self.terms = terms
 
@@ -121,7 +137,14 @@ class Customer(Aggregate):
             return
         self._credit_limit_changed(credit_limit=credit_limit, policy=policy.value, at=at)
 
-    @event("CreditLimitChanged")
+    class CreditLimitChanged(Aggregate.Event):
+        """`credit_limit` None: no limit; `policy` what exceeding it does (a `CreditLimitPolicy` value)."""
+
+        credit_limit: Money | None
+        policy: str
+        at: datetime
+
+    @event(CreditLimitChanged)
     def _credit_limit_changed(self, credit_limit: Money | None, policy: str, at: datetime) -> None:
         self.credit_limit = credit_limit
         self.credit_limit_policy = CreditLimitPolicy(policy)
@@ -138,6 +161,12 @@ class Customer(Aggregate):
         if policy_id != self.dunning_policy_id:
             self._dunning_policy_assigned(policy_id=policy_id, at=at)
 
-    @event("DunningPolicyAssigned")
+    class DunningPolicyAssigned(Aggregate.Event):
+        """`policy_id` None: back to the default policy of the customer's kind."""
+
+        policy_id: UUID | None
+        at: datetime
+
+    @event(DunningPolicyAssigned)
     def _dunning_policy_assigned(self, policy_id: UUID | None, at: datetime) -> None:
         self.dunning_policy_id = policy_id

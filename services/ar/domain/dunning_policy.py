@@ -142,7 +142,15 @@ class DunningPolicy(Aggregate):
         return cls(id=id, name=name.strip(), rules=rules.to_dict(),
                    default_for=default_for.value if default_for else None, at=at)
 
-    @event("Created")
+    class Created(Aggregate.Created):
+        """`rules` is `PolicyRules.to_dict()`; `default_for` the debtor kind it is the default of, if any."""
+
+        name: str
+        rules: dict[str, Any]
+        default_for: str | None
+        at: datetime
+
+    @event(Created)
     def __init__(self, id: UUID, name: str, rules: dict[str, Any], default_for: str | None, at: datetime) -> None:
         self.name = name
         self.rules = PolicyRules.from_dict(rules)
@@ -156,7 +164,12 @@ class DunningPolicy(Aggregate):
             return
         self._revised(name=name.strip(), rules=rules.to_dict(), at=at)
 
-    @event("Revised")
+    class Revised(Aggregate.Event):
+        name: str
+        rules: dict[str, Any]
+        at: datetime
+
+    @event(Revised)
     def _revised(self, name: str, rules: dict[str, Any], at: datetime) -> None:
         self.name = name
         self.rules = PolicyRules.from_dict(rules)
@@ -167,6 +180,9 @@ class DunningPolicy(Aggregate):
         if not self.archived:
             self._archived(at=at)
 
-    @event("Archived")
+    class Archived(Aggregate.Event):
+        at: datetime
+
+    @event(Archived)
     def _archived(self, at: datetime) -> None:
         self.archived = True

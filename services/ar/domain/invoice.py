@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -97,6 +97,21 @@ class DunningState:
         return replace(self, promise=None, escalate_on=broken_on)  # the next step goes out at once: one step firmer
 
 
+class Settlement(NamedTuple):
+    """What settled part of an invoice: from when it took effect (a payment's value date), how much."""
+
+    on: date
+    minor: int
+
+
+class DisputePeriod(NamedTuple):
+    """A dispute: from its opening to its resolution (None: still open), over how much."""
+
+    opened_on: date
+    resolved_on: date | None
+    minor: int
+
+
 def positive(amount: Money, field: str) -> None:
     if not amount.is_positive:
         raise DomainRuleViolation("the amount must be greater than zero", field=field)
@@ -181,8 +196,8 @@ class Invoice(Aggregate):
         self.deducted_by: UUID | None = None
         self.over_credit_limit: Money | None = None
         self.dunning = DunningState()
-        self.settlements: dict[str, tuple[date, int]] = {}  # what settled it, when it took effect, how much
-        self.dispute_periods: dict[UUID, tuple[date, date | None, int]] = {}  # opened, resolved, amount
+        self.settlements: dict[str, Settlement] = {}  # by what settled it: "payment:<id>", "credit:<number>"...
+        self.dispute_periods: dict[UUID, DisputePeriod] = {}
 
     # Derived figures -----------------------------------------------------------------------------------------
     @property
@@ -244,38 +259,57 @@ class Invoice(Aggregate):
         if payment_id in self.allocations:  # already applied: a retry is a no-op
             return
         self.check_open_for(amount, "amount_minor")
+        reanchored_on, promise_kept = self._settling(amount, at)
         self._allocated(payment_id=payment_id, amount=amount, at=at, value_on=value_on or business_date(at),
-                        payer_customer_id=payer_customer_id)
+                        payer_customer_id=payer_customer_id, reanchored_on=reanchored_on, promise_kept=promise_kept)
 
     class PaymentAllocated(Aggregate.Event):
-        """`value_on` (the payment's value date, when the funds were at our disposal) is recorded since the dunning
-        release; events recorded before it read as the recording day. v2 names the paying customer."""
+        """`value_on`: the payment's value date, when the funds were at our disposal. v2 names the paying
+        customer; v3 records what the settlement decided for the dunning schedule (see `Invoice._settling`)."""
 
-        class_version = 2
+        class_version = 3
         payment_id: UUID
         amount: Money
         at: datetime
-        value_on: date | None
+        value_on: date
         payer_customer_id: UUID | None
+        reanchored_on: date | None
+        promise_kept: bool | None
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
-            state.setdefault("value_on", None)  # absent from the events recorded before the dunning release
+            if state.get("value_on") is None:  # recorded before the dunning release: the recording day, as then
+                state["value_on"] = business_date(state["at"])
             state["payer_customer_id"] = None  # not recorded in v1 (the payment's own events still say it)
 
-    @event(PaymentAllocated)
-    def _allocated(self, payment_id: UUID, amount: Money, at: datetime, value_on: date | None,
-                   payer_customer_id: UUID | None) -> None:
-        self.allocations[payment_id] = amount
-        self.settlements[f"payment:{payment_id}"] = (value_on or business_date(at), amount.minor)
-        self._settled_partly(at)
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            state["reanchored_on"] = state["promise_kept"] = None  # not recorded: see `Invoice._settled`
 
-    def _settled_partly(self, at: datetime) -> None:
-        """A partial settlement re-anchors the dunning schedule; a kept promise is fulfilled."""
-        if self.open_amount.is_positive:
-            self.dunning = replace(self.dunning, anchor_on=business_date(at))
+    @event(PaymentAllocated)
+    def _allocated(self, payment_id: UUID, amount: Money, at: datetime, value_on: date,
+                   payer_customer_id: UUID | None, reanchored_on: date | None, promise_kept: bool | None) -> None:
+        self.allocations[payment_id] = amount
+        self.settlements[f"payment:{payment_id}"] = Settlement(value_on, amount.minor)
+        self._settled(at, reanchored_on, promise_kept)
+
+    def _settling(self, amount: Money, at: datetime) -> tuple[date | None, bool]:
+        """What settling `amount` more decides for the dunning schedule, recorded on the event (v3) so that a change
+        of this rule never changes replayed history: a partial settlement re-anchors the schedule on its day (None:
+        nothing is left open, no re-anchoring); the promise to pay is kept once its amount is settled."""
+        reanchored_on = business_date(at) if self.open_amount.minor - amount.minor > 0 else None
         promise = self.dunning.promise
-        if promise is not None and promise.kept_by(self._settled_minor()):
+        return reanchored_on, promise is not None and promise.kept_by(self._settled_minor() + amount.minor)
+
+    def _settled(self, at: datetime, reanchored_on: date | None, promise_kept: bool | None) -> None:
+        """Apply what a settlement decided. Events recorded before v3 (`promise_kept` None) did not record it: they
+        replay by the rule in force when they were recorded, frozen here; change `_settling`, never this."""
+        if promise_kept is None:
+            reanchored_on = business_date(at) if self.open_amount.is_positive else None
+            promise_kept = self.dunning.promise is not None and self.dunning.promise.kept_by(self._settled_minor())
+        if reanchored_on is not None:
+            self.dunning = replace(self.dunning, anchor_on=reanchored_on)
+        if promise_kept:
             self.dunning = replace(self.dunning, promise=None)
 
     def reverse_allocation(self, payment_id: UUID, reason: str, at: datetime) -> None:
@@ -283,7 +317,15 @@ class Invoice(Aggregate):
             return
         self._allocation_reversed(payment_id=payment_id, amount=self.allocations[payment_id], reason=reason, at=at)
 
-    @event("AllocationReversed")
+    class AllocationReversed(Aggregate.Event):
+        """The payment's allocation is undone (a returned direct debit): the invoice is open again by `amount`."""
+
+        payment_id: UUID
+        amount: Money
+        reason: str
+        at: datetime
+
+    @event(AllocationReversed)
     def _allocation_reversed(self, payment_id: UUID, amount: Money, reason: str, at: datetime) -> None:
         del self.allocations[payment_id]
         self.settlements.pop(f"payment:{payment_id}", None)
@@ -299,32 +341,40 @@ class Invoice(Aggregate):
         if number in self.credit_notes or (credit_note_id is not None and self.has_credit_note(credit_note_id)):
             return
         self.check_open_for(amount, "amount_minor")
+        reanchored_on, promise_kept = self._settling(amount, at)
         self._credited(number=number, amount=amount, credited_on=credited_on, reason=reason, at=at,
-                       credit_note_id=credit_note_id)
+                       credit_note_id=credit_note_id, reanchored_on=reanchored_on, promise_kept=promise_kept)
 
     class CreditNoteApplied(Aggregate.Event):
-        """v2 records the credit note's id (derived from the request's Idempotency-Key, so a retry is recognised)."""
+        """v2 records the credit note's id (derived from the request's Idempotency-Key, so a retry is recognised);
+        v3 what the settlement decided for the dunning schedule (see `Invoice._settling`)."""
 
-        class_version = 2
+        class_version = 3
         number: str
         amount: Money
         credited_on: date
         reason: str
         at: datetime
         credit_note_id: UUID | None
+        reanchored_on: date | None
+        promise_kept: bool | None
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["credit_note_id"] = None  # v1 credit notes were known by their number only
 
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            state["reanchored_on"] = state["promise_kept"] = None  # not recorded: see `Invoice._settled`
+
     @event(CreditNoteApplied)
     def _credited(self, number: str, amount: Money, credited_on: date, reason: str, at: datetime,
-                  credit_note_id: UUID | None) -> None:
+                  credit_note_id: UUID | None, reanchored_on: date | None, promise_kept: bool | None) -> None:
         self.credit_notes[number] = amount
         if credit_note_id is not None:
             self.credit_note_ids.add(credit_note_id)
-        self.settlements[f"credit:{number}"] = (credited_on, amount.minor)
-        self._settled_partly(at)
+        self.settlements[f"credit:{number}"] = Settlement(credited_on, amount.minor)
+        self._settled(at, reanchored_on, promise_kept)
 
     def write_off(self, written_off_on: date, reason: str, at: datetime) -> None:
         """Write off what is open now (again, if a reversal reopened a written-off invoice)."""
@@ -334,10 +384,18 @@ class Invoice(Aggregate):
             raise InvoiceClosed(f"invoice {self.number} has nothing open to write off", field="invoice_id")
         self._written_off(amount=self.open_amount, written_off_on=written_off_on, reason=reason, at=at)
 
-    @event("WrittenOff")
+    class WrittenOff(Aggregate.Event):
+        """`amount`: what was open when it was written off."""
+
+        amount: Money
+        written_off_on: date
+        reason: str
+        at: datetime
+
+    @event(WrittenOff)
     def _written_off(self, amount: Money, written_off_on: date, reason: str, at: datetime) -> None:
         self.written_off += amount
-        self.settlements[f"write-off:{len(self.settlements)}"] = (written_off_on, amount.minor)
+        self.settlements[f"write-off:{len(self.settlements)}"] = Settlement(written_off_on, amount.minor)
 
     # Disputes -----------------------------------------------------------------------------------------------
     def check_something_open(self, what: str) -> None:
@@ -356,10 +414,17 @@ class Invoice(Aggregate):
         self.check_open_for(amount, "amount_minor")
         self._dispute_opened(dispute_id=dispute_id, amount=amount, reason=reason, opened_on=opened_on, at=at)
 
-    @event("DisputeOpened")
+    class DisputeOpened(Aggregate.Event):
+        dispute_id: UUID
+        amount: Money
+        reason: str
+        opened_on: date
+        at: datetime
+
+    @event(DisputeOpened)
     def _dispute_opened(self, dispute_id: UUID, amount: Money, reason: str, opened_on: date, at: datetime) -> None:
         self.disputes[dispute_id] = amount
-        self.dispute_periods[dispute_id] = (opened_on, None, amount.minor)
+        self.dispute_periods[dispute_id] = DisputePeriod(opened_on, None, amount.minor)
 
     def resolve_dispute(self, dispute_id: UUID, outcome: str, resolved_on: date, at: datetime) -> None:
         if dispute_id in self.resolved_disputes:
@@ -369,21 +434,37 @@ class Invoice(Aggregate):
         self._dispute_resolved(dispute_id=dispute_id, amount=self.disputes[dispute_id], outcome=outcome,
                                resolved_on=resolved_on, at=at)
 
-    @event("DisputeResolved")
+    class DisputeResolved(Aggregate.Event):
+        """`amount`: what was in dispute; the schedule restarts from `resolved_on`."""
+
+        dispute_id: UUID
+        amount: Money
+        outcome: str
+        resolved_on: date
+        at: datetime
+
+    @event(DisputeResolved)
     def _dispute_resolved(self, dispute_id: UUID, amount: Money, outcome: str, resolved_on: date,
                           at: datetime) -> None:
         del self.disputes[dispute_id]
         self.resolved_disputes.add(dispute_id)
         self.dunning = replace(self.dunning, anchor_on=resolved_on)
-        opened_on, _, disputed = self.dispute_periods[dispute_id]
-        self.dispute_periods[dispute_id] = (opened_on, resolved_on, disputed)
+        self.dispute_periods[dispute_id] = self.dispute_periods[dispute_id]._replace(resolved_on=resolved_on)
 
     # Credit limit -------------------------------------------------------------------------------------------
     def flag_over_credit_limit(self, exposure: Money, limit: Money, excess: Money, at: datetime) -> None:
         """Issued although it takes the customer over its credit limit (the customer's policy flags)."""
         self._over_credit_limit(exposure=exposure, limit=limit, excess=excess, at=at)
 
-    @event("IssuedOverCreditLimit")
+    class IssuedOverCreditLimit(Aggregate.Event):
+        """Issued although it took the customer's `exposure` over its `limit`, by `excess`."""
+
+        exposure: Money
+        limit: Money
+        excess: Money
+        at: datetime
+
+    @event(IssuedOverCreditLimit)
     def _over_credit_limit(self, exposure: Money, limit: Money, excess: Money, at: datetime) -> None:
         self.over_credit_limit = excess
 
@@ -399,7 +480,13 @@ class Invoice(Aggregate):
             raise DomainRuleViolation(f"deposit {self.number} was {self.status.value}: there is nothing to deduct",
                                       field=field)
 
-    @event("DepositDeducted")
+    class DepositDeducted(Aggregate.Event):
+        """This deposit invoice is deducted by the final invoice `final_invoice_id`."""
+
+        final_invoice_id: UUID
+        at: datetime
+
+    @event(DepositDeducted)
     def _deducted(self, final_invoice_id: UUID, at: datetime) -> None:
         self.deducted_by = final_invoice_id
 

@@ -34,7 +34,19 @@ class Payment(Aggregate):
         return cls(id=id, customer_id=customer_id, amount=amount, method=method.value, value_on=value_on,
                    payer_reference=payer_reference, remittance=remittance, external_id=external_id, at=at)
 
-    @event("Received")
+    class Received(Aggregate.Created):
+        """Money received from `customer_id` (None: a payer not identified yet), at our disposal on `value_on`."""
+
+        customer_id: UUID | None
+        amount: Money
+        method: str
+        value_on: date
+        payer_reference: str | None
+        remittance: str | None
+        external_id: str | None
+        at: datetime
+
+    @event(Received)
     def __init__(self, id: UUID, customer_id: UUID | None, amount: Money, method: str, value_on: date,
                  payer_reference: str | None, remittance: str | None, external_id: str | None,
                  at: datetime) -> None:
@@ -104,7 +116,13 @@ class Payment(Aggregate):
             return
         self._allocation_reversed(invoice_id=invoice_id, amount=self.allocations[invoice_id], reason=reason, at=at)
 
-    @event("AllocationReversed")
+    class AllocationReversed(Aggregate.Event):
+        invoice_id: UUID
+        amount: Money
+        reason: str
+        at: datetime
+
+    @event(AllocationReversed)
     def _allocation_reversed(self, invoice_id: UUID, amount: Money, reason: str, at: datetime) -> None:
         del self.allocations[invoice_id]
 
@@ -114,7 +132,13 @@ class Payment(Aggregate):
         self._check_available(amount, "amount_minor")
         self._refunded(refund_id=refund_id, amount=amount, refunded_on=refunded_on, at=at)
 
-    @event("Refunded")
+    class Refunded(Aggregate.Event):
+        refund_id: UUID
+        amount: Money
+        refunded_on: date
+        at: datetime
+
+    @event(Refunded)
     def _refunded(self, refund_id: UUID, amount: Money, refunded_on: date, at: datetime) -> None:
         self.refunds[refund_id] = amount
 
@@ -130,6 +154,13 @@ class Payment(Aggregate):
             self.reverse_allocation(invoice_id, reason, at)
         self._returned(returned_on=returned_on, reason=reason, at=at)
 
-    @event("Returned")
+    class Returned(Aggregate.Event):
+        """A returned direct debit or bounced cheque; its allocations were reversed just before."""
+
+        returned_on: date
+        reason: str
+        at: datetime
+
+    @event(Returned)
     def _returned(self, returned_on: date, reason: str, at: datetime) -> None:
         self.returned_on = returned_on

@@ -26,7 +26,25 @@ def reminder_id(customer_id: UUID, run_on: date, channel: str, taken: list[tuple
 
 
 class Reminder(Aggregate):
-    @event("ReminderSent")
+    class ReminderSent(Aggregate.Created):
+        """The decision and its evidence; `content` is rendered by `template` at `template_version` into the
+        message whose hash is `content_hash`."""
+
+        customer_id: UUID
+        run_on: date
+        channel: str
+        step_kind: str
+        template: str
+        template_version: str
+        language: str
+        recipients: list[str]
+        content: dict[str, Any]
+        policy_id: UUID
+        policy_version: int
+        content_hash: str
+        at: datetime
+
+    @event(ReminderSent)
     def __init__(self, id: UUID, customer_id: UUID, run_on: date, channel: str, step_kind: str, template: str,
                  template_version: str, language: str, recipients: list[str], content: dict[str, Any],
                  policy_id: UUID, policy_version: int, content_hash: str, at: datetime) -> None:
@@ -57,7 +75,12 @@ class Reminder(Aggregate):
         if self.delivered is None:
             self._delivered(attempt=attempt, detail=detail, at=at)
 
-    @event("ReminderDelivered")
+    class ReminderDelivered(Aggregate.Event):
+        attempt: int
+        detail: str
+        at: datetime
+
+    @event(ReminderDelivered)
     def _delivered(self, attempt: int, detail: str, at: datetime) -> None:
         self.delivered = {"attempt": attempt, "detail": detail, "at": at}
 
@@ -67,7 +90,16 @@ class Reminder(Aggregate):
             return
         self._delivery_failed(attempt=attempt, error=error[:2000], final=final, retry_at=retry_at, at=at)
 
-    @event("ReminderDeliveryFailed")
+    class ReminderDeliveryFailed(Aggregate.Event):
+        """`final`: no more attempts (the reminder is abandoned); otherwise the next one is at `retry_at`."""
+
+        attempt: int
+        error: str
+        final: bool
+        retry_at: datetime | None
+        at: datetime
+
+    @event(ReminderDeliveryFailed)
     def _delivery_failed(self, attempt: int, error: str, final: bool, retry_at: datetime | None,
                          at: datetime) -> None:
         self.failures.append({"attempt": attempt, "error": error, "final": final, "retry_at": retry_at, "at": at})
@@ -81,6 +113,11 @@ class Reminder(Aggregate):
         if self.task_done is None:
             self._task_completed(outcome=outcome.strip(), by=by, at=at)
 
-    @event("TaskCompleted")
+    class TaskCompleted(Aggregate.Event):
+        outcome: str
+        by: str
+        at: datetime
+
+    @event(TaskCompleted)
     def _task_completed(self, outcome: str, by: str, at: datetime) -> None:
         self.task_done = {"outcome": outcome, "by": by, "at": at}

@@ -31,7 +31,10 @@ class NumberingSeries(Aggregate):
     def create_id(name: str) -> UUID:
         return uuid5(NAMESPACE, name)
 
-    @event("Opened")
+    class Opened(Aggregate.Created):
+        name: str
+
+    @event(Opened)
     def __init__(self, name: str) -> None:
         self.name = name
         self.last_sequence = 0
@@ -43,6 +46,11 @@ class NumberingSeries(Aggregate):
     def format(self, sequence: int) -> str:
         return f"{self.name}-{sequence:06d}"
 
-    @event("NumberAssigned")
+    class NumberAssigned(Aggregate.Event):
+        sequence: int
+        document_id: UUID
+        at: datetime
+
+    @event(NumberAssigned)
     def _assigned(self, sequence: int, document_id: UUID, at: datetime) -> None:
         self.last_sequence = sequence

@@ -21,14 +21,14 @@ class CustomersProjection:
 
     def apply(self, conn: sa.Connection, events: list[tuple[int, Any]]) -> None:
         for _position, event in events:
-            if isinstance(event, Customer.Registered):  # type: ignore[attr-defined]
+            if isinstance(event, Customer.Registered):
                 limit = event.credit_limit
                 conn.execute(customers.insert().values(
                     customer_id=event.originator_id, name=event.name, kind=event.kind, country=event.country,
                     language=event.language, credit_limit_minor=limit.minor if limit else None,
                     credit_limit_currency=limit.currency if limit else None,
                     credit_limit_policy=event.credit_limit_policy, external_id=event.external_id, version=1))
-            elif isinstance(event, Customer.CreditLimitChanged):  # type: ignore[attr-defined]
+            elif isinstance(event, Customer.CreditLimitChanged):
                 limit = event.credit_limit
                 conn.execute(customers.update().where(customers.c.customer_id == event.originator_id).values(
                     credit_limit_minor=limit.minor if limit else None,

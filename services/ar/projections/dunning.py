@@ -46,7 +46,7 @@ class DunningProjection:
         for _position, event in events:
             if isinstance(event, Invoice.Event):
                 invoices.add(event.originator_id)
-            elif isinstance(event, Customer.DunningPolicyAssigned):  # type: ignore[attr-defined]
+            elif isinstance(event, Customer.DunningPolicyAssigned):
                 customers.add(event.originator_id)
             elif isinstance(event, DunningPolicy.Event) and not isinstance(event, DunningPolicy.Created):
                 policies.add(event.originator_id)
@@ -77,7 +77,7 @@ class DunningProjection:
     # Tasks and deliveries -------------------------------------------------------------------------------------
     def _reminder(self, conn: sa.Connection, event: Any) -> None:
         rid = event.originator_id
-        if isinstance(event, R.ReminderSent):  # type: ignore[attr-defined]
+        if isinstance(event, R.ReminderSent):
             if event.channel == "phone":
                 lines = event.content["lines"]
                 summary = ", ".join(f"{line['number']} ({line['step_key']})" for line in lines)
@@ -92,13 +92,13 @@ class DunningProjection:
                     "reminder_id": rid, "customer_id": event.customer_id, "channel": event.channel,
                     "state": "pending", "attempts": 0, "next_attempt_at": event.at, "decided_at": event.at}],
                     ["reminder_id"])
-        elif isinstance(event, R.ReminderDelivered):  # type: ignore[attr-defined]
+        elif isinstance(event, R.ReminderDelivered):
             conn.execute(reminder_deliveries.update().where(reminder_deliveries.c.reminder_id == rid)
                          .values(state="delivered", claimed_until=None, last_error=None))
-        elif isinstance(event, R.ReminderDeliveryFailed) and event.final:  # type: ignore[attr-defined]
+        elif isinstance(event, R.ReminderDeliveryFailed) and event.final:
             conn.execute(reminder_deliveries.update().where(reminder_deliveries.c.reminder_id == rid)
                          .values(state="failed", claimed_until=None, last_error=event.error))
-        elif isinstance(event, R.TaskCompleted):  # type: ignore[attr-defined]
+        elif isinstance(event, R.TaskCompleted):
             conn.execute(dunning_tasks.update().where(dunning_tasks.c.task_id == rid).values(
                 state="done", outcome=event.outcome, done_by=event.by, done_at=event.at))
 

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -38,14 +38,34 @@ from ar.projections.tables import (
 I, P = Invoice, Payment  # noqa: E741  (short names keep the event tables readable)
 INVOICE_AMOUNTS = ("deducted", "allocated", "credited", "written_off")
 _INVOICE_MOVES: dict[type[Any], tuple[str, int]] = {
-    I.PaymentAllocated: ("allocated", 1), I.AllocationReversed: ("allocated", -1),  # type: ignore[attr-defined]
-    I.CreditNoteApplied: ("credited", 1), I.WrittenOff: ("written_off", 1),  # type: ignore[attr-defined]
-    I.DisputeOpened: ("disputed", 1), I.DisputeResolved: ("disputed", -1),  # type: ignore[attr-defined]
+    I.PaymentAllocated: ("allocated", 1), I.AllocationReversed: ("allocated", -1),
+    I.CreditNoteApplied: ("credited", 1), I.WrittenOff: ("written_off", 1),
+    I.DisputeOpened: ("disputed", 1), I.DisputeResolved: ("disputed", -1),
 }
 _PAYMENT_MOVES: dict[type[Any], tuple[str, int]] = {
-    P.Allocated: ("allocated", 1), P.AllocationReversed: ("allocated", -1),  # type: ignore[attr-defined]
-    P.Refunded: ("refunded", 1),  # type: ignore[attr-defined]
+    P.Allocated: ("allocated", 1), P.AllocationReversed: ("allocated", -1), P.Refunded: ("refunded", 1),
 }
+
+
+_new_tuple: Any = tuple.__new__
+
+
+class Cell(NamedTuple):
+    """A summary cell's deltas: the open amount and the count of open invoices."""
+
+    open_minor: int = 0
+    invoices: int = 0
+
+    def plus(self, open_minor: int, invoices: int) -> Cell:
+        cell: Cell = _new_tuple(Cell, (self[0] + open_minor, self[1] + invoices))  # faster than Cell(...)
+        return cell
+
+
+class Balance(NamedTuple):
+    """A customer balance's deltas: what its invoices leave open, and its account (open less unapplied cash)."""
+
+    open_minor: int = 0
+    account_minor: int = 0
 
 
 def _derive_invoice(row: dict[str, Any]) -> None:
@@ -178,9 +198,9 @@ class _State:
         self.invoices = _Rows(invoices, invoices.c.invoice_id)
         self.payments = _Rows(payments, payments.c.payment_id)
         self.histories: dict[UUID, list[tuple[date, int]]] = {}
-        self.by_due: defaultdict[tuple[UUID, str, date], list[int]] = defaultdict(lambda: [0, 0])
-        self.balances: defaultdict[tuple[UUID, str], list[int]] = defaultdict(lambda: [0, 0])
-        self.steps: defaultdict[tuple[UUID, str, date, date], list[int]] = defaultdict(lambda: [0, 0])
+        self.by_due: dict[tuple[UUID, str, date], Cell] = {}
+        self.balances: dict[tuple[UUID, str], Balance] = {}
+        self.steps: dict[tuple[UUID, str, date, date], Cell] = {}
         self.months: defaultdict[tuple[UUID, str, date], int] = defaultdict(int)
 
 
@@ -231,38 +251,39 @@ class ReceivablesProjection:
             conn.execute(table.delete())
 
 
-_INVOICE_DELTAS = {I.PaymentAllocated, I.AllocationReversed, I.CreditNoteApplied,  # type: ignore[attr-defined]
-                   I.WrittenOff}  # type: ignore[attr-defined]
+_INVOICE_DELTAS = {I.PaymentAllocated, I.AllocationReversed, I.CreditNoteApplied, I.WrittenOff}
+_ZERO, _NO_BALANCE = Cell(), Balance()
 
 
-def _nonzero(cells: dict[Any, list[int]], keys: tuple[str, ...]) -> list[dict[str, Any]]:
-    return [{**dict(zip(keys, key, strict=True)), "open_minor": v[0], "invoices": v[1]}
-            for key, v in cells.items() if v != [0, 0]]
+def _nonzero(cells: dict[Any, Cell], keys: tuple[str, ...]) -> list[dict[str, Any]]:
+    return [{**dict(zip(keys, key, strict=True)), "open_minor": v.open_minor, "invoices": v.invoices}
+            for key, v in cells.items() if v != _ZERO]
+
+
+def _add(cells: dict[Any, Cell], key: Any, open_minor: int, invoices: int) -> None:
+    cells[key] = cells.get(key, _ZERO).plus(open_minor, invoices)
 
 
 def _summaries(state: _State) -> dict[str, list[dict[str, Any]]]:
     """The rows (or, incrementally, the deltas) of the summary tables from what a state accumulated."""
-    totals: defaultdict[tuple[str, date], list[int]] = defaultdict(lambda: [0, 0])
+    totals: dict[tuple[str, date], Cell] = {}
     for (_customer, currency, due_on), v in state.by_due.items():
-        cell = totals[(currency, due_on)]
-        cell[0] += v[0]
-        cell[1] += v[1]
-    aging: defaultdict[tuple[str, date, date], list[int]] = defaultdict(lambda: [0, 0])
+        _add(totals, (currency, due_on), *v)
+    aging: dict[tuple[str, date, date], Cell] = {}
     for (_customer, currency, due_on, on), v in state.steps.items():
-        cell = aging[(currency, due_on, on)]
-        cell[0] += v[0]
-        cell[1] += v[1]
+        _add(aging, (currency, due_on, on), *v)
     return {
         "open_by_due": _nonzero(state.by_due, ("customer_id", "currency", "due_on")),
         "open_totals": _nonzero(totals, ("currency", "due_on")),
-        "customer_balances": [{"customer_id": c, "currency": cur, "open_minor": v[0], "account_minor": v[1]}
-                              for (c, cur), v in state.balances.items()],
+        "customer_balances": [{"customer_id": c, "currency": cur, "open_minor": v.open_minor,
+                               "account_minor": v.account_minor} for (c, cur), v in state.balances.items()],
         # the step tables keep every cell ever touched, even one that nets to zero, so that a rebuild writes the
         # same rows as the batches did
         "customer_aging_steps": [{"customer_id": c, "currency": cur, "due_on": d, "effective_on": on,
-                                  "open_minor": v[0], "invoices": v[1]} for (c, cur, d, on), v in state.steps.items()],
-        "aging_steps": [{"currency": cur, "due_on": d, "effective_on": on, "open_minor": v[0], "invoices": v[1]}
-                        for (cur, d, on), v in aging.items()],
+                                  "open_minor": v.open_minor, "invoices": v.invoices}
+                                 for (c, cur, d, on), v in state.steps.items()],
+        "aging_steps": [{"currency": cur, "due_on": d, "effective_on": on, "open_minor": v.open_minor,
+                         "invoices": v.invoices} for (cur, d, on), v in aging.items()],
         "customer_open_months": [{"customer_id": c, "currency": cur, "month": m, "open_minor": v}
                                  for (c, cur, m), v in state.months.items()],
     }
@@ -305,20 +326,19 @@ class _Batch:
         customer_id, currency, due_on = invoice["customer_id"], invoice["currency"], invoice["due_on"]
         history = self.state.histories.setdefault(invoice["invoice_id"], [])
         steps = self.state.steps
-        cell = steps[(customer_id, currency, due_on, on)]
-        cell[0] += delta
         if all(day <= on for day, _ in history):  # the usual case: nothing took effect later, only `on` changes
             running = sum(d for _, d in history)
             history.append((on, delta))
-            cell[1] += (running + delta != 0) - (running != 0)
+            _add(steps, (customer_id, currency, due_on, on), delta, (running + delta != 0) - (running != 0))
         else:  # recorded late with an earlier date: the counts of the later dates may change too
+            _add(steps, (customer_id, currency, due_on, on), delta, 0)
             before = _steps(history)
             history.append((on, delta))
             after = _steps(history)
             for day in before.keys() | after.keys():
                 change = after.get(day, 0) - before.get(day, 0)
                 if change:
-                    steps[(customer_id, currency, due_on, day)][1] += change
+                    _add(steps, (customer_id, currency, due_on, day), 0, change)
         self.state.months[(customer_id, currency, on.replace(day=1))] += delta
 
     def _entry(self, position: int, event: Any, *, kind: str, customer_id: UUID, currency: str, effective_on: date,
@@ -334,18 +354,17 @@ class _Batch:
             "invoice_number": invoice["number"] if invoice else invoice_number,
             "payment_external_id": payment_external_id, "counterparty_id": counterparty_id,
         })
-        balance = self.balances[(customer_id, currency)]
-        balance[0] += invoice_delta
-        balance[1] += account_delta
+        key = (customer_id, currency)
+        balance = self.balances.get(key, _NO_BALANCE)
+        self.balances[key] = _new_tuple(Balance, (balance[0] + invoice_delta, balance[1] + account_delta))
         if invoice is not None and invoice_delta:
             self._step(invoice, effective_on, invoice_delta)
 
     def _open_moved(self, row: dict[str, Any], before: int) -> None:
         after = row["open_minor"]
         if after != before:
-            cell = self.by_due[(row["customer_id"], row["currency"], row["due_on"])]
-            cell[0] += after - before
-            cell[1] += (after > 0) - (before > 0)
+            _add(self.by_due, (row["customer_id"], row["currency"], row["due_on"]), after - before,
+                 (after > 0) - (before > 0))
 
     def invoice_event(self, position: int, event: Any) -> None:
         if isinstance(event, I.Issued):
@@ -378,7 +397,7 @@ class _Batch:
         if isinstance(event, I.Issued):
             self._entry(position, event, kind="invoice", effective_on=row["issued_on"], reference=row["number"],
                         invoice_delta=delta, account_delta=delta, **common)
-        elif isinstance(event, I.PaymentAllocated | I.AllocationReversed):  # type: ignore[attr-defined]
+        elif isinstance(event, I.PaymentAllocated | I.AllocationReversed):
             payment = self.payments.get(self.conn, event.payment_id)
             allocated = isinstance(event, I.PaymentAllocated)
             if allocated:  # a payment counts from its value date
@@ -396,12 +415,12 @@ class _Batch:
         elif isinstance(event, I.CreditNoteApplied):
             self._entry(position, event, kind="credit_note", effective_on=event.credited_on, reference=event.number,
                         invoice_delta=delta, account_delta=delta, **common)
-        elif isinstance(event, I.WrittenOff):  # type: ignore[attr-defined]
+        elif isinstance(event, I.WrittenOff):
             self._entry(position, event, kind="write_off", effective_on=event.written_off_on,
                         invoice_delta=delta, account_delta=delta, **common)
 
     def payment_event(self, position: int, event: Any) -> None:
-        if isinstance(event, P.Received):  # type: ignore[attr-defined]
+        if isinstance(event, P.Received):
             row = self.payments.new[event.originator_id] = {
                 "payment_id": event.originator_id, "customer_id": event.customer_id,
                 "currency": event.amount.currency, "method": event.method, "value_on": event.value_on,
@@ -416,7 +435,7 @@ class _Batch:
             if type(event) in _PAYMENT_MOVES:
                 column, sign = _PAYMENT_MOVES[type(event)]
                 row[f"{column}_minor"] += sign * event.amount.minor
-            elif isinstance(event, P.Returned):  # type: ignore[attr-defined]
+            elif isinstance(event, P.Returned):
                 row["returned_on"] = event.returned_on
         row["version"] = event.originator_version
         _derive_payment(row)
@@ -424,16 +443,16 @@ class _Batch:
             return
         common = {"customer_id": row["customer_id"], "currency": row["currency"], "payment_id": row["payment_id"],
                   "payment_external_id": row["external_id"]}
-        if isinstance(event, P.Received):  # type: ignore[attr-defined]
+        if isinstance(event, P.Received):
             self._entry(position, event, kind="payment", effective_on=row["value_on"],
                         account_delta=-row["amount_minor"], **common)
-        elif isinstance(event, P.Refunded):  # type: ignore[attr-defined]
+        elif isinstance(event, P.Refunded):
             self._entry(position, event, kind="refund", effective_on=event.refunded_on,
                         account_delta=event.amount.minor, **common)
-        elif isinstance(event, P.Returned):  # type: ignore[attr-defined]
+        elif isinstance(event, P.Returned):
             self._entry(position, event, kind="payment_returned", effective_on=event.returned_on,
                         account_delta=row["amount_minor"], **common)
-        elif isinstance(event, P.Allocated | P.AllocationReversed):  # type: ignore[attr-defined]
+        elif isinstance(event, P.Allocated | P.AllocationReversed):
             invoice = self.invoices.get(self.conn, event.invoice_id)
             if invoice is not None and invoice["customer_id"] != row["customer_id"]:  # paid for another account
                 allocated = isinstance(event, P.Allocated)
