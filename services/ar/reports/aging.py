@@ -8,7 +8,6 @@ invoice, since only they carry their recording time."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -27,35 +26,7 @@ from ar.projections.tables import (
     open_by_due,
     open_totals,
 )
-
-DEFAULT_EDGES = (30, 60, 90)
-MAX_EDGE = 9999  # days: beyond any claim's life, and far from the calendar's ends when subtracted from a date
-BANDS_PATTERN = r"^[1-9][0-9]{0,3}(,[1-9][0-9]{0,3}){0,11}$"
-
-
-@dataclass(frozen=True)
-class Bands:
-    """Upper edges in days past due: (30, 60, 90) -> not_due, 1-30, 31-60, 61-90, over_90."""
-
-    edges: tuple[int, ...] = DEFAULT_EDGES
-
-    def __post_init__(self) -> None:
-        edges = self.edges
-        if not edges or list(edges) != sorted(set(edges)) or edges[0] < 1 or edges[-1] > MAX_EDGE or len(edges) > 12:
-            raise DomainRuleViolation(f"bands are 1 to 12 increasing whole numbers of days from 1 to {MAX_EDGE}, "
-                                      "e.g. 30,60,90", field="bands")
-
-    @property
-    def labels(self) -> list[str]:
-        lows = [1, *(e + 1 for e in self.edges[:-1])]
-        return ["not_due", *(f"{lo}-{hi}" for lo, hi in zip(lows, self.edges, strict=True)),
-                f"over_{self.edges[-1]}"]
-
-    def case(self, due_on: sa.ColumnElement[date], as_of: date) -> sa.ColumnElement[int]:
-        """The band index of a due date, as SQL comparing dates only (index-friendly, no date arithmetic in SQL)."""
-        whens = [(due_on >= as_of, 0)]
-        whens += [(due_on >= as_of - timedelta(days=edge), i + 1) for i, edge in enumerate(self.edges)]
-        return sa.case(*whens, else_=len(self.edges) + 1)
+from ar.reports.bands import Bands, band
 
 
 @dataclass
@@ -125,9 +96,9 @@ def aging_on(conn: sa.Connection, *, as_of: date, known_at: datetime | None, ban
             line.name = rows[0][5]
         report.totals = [AgingLine(line.currency, line.buckets, line.invoices) for line in report.customers]
         return report
-    band = _band_of(bands, as_of)  # a few thousand (currency, due date) cells: banded here, not by a CASE per row
-    cells = [(cur, band(due_on), amount, n) for cur, due_on, amount, n in conn.execute(_totals_query(by_currency),
-                                                                                       params)]
+    lows = bands.thresholds(as_of)  # a few thousand (currency, due date) cells: banded here, not by a CASE per row
+    cells = [(cur, band(due_on, lows), amount, n) for cur, due_on, amount, n in conn.execute(
+        _totals_query(by_currency), params)]
     report.totals = [line for _, line in sorted(_lines(cells, bands).items())]
     if top > 0:
         later = conn.scalar(_later_query(), params) is not None
@@ -147,14 +118,14 @@ def aging_on(conn: sa.Connection, *, as_of: date, known_at: datetime | None, ban
 # The statements are built once per shape and run with parameters: building a SQLAlchemy statement costs more
 # client time than one customer's query takes on the server.
 def _band_params(bands: Bands, as_of: date) -> dict[str, date]:
-    return {f"edge_{i}": as_of - timedelta(days=edge) for i, edge in enumerate(bands.edges)}
+    """The thresholds after `as_of` as the parameters `edge_<i>` of `_band`."""
+    return {f"edge_{i}": low for i, low in enumerate(bands.thresholds(as_of)[1:])}
 
 
 def _band(due_on: sa.ColumnElement[date], edges: int) -> sa.ColumnElement[int]:
-    """Bands.case with the dates as parameters (`as_of`, then `edge_<i>` = as_of minus the i-th edge)."""
-    whens = [(due_on >= sa.bindparam("as_of", type_=sa.Date), 0)]
-    whens += [(due_on >= sa.bindparam(f"edge_{i}", type_=sa.Date), i + 1) for i in range(edges)]
-    return sa.case(*whens, else_=edges + 1)
+    """`band` with the thresholds as parameters: `as_of`, then `edge_<i>` (as_of minus the i-th edge)."""
+    return band(due_on, [sa.bindparam("as_of", type_=sa.Date),
+                         *(sa.bindparam(f"edge_{i}", type_=sa.Date) for i in range(edges))])
 
 
 def _of_currency(columns: Any, by_currency: bool) -> list[Any]:
@@ -163,18 +134,6 @@ def _of_currency(columns: Any, by_currency: bool) -> list[Any]:
 
 def _after_as_of(columns: Any) -> Any:
     return columns.effective_on > sa.bindparam("as_of", type_=sa.Date)
-
-
-def _band_of(bands: Bands, as_of: date) -> Callable[[date], int]:
-    """Bands.case in Python: the band index of a due date as of `as_of`."""
-    lows = [as_of - timedelta(days=edge) for edge in bands.edges]
-
-    def band(due_on: date) -> int:
-        if due_on >= as_of:
-            return 0
-        return next((i + 1 for i, low in enumerate(lows) if due_on >= low), len(lows) + 1)
-
-    return band
 
 
 @functools.cache
@@ -205,12 +164,12 @@ def _lines_query(edges: int, by_currency: bool, named: bool) -> sa.Select[Any]:
         .where(steps.customer_id.in_(ids), _after_as_of(steps), *_of_currency(steps, by_currency)),
     ).subquery()
     c = cells.c
-    band = _band(c.due_on, edges).label("band")
-    columns: list[Any] = [c.customer_id, c.currency, band, sa.func.sum(c.open_minor), sa.func.sum(c.invoices)]
+    banded = _band(c.due_on, edges).label("band")
+    columns: list[Any] = [c.customer_id, c.currency, banded, sa.func.sum(c.open_minor), sa.func.sum(c.invoices)]
     if named:
         columns.append(sa.select(customers.c.name).where(
             customers.c.customer_id == sa.bindparam("customer_id", type_=sa.Uuid)).scalar_subquery().label("name"))
-    return sa.select(*columns).group_by(c.customer_id, c.currency, band)
+    return sa.select(*columns).group_by(c.customer_id, c.currency, banded)
 
 
 @functools.cache
@@ -273,29 +232,29 @@ def _from_ledger(conn: sa.Connection, report: AgingReport, currency: str | None,
     source = _open_items(as_of, known_at, inner)
     count = sa.literal(1)
     s = source.c
-    band = bands.case(s.due_on, as_of).label("band")
+    banded = band(s.due_on, bands.thresholds(as_of)).label("band")
     filters = [c for c in (s.currency == currency if currency else None,
                            s.customer_id == customer_id if customer_id else None) if c is not None]
     if customer_id is not None:
-        report.customers = _top_debtors(conn, source, band, count, filters, bands, top)
+        report.customers = _top_debtors(conn, source, banded, count, filters, bands, top)
         report.totals = [AgingLine(line.currency, line.buckets, line.invoices) for line in report.customers]
         return
-    totals = conn.execute(sa.select(s.currency, band, sa.func.sum(s.open_minor), sa.func.sum(count))
-                          .where(*filters).group_by(s.currency, band))
+    totals = conn.execute(sa.select(s.currency, banded, sa.func.sum(s.open_minor), sa.func.sum(count))
+                          .where(*filters).group_by(s.currency, banded))
     by_currency: dict[str, AgingLine] = {}
     for cur, index, amount, n in totals:
         line = by_currency.setdefault(cur, AgingLine(cur, [0] * (len(bands.edges) + 2)))
         line.buckets[index] += int(amount)
         line.invoices += int(n)
     report.totals = sorted(by_currency.values(), key=lambda line: line.currency)
-    report.customers = _top_debtors(conn, source, band, count, filters, bands, top)
+    report.customers = _top_debtors(conn, source, banded, count, filters, bands, top)
 
 
-def _top_debtors(conn: sa.Connection, source: Any, band: Any, count: Any, filters: list[Any], bands: Bands,
+def _top_debtors(conn: sa.Connection, source: Any, banded: Any, count: Any, filters: list[Any], bands: Bands,
                  top: int) -> list[AgingLine]:
     s = source.c
-    rows = conn.execute(sa.select(s.customer_id, s.currency, band, sa.func.sum(s.open_minor), sa.func.sum(count))
-                        .where(*filters).group_by(s.customer_id, s.currency, band))
+    rows = conn.execute(sa.select(s.customer_id, s.currency, banded, sa.func.sum(s.open_minor), sa.func.sum(count))
+                        .where(*filters).group_by(s.customer_id, s.currency, banded))
     lines: dict[tuple[UUID, str], AgingLine] = {}
     for cid, cur, index, amount, n in rows:
         line = lines.setdefault((cid, cur), AgingLine(cur, [0] * (len(bands.edges) + 2), customer_id=cid))

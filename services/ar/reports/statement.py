@@ -13,7 +13,8 @@ import sqlalchemy as sa
 
 from ar.domain.errors import DomainRuleViolation, NotFound
 from ar.projections.tables import customer_balances, customers, ledger_entries
-from ar.reports.aging import AgingLine, Bands, aging_on, instant
+from ar.reports.aging import AgingLine, aging_on, instant
+from ar.reports.bands import Bands
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ from ar.api.problems import responses
 from ar.api.schemas.common import PATTERN_WORDS, BusinessDate, Currency, Instant, QueryBool, QueryInt
 from ar.api.schemas.reports import AgingOut, KpiReportOut, ProjectionOut, ProjectionsOut, StatementOut, StuckOut
 from ar.reports import kpis as kpi_report
-from ar.reports.aging import BANDS_PATTERN, DEFAULT_EDGES, Bands, aging
+from ar.reports.aging import aging
+from ar.reports.bands import BANDS_PATTERN, DEFAULT_EDGES, Bands
 from ar.reports.penalties import PenaltyRow
 from ar.reports.render import aging_csv, statement_csv, statement_pdf
 from ar.reports.statement import default_period, statement
