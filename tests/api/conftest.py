@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from tests.support.api import CheckProblem, EventHead, IssueInvoice, Json, RecordPayment, RegisterCustomer
 
 from ar.api.app import create_app
 from ar.runtime import Runtime
-
-Json = dict[str, Any]
-RegisterCustomer = Callable[..., Json]
-IssueInvoice = Callable[..., httpx.Response]
-RecordPayment = Callable[..., httpx.Response]
-EventHead = Callable[[], int]
-CheckProblem = Callable[..., Json]
 
 PROBLEM = "application/problem+json"
 TYPE_BASE = "https://ar.invalid/problems/"

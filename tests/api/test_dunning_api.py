@@ -8,35 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
 import httpx
 from fastapi.testclient import TestClient
+from tests.support.api import CheckProblem, EventHead, IssueInvoice, Json, RegisterCustomer, created, ok
 
 from ar.api.app import create_app
 from ar.clock import SettableClock
 from ar.config import Settings
 from ar.runtime import build
 
-Json = dict[str, Any]
-RegisterCustomer = Callable[..., Json]
-IssueInvoice = Callable[..., httpx.Response]
-EventHead = Callable[[], int]
-CheckProblem = Callable[..., Json]
-
 DUE = "2026-03-31"
-
-
-def created(r: httpx.Response) -> Json:
-    assert r.status_code == 201, r.text
-    body: Json = r.json()
-    return body
-
-
-def ok(r: httpx.Response) -> Json:
-    assert r.status_code == 200, r.text
-    body: Json = r.json()
-    return body
 
 
 def step(key: str, offset_days: int, kind: str = "reminder", channel: str = "email", **flags: bool) -> Json:

@@ -3,17 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
-import httpx
 from fastapi.testclient import TestClient
-
-Json = dict[str, Any]
-RegisterCustomer = Callable[..., Json]
-IssueInvoice = Callable[..., httpx.Response]
-RecordPayment = Callable[..., httpx.Response]
-EventHead = Callable[[], int]
-CheckProblem = Callable[..., Json]
+from tests.support.api import CheckProblem, EventHead, IssueInvoice, Json, RecordPayment, RegisterCustomer
 
 
 def etag(client: TestClient, path: str) -> int:

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.support.api import Json, RegisterCustomer
 
 from ar.api.app import create_app
 from ar.config import Settings
 from ar.runtime import build
-
-Json = dict[str, Any]
-RegisterCustomer = Callable[..., Json]
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 OPERATION_ID = re.compile(r"(?P<tag>[a-z]+)-(?P<name>[a-z_]+)")

@@ -2,17 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-import httpx
 from fastapi.testclient import TestClient
-
-Json = dict[str, Any]
-RegisterCustomer = Callable[..., Json]
-IssueInvoice = Callable[..., httpx.Response]
-EventHead = Callable[[], int]
-CheckProblem = Callable[..., Json]
+from tests.support.api import CheckProblem, EventHead, IssueInvoice, RegisterCustomer
 
 REPLAYED = "idempotent-replayed"
 

@@ -6,24 +6,16 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Callable
-from typing import Any
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
+from tests.support.api import CheckProblem, EventHead, IssueInvoice, Json, RegisterCustomer
 
 from ar.api.schemas.common import MultilineText, Text
 from ar.delivery.renderer import TEMPLATES
-
-Json = dict[str, Any]
-RegisterCustomer = Callable[..., Json]
-IssueInvoice = Callable[..., httpx.Response]
-EventHead = Callable[[], int]
-CheckProblem = Callable[..., Json]
 
 VAT = [{"rate": "20", "base_minor": 100000, "vat_minor": 20000}]
 

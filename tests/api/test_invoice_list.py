@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-import httpx
 from fastapi.testclient import TestClient
+from tests.support.api import CheckProblem, IssueInvoice, Json, RecordPayment, RegisterCustomer
 
 from ar.clock import SettableClock
-
-Json = dict[str, Any]
-RegisterCustomer = Callable[..., Json]
-IssueInvoice = Callable[..., httpx.Response]
-RecordPayment = Callable[..., httpx.Response]
-CheckProblem = Callable[..., Json]
 
 
 def listed(client: TestClient, position: str, **params: Any) -> list[Json]:

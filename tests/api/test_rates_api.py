@@ -8,7 +8,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 from fastapi.testclient import TestClient
-from tests.api.conftest import CheckProblem, IssueInvoice, RegisterCustomer
+from tests.support.api import CheckProblem, IssueInvoice, RegisterCustomer
 
 from ar.clock import BUSINESS_TZ, SettableClock
 

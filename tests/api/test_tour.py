@@ -5,29 +5,8 @@ The clock fixture stands at 2026-03-02; a customer's default terms are 30 days n
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-import httpx
 from fastapi.testclient import TestClient
-
-Json = dict[str, Any]
-RegisterCustomer = Callable[..., Json]
-IssueInvoice = Callable[..., httpx.Response]
-RecordPayment = Callable[..., httpx.Response]
-CheckProblem = Callable[..., Json]
-
-
-def created(r: httpx.Response) -> Json:
-    assert r.status_code == 201, r.text
-    body: Json = r.json()
-    return body
-
-
-def ok(r: httpx.Response) -> Json:
-    assert r.status_code == 200, r.text
-    body: Json = r.json()
-    return body
+from tests.support.api import CheckProblem, IssueInvoice, Json, RecordPayment, RegisterCustomer, created, ok
 
 
 def event_types(client: TestClient, path: str) -> list[str]:
