@@ -29,7 +29,7 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
-from tests.support.servers import ArProcess, free_port
+from tests.support.servers import ArProcess, free_port, killed_at_the_end
 
 from ar.adapters.idempotency_store import STALE_CLAIM
 
@@ -64,12 +64,8 @@ class Server(ArProcess):
 @pytest.fixture
 def servers() -> Iterator[list[Server]]:
     """Every server started by the test; all killed at the end, whatever happens."""
-    started: list[Server] = []
-    try:
+    with killed_at_the_end() as started:
         yield started
-    finally:
-        for server in started:
-            server.kill()
 
 
 @dataclass

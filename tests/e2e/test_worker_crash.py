@@ -31,7 +31,7 @@ from uuid import UUID, uuid4
 
 import pytest
 import sqlalchemy as sa
-from tests.support.servers import ArProcess
+from tests.support.servers import ArProcess, killed_at_the_end
 
 from ar.application.receivables import new_id
 from ar.clock import SettableClock
@@ -107,12 +107,8 @@ class Worker(ArProcess):
 @pytest.fixture
 def workers() -> Iterator[list[Worker]]:
     """Every worker started by the test; all SIGKILLed at the end, whatever happens."""
-    started: list[Worker] = []
-    try:
+    with killed_at_the_end() as started:
         yield started
-    finally:
-        for worker in started:
-            worker.kill()
 
 
 # The history -----------------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import httpx
 import uvicorn
@@ -136,6 +136,20 @@ class ArProcess:
 
     def log_tail(self, lines: int = 40) -> str:
         return "\n".join(self.log_text().splitlines()[-lines:])
+
+
+P = TypeVar("P", bound=ArProcess)
+
+
+@contextlib.contextmanager
+def killed_at_the_end() -> Iterator[list[P]]:
+    """A list for the processes a test starts; each is SIGKILLed at the end, whatever happens."""
+    started: list[P] = []
+    try:
+        yield started
+    finally:
+        for process in started:
+            process.kill()
 
 
 @contextlib.contextmanager
