@@ -17,7 +17,7 @@ import pytest
 from eventsourcing.domain import Aggregate, _created_event_classes
 from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import get_topic
-from tests.contract.history import describe
+from tests.contract.history import describe, write_fixture
 
 from ar.domain.customer import Customer
 from ar.domain.dunning_policy import DunningPolicy
@@ -84,3 +84,13 @@ def test_events_of_older_class_versions_are_in_the_fixture(topic: str) -> None:
 
 def test_events_of_older_class_versions_are_upcast_to_the_same_state(runtime: Runtime) -> None:
     assert replay(runtime.app.mapper, FIXTURE["legacy"]["events"]) == FIXTURE["legacy"]["expected"]
+
+
+def test_the_same_history_recorded_today_rebuilds_the_same_state(tmp_path: Path) -> None:
+    """Today's commands decide what the events then left to replay (a settlement's effect on the dunning schedule):
+    the same use cases, recorded now, must leave every aggregate as the stored history does."""
+    target = tmp_path / "today.json"
+    write_fixture(tmp_path, target)
+    today = json.loads(target.read_text())
+    assert today["expected"] == FIXTURE["expected"]
+    assert Counter(e["topic"] for e in today["events"]) == Counter(e["topic"] for e in FIXTURE["events"])
