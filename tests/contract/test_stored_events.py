@@ -47,7 +47,7 @@ def replay(mapper: Mapper[UUID], entries: list[dict[str, Any]]) -> dict[str, Any
 
 def declared(aggregate: type[Aggregate]) -> list[type[Aggregate.Event]]:
     """The events an aggregate records: its nested event classes but the library's bases it was not created by."""
-    created = _created_event_classes.get(aggregate, [])
+    created: list[Any] = list(_created_event_classes.get(aggregate, []))
     return [e for name, e in vars(aggregate).items() if isinstance(e, type) and issubclass(e, Aggregate.Event)
             and name != "Event" and (name != "Created" or e in created)]
 
