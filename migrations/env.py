@@ -5,11 +5,15 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import context
 
+import ar.projections.dunning_tables  # noqa: F401  (defines the dunning tables on the read models' MetaData)
+from ar.adapters import idempotency_store
 from ar.config import Settings
-from ar.projections.tables import metadata
+from ar.projections import tables
 
 config = context.config
 connection = config.attributes.get("connection")
+# Each table is defined by the module that writes it: autogenerate compares all of them with the database.
+metadata = [tables.metadata, idempotency_store.metadata]
 
 if connection is None:
     engine = sa.create_engine(Settings().sqlalchemy_url())
