@@ -208,8 +208,8 @@ def test_a_reminder_is_emailed_once_with_text_html_and_a_stable_message_id(
     assert "<table" in html.get_content()
     stored = runtime.app.get_reminder(reminder.id)
     assert stored.state == "delivered" and stored.delivered is not None
-    assert stored.delivered["attempt"] == 1 and "accepted" in stored.delivered["detail"]
-    assert "templates changed" not in stored.delivered["detail"]
+    assert stored.delivered.attempt == 1 and "accepted" in stored.delivered.detail
+    assert "templates changed" not in stored.delivered.detail
     assert row(runtime, reminder.id)["state"] == "delivered"
     runtime.projections.catch_up()
     assert row(runtime, reminder.id)["state"] == "delivered"
@@ -222,7 +222,7 @@ def test_smtp_down_is_retried_with_backoff_and_delivered_once_the_clock_reaches_
     started = clock.now()
     assert delivery.run_once() == 1
     failed = runtime.app.get_reminder(reminder.id)
-    assert [(f["attempt"], f["final"], f["retry_at"]) for f in failed.failures] == [(1, False, started + BACKOFF[0])]
+    assert [(f.attempt, f.final, f.retry_at) for f in failed.failures] == [(1, False, started + BACKOFF[0])]
     queued = row(runtime, reminder.id)
     assert (queued["state"], queued["attempts"]) == ("pending", 1) and "smtp" in queued["last_error"]
 
@@ -230,7 +230,7 @@ def test_smtp_down_is_retried_with_backoff_and_delivered_once_the_clock_reaches_
     assert delivery.run_once() == 0  # not due yet
     clock.advance(timedelta(seconds=1))
     assert delivery.run_once() == 1  # still down: the second wait is longer
-    assert runtime.app.get_reminder(reminder.id).failures[-1]["retry_at"] == clock.now() + BACKOFF[1]
+    assert runtime.app.get_reminder(reminder.id).failures[-1].retry_at == clock.now() + BACKOFF[1]
 
     smtp_down.start()
     clock.advance(BACKOFF[1])
@@ -238,7 +238,7 @@ def test_smtp_down_is_retried_with_backoff_and_delivered_once_the_clock_reaches_
     assert delivery.run_once() == 0
     assert smtp_down.inbox.ids() == [str(reminder.id)]
     delivered = runtime.app.get_reminder(reminder.id)
-    assert delivered.delivered is not None and delivered.delivered["attempt"] == 3
+    assert delivered.delivered is not None and delivered.delivered.attempt == 3
     assert row(runtime, reminder.id)["state"] == "delivered"
 
 
@@ -250,8 +250,8 @@ def test_after_six_failed_attempts_the_delivery_is_abandoned(
         clock.advance(wait)
         assert delivery.run_once() == 1
     failures = runtime.app.get_reminder(reminder.id).failures
-    assert [f["final"] for f in failures] == [False] * 5 + [True]
-    assert failures[-1]["retry_at"] is None
+    assert [f.final for f in failures] == [False] * 5 + [True]
+    assert failures[-1].retry_at is None
     assert runtime.app.get_reminder(reminder.id).state == "failed"
     assert row(runtime, reminder.id)["state"] == "failed"
     clock.advance(timedelta(days=7))
@@ -265,7 +265,7 @@ def test_a_customer_without_an_email_address_fails_at_once_without_retries(
     reminder = decide(runtime, recipients=[])
     assert worker(runtime, with_smtp(runtime, smtp.port)).run_once() == 1
     failures = runtime.app.get_reminder(reminder.id).failures
-    assert len(failures) == 1 and failures[0]["final"] and "no recipient" in failures[0]["error"]
+    assert len(failures) == 1 and failures[0].final and "no recipient" in failures[0].error
     assert row(runtime, reminder.id)["state"] == "failed"
     assert smtp.inbox.messages == []
 
@@ -282,13 +282,13 @@ def test_a_send_interrupted_by_a_crash_is_not_repeated_but_marked_failed_for_a_p
     assert delivery.run_once() == 1
     assert smtp.inbox.messages == []
     failed = runtime.app.get_reminder(interrupted.id)
-    assert failed.state == "failed" and failed.failures[-1]["error"] == INTERRUPTED and failed.failures[-1]["final"]
+    assert failed.state == "failed" and failed.failures[-1].error == INTERRUPTED and failed.failures[-1].final
     assert row(runtime, interrupted.id)["state"] == "failed"
     assert row(runtime, untouched.id)["state"] == "sending"  # its claim still runs: left alone
     clock.advance(timedelta(hours=1))
     assert delivery.run_once() == 1
     assert smtp.inbox.messages == []
-    assert runtime.app.get_reminder(untouched.id).failures[-1]["error"] == INTERRUPTED
+    assert runtime.app.get_reminder(untouched.id).failures[-1].error == INTERRUPTED
 
 
 def test_two_workers_racing_deliver_each_reminder_exactly_once(
@@ -318,7 +318,7 @@ def test_a_signed_webhook_is_delivered_once_and_a_server_error_is_retried(
     reminder = decide(runtime, channel="webhook", language="en")
     delivery = build_delivery(settings, runtime.app, runtime.engine, clock)
     assert delivery.run_once() == 1
-    assert runtime.app.get_reminder(reminder.id).failures[0]["error"].startswith(f"webhook {receiver.url}: 503")
+    assert runtime.app.get_reminder(reminder.id).failures[0].error.startswith(f"webhook {receiver.url}: 503")
     clock.advance(BACKOFF[0])
     assert delivery.run_once() == 1
     assert delivery.run_once() == 0
@@ -332,7 +332,7 @@ def test_a_signed_webhook_is_delivered_once_and_a_server_error_is_retried(
     assert payload["data"]["subject"].startswith("Reminder: invoice F2026-000042")
     assert "€1,200.00" in payload["data"]["text"]
     stored = runtime.app.get_reminder(reminder.id)
-    assert stored.delivered is not None and stored.delivered["attempt"] == 2
+    assert stored.delivered is not None and stored.delivered.attempt == 2
     assert row(runtime, reminder.id)["state"] == "delivered"
 
 
@@ -343,7 +343,7 @@ def test_a_webhook_refused_with_a_client_error_is_not_retried(
     channels: dict[str, Channel] = {"webhook": WebhookChannel(receiver.url, SECRET, clock)}
     assert worker(runtime, runtime.settings, channels).run_once() == 1
     failures = runtime.app.get_reminder(reminder.id).failures
-    assert len(failures) == 1 and failures[0]["final"] and "410" in failures[0]["error"]
+    assert len(failures) == 1 and failures[0].final and "410" in failures[0].error
     assert row(runtime, reminder.id)["state"] == "failed"
 
 
@@ -388,7 +388,7 @@ def test_a_reminder_decided_with_older_templates_is_sent_as_rendered_now_and_say
     assert worker(runtime, with_smtp(runtime, smtp.port)).run_once() == 1
     assert len(smtp.inbox.messages) == 1
     delivered = runtime.app.get_reminder(reminder.id).delivered
-    assert delivered is not None and "templates changed since the decision" in delivered["detail"]
+    assert delivered is not None and "templates changed since the decision" in delivered.detail
 
 
 def test_a_reminder_decided_by_a_dunning_run_is_delivered_as_it_was_rendered(
@@ -407,7 +407,7 @@ def test_a_reminder_decided_by_a_dunning_run_is_delivered_as_it_was_rendered(
         day += timedelta(days=1)
     (_, email), = smtp.inbox.messages[:1]
     reminder = runtime.app.get_reminder(UUID(str(email["X-AR-Reminder-Id"])))
-    assert reminder.delivered is not None and "templates changed" not in reminder.delivered["detail"]
+    assert reminder.delivered is not None and "templates changed" not in reminder.delivered.detail
     body = email.get_body(("plain",))
     assert body is not None and invoice.number in body.get_content()
     assert json.dumps(reminder.content)  # JSON primitives only

@@ -8,6 +8,7 @@ closed by `TaskCompleted`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -23,6 +24,35 @@ def reminder_id(customer_id: UUID, run_on: date, channel: str, taken: list[tuple
     """The same decision gives the same id: two sweepers deciding it at once collide instead of doubling it."""
     steps = ",".join(f"{i}:{k}" for i, k in sorted((str(i), k) for i, k in taken))
     return uuid5(REMINDER_IDS, f"{customer_id}|{run_on.isoformat()}|{channel}|{steps}")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """The channel accepted the message at `attempt`; `detail` is what it answered."""
+
+    attempt: int
+    detail: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class DeliveryFailure:
+    """One failed attempt; `final`: no more attempts, otherwise the next one is at `retry_at`."""
+
+    attempt: int
+    error: str
+    final: bool
+    retry_at: datetime | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class TaskDone:
+    """What came of a phone call or a hand-off, said by `by`."""
+
+    outcome: str
+    by: str
+    at: datetime
 
 
 class Reminder(Aggregate):
@@ -55,10 +85,10 @@ class Reminder(Aggregate):
         self.language, self.recipients, self.content = language, recipients, content
         self.policy_id, self.policy_version, self.content_hash = policy_id, policy_version, content_hash
         self.sent_at = at
-        self.delivered: dict[str, Any] | None = None
-        self.failures: list[dict[str, Any]] = []
+        self.delivered: Delivery | None = None
+        self.failures: list[DeliveryFailure] = []
         self.abandoned = False
-        self.task_done: dict[str, Any] | None = None
+        self.task_done: TaskDone | None = None
 
     @property
     def lines(self) -> list[dict[str, Any]]:
@@ -82,7 +112,7 @@ class Reminder(Aggregate):
 
     @event(ReminderDelivered)
     def _delivered(self, attempt: int, detail: str, at: datetime) -> None:
-        self.delivered = {"attempt": attempt, "detail": detail, "at": at}
+        self.delivered = Delivery(attempt=attempt, detail=detail, at=at)
 
     def mark_delivery_failed(self, *, attempt: int, error: str, final: bool, retry_at: datetime | None,
                              at: datetime) -> None:
@@ -102,7 +132,7 @@ class Reminder(Aggregate):
     @event(ReminderDeliveryFailed)
     def _delivery_failed(self, attempt: int, error: str, final: bool, retry_at: datetime | None,
                          at: datetime) -> None:
-        self.failures.append({"attempt": attempt, "error": error, "final": final, "retry_at": retry_at, "at": at})
+        self.failures.append(DeliveryFailure(attempt=attempt, error=error, final=final, retry_at=retry_at, at=at))
         self.abandoned = final
 
     def complete_task(self, *, outcome: str, by: str, at: datetime) -> None:
@@ -120,4 +150,4 @@ class Reminder(Aggregate):
 
     @event(TaskCompleted)
     def _task_completed(self, outcome: str, by: str, at: datetime) -> None:
-        self.task_done = {"outcome": outcome, "by": by, "at": at}
+        self.task_done = TaskDone(outcome=outcome, by=by, at=at)

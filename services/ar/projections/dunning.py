@@ -26,8 +26,6 @@ from ar.projections.sql import insert_missing, upsert
 if TYPE_CHECKING:
     from ar.application.receivables import Receivables
 
-R = Reminder
-
 
 class DunningProjection:
     name = "dunning"
@@ -75,9 +73,9 @@ class DunningProjection:
         upsert(conn, dunning_agenda, rows, ["invoice_id"])
 
     # Tasks and deliveries -------------------------------------------------------------------------------------
-    def _reminder(self, conn: sa.Connection, event: Any) -> None:
+    def _reminder(self, conn: sa.Connection, event: Reminder.Event) -> None:
         rid = event.originator_id
-        if isinstance(event, R.ReminderSent):
+        if isinstance(event, Reminder.ReminderSent):
             if event.channel == "phone":
                 lines = event.content["lines"]
                 summary = ", ".join(f"{line['number']} ({line['step_key']})" for line in lines)
@@ -92,13 +90,13 @@ class DunningProjection:
                     "reminder_id": rid, "customer_id": event.customer_id, "channel": event.channel,
                     "state": "pending", "attempts": 0, "next_attempt_at": event.at, "decided_at": event.at}],
                     ["reminder_id"])
-        elif isinstance(event, R.ReminderDelivered):
+        elif isinstance(event, Reminder.ReminderDelivered):
             conn.execute(reminder_deliveries.update().where(reminder_deliveries.c.reminder_id == rid)
                          .values(state="delivered", claimed_until=None, last_error=None))
-        elif isinstance(event, R.ReminderDeliveryFailed) and event.final:
+        elif isinstance(event, Reminder.ReminderDeliveryFailed) and event.final:
             conn.execute(reminder_deliveries.update().where(reminder_deliveries.c.reminder_id == rid)
                          .values(state="failed", claimed_until=None, last_error=event.error))
-        elif isinstance(event, R.TaskCompleted):
+        elif isinstance(event, Reminder.TaskCompleted):
             conn.execute(dunning_tasks.update().where(dunning_tasks.c.task_id == rid).values(
                 state="done", outcome=event.outcome, done_by=event.by, done_at=event.at))
 

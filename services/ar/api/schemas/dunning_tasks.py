@@ -32,12 +32,12 @@ class TaskOut(BaseModel):
     @classmethod
     def of_reminder(cls, r: Reminder) -> TaskOut:
         """The same figures as the ops task queue (the read model), from the reminder itself."""
-        done = r.task_done or {}
+        done = r.task_done
         summary = ", ".join(f"{line['number']} ({line['step_key']})" for line in r.lines)
         return cls(id=r.id, customer_id=r.customer_id, kind="handoff" if r.step_kind == "handoff" else "call",
-                   step_key=r.lines[0]["step_key"], due_on=r.run_on, state="done" if r.task_done else "open",
-                   summary=f"{r.content['customer']['name']}: {summary}", outcome=done.get("outcome"),
-                   done_by=done.get("by"), created_at=r.sent_at, done_at=done.get("at"))
+                   step_key=r.lines[0]["step_key"], due_on=r.run_on, state="done" if done else "open",
+                   summary=f"{r.content['customer']['name']}: {summary}", outcome=done.outcome if done else None,
+                   done_by=done.by if done else None, created_at=r.sent_at, done_at=done.at if done else None)
 
 
 class TaskDoneIn(In):
