@@ -31,8 +31,9 @@ from uuid import uuid4
 
 import psycopg
 
-from ar.clock import BUSINESS_TZ, SettableClock
+from ar.adapters.clocks import SettableClock
 from ar.config import Settings
+from ar.domain.clock import BUSINESS_TZ
 from ar.domain.customer import Customer, Language
 from ar.domain.invoice import Category, Invoice, InvoiceKind
 from ar.domain.money import Money

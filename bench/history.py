@@ -40,8 +40,8 @@ from uuid import UUID, uuid4
 from eventsourcing.domain import Aggregate
 
 from ar.application.receivables import Receivables
-from ar.clock import BUSINESS_TZ
 from ar.domain import allocation
+from ar.domain.clock import BUSINESS_TZ
 from ar.domain.customer import Customer, Language
 from ar.domain.invoice import Category, Invoice, InvoiceKind
 from ar.domain.money import Money

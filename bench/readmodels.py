@@ -58,8 +58,9 @@ from uuid import UUID
 
 import sqlalchemy as sa
 
-from ar.clock import BUSINESS_TZ, SettableClock
+from ar.adapters.clocks import SettableClock
 from ar.config import Settings
+from ar.domain.clock import BUSINESS_TZ
 from ar.domain.customer import Customer
 from ar.projections.receivables import event_topics
 from ar.projections.runner import Projection

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import psycopg
 import pytest
 
-from ar.clock import SettableClock
+from ar.adapters.clocks import SettableClock
 from ar.config import Settings
 from ar.runtime import Runtime, build
 

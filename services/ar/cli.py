@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from ar.clock import parse_start
+from ar.adapters.clocks import parse_start
 from ar.config import Settings
 from ar.database import create_engine, migrate
 from ar.runtime import Runtime, build

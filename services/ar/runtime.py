@@ -7,10 +7,10 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from ar.adapters.business_days import HolidayCalendar
+from ar.adapters.clocks import SettableClock, SharedFileClock, SystemClock, parse_start
 from ar.adapters.event_reads import select_many
 from ar.adapters.rate_tables import load_rate_seed
 from ar.application.receivables import Receivables
-from ar.clock import SettableClock, SharedFileClock, SystemClock, parse_start
 from ar.config import Settings
 from ar.database import create_engine, migrate
 from ar.delivery.renderer import JinjaRenderer

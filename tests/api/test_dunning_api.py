@@ -13,8 +13,8 @@ import httpx
 from fastapi.testclient import TestClient
 from tests.support.api import CheckProblem, EventHead, IssueInvoice, Json, RegisterCustomer, created, ok
 
+from ar.adapters.clocks import SettableClock
 from ar.api.app import create_app
-from ar.clock import SettableClock
 from ar.config import Settings
 from ar.runtime import build
 

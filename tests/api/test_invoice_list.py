@@ -8,7 +8,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from tests.support.api import CheckProblem, IssueInvoice, Json, RecordPayment, RegisterCustomer
 
-from ar.clock import SettableClock
+from ar.adapters.clocks import SettableClock
 
 
 def listed(client: TestClient, position: str, **params: Any) -> list[Json]:

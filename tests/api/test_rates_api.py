@@ -10,7 +10,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 from tests.support.api import CheckProblem, IssueInvoice, RegisterCustomer
 
-from ar.clock import BUSINESS_TZ, SettableClock
+from ar.adapters.clocks import SettableClock
+from ar.domain.clock import BUSINESS_TZ
 
 ECB_H1_2027 = {"table": "ecb", "half_year": "2027-H1", "value": "2.15",
                "source": "ECB decision of 17 December 2026 (MRO 2.15%)", "recorded_by": "marie@finance"}

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from tests.support.servers import serving_in_thread
 
-from ar.clock import SettableClock
+from ar.adapters.clocks import SettableClock
 from ar.config import Settings
 from ar.runtime import Runtime, build
 

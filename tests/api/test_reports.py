@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from fastapi.testclient import TestClient
 
-from ar.clock import SettableClock
+from ar.adapters.clocks import SettableClock
 
 
 def _issue(client: TestClient, customer_id: str, total: int, issued_on: str, due_on: str) -> dict[str, object]:

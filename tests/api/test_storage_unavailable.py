@@ -11,8 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 from tests.conftest import PG_ADMIN_URL
 
+from ar.adapters.clocks import SettableClock
 from ar.api.app import create_app
-from ar.clock import SettableClock
 from ar.config import Settings
 from ar.runtime import build
 

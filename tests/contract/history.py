@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+from ar.adapters.clocks import SettableClock
 from ar.application.receivables import Receivables, new_id
-from ar.clock import BUSINESS_TZ, SettableClock
 from ar.config import Settings
+from ar.domain.clock import BUSINESS_TZ
 from ar.domain.customer import CreditLimitPolicy, Customer, Language
 from ar.domain.dunning_policy import Channel, DunningPolicy, PolicyRules, Step, StepKind
 from ar.domain.invoice import Invoice, InvoiceKind

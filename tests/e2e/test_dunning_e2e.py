@@ -35,9 +35,10 @@ import pytest
 import sqlalchemy as sa
 from tests.support.servers import ar_command, smtp_sink
 
+from ar.adapters.clocks import SharedFileClock
 from ar.application.receivables import new_id
-from ar.clock import BUSINESS_TZ, SharedFileClock
 from ar.config import Settings
+from ar.domain.clock import BUSINESS_TZ
 from ar.domain.customer import Language
 from ar.domain.money import Money
 from ar.domain.payment import PaymentMethod

@@ -34,8 +34,9 @@ import httpx
 import pytest
 from tests.support.servers import free_port
 
-from ar.clock import BUSINESS_TZ, SettableClock
+from ar.adapters.clocks import SettableClock
 from ar.config import Settings
+from ar.domain.clock import BUSINESS_TZ
 from ar.runtime import build
 
 ROOT = Path(__file__).resolve().parents[2]

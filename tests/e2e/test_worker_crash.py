@@ -33,8 +33,8 @@ import pytest
 import sqlalchemy as sa
 from tests.support.servers import ArProcess, killed_at_the_end
 
+from ar.adapters.clocks import SettableClock
 from ar.application.receivables import new_id
-from ar.clock import SettableClock
 from ar.domain.customer import CreditLimitPolicy, Customer, Language
 from ar.domain.invoice import Category, Invoice, InvoiceKind
 from ar.domain.money import Money

@@ -11,7 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 import ar.reports.aging as aging_module
-from ar.clock import BUSINESS_TZ, SettableClock
+from ar.adapters.clocks import SettableClock
+from ar.domain.clock import BUSINESS_TZ
 from ar.domain.customer import Language
 from ar.domain.invoice import Invoice
 from ar.domain.money import Money

@@ -24,11 +24,12 @@ from standardwebhooks import Webhook
 from tests.integration.conftest import Desk, run_together
 from tests.support.servers import free_port
 
-from ar.clock import BUSINESS_TZ, SettableClock
+from ar.adapters.clocks import SettableClock
 from ar.config import Settings
 from ar.delivery.channels import Channel, OutboxChannel, SmtpChannel, WebhookChannel
 from ar.delivery.renderer import JinjaRenderer
 from ar.delivery.worker import BACKOFF, INTERRUPTED, DeliveryWorker, build_delivery
+from ar.domain.clock import BUSINESS_TZ
 from ar.domain.reminder import Reminder
 from ar.projections.dunning_tables import reminder_deliveries
 from ar.runtime import Runtime

@@ -9,7 +9,8 @@ from uuid import uuid4
 import sqlalchemy as sa
 from tests.integration.conftest import Desk, eur
 
-from ar.clock import BUSINESS_TZ, SettableClock
+from ar.adapters.clocks import SettableClock
+from ar.domain.clock import BUSINESS_TZ
 from ar.domain.reminder import Reminder
 from ar.projections.dunning_tables import dunning_agenda, dunning_tasks, reminder_deliveries
 from ar.runtime import Runtime

@@ -19,8 +19,9 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from ar.adapters.clocks import SettableClock
 from ar.api.app import create_app
-from ar.clock import BUSINESS_TZ, SettableClock
+from ar.domain.clock import BUSINESS_TZ
 from ar.domain.customer import Customer
 from ar.projections.customers import CustomersProjection
 from ar.projections.runner import Projection

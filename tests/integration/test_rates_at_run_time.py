@@ -16,8 +16,9 @@ from uuid import UUID
 import sqlalchemy as sa
 from tests.integration.conftest import Desk, eur
 
+from ar.adapters.clocks import SettableClock
 from ar.application.receivables import new_id
-from ar.clock import BUSINESS_TZ, SettableClock
+from ar.domain.clock import BUSINESS_TZ
 from ar.domain.customer import Customer, Language
 from ar.domain.rate_book import RateFact, RateTable
 from ar.domain.reminder import Reminder

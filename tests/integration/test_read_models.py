@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
 
-from ar.clock import SettableClock
+from ar.adapters.clocks import SettableClock
 from ar.database import migrations_dir
 from ar.domain.invoice import Invoice, InvoiceKind
 from ar.domain.money import Money

@@ -27,7 +27,7 @@ from hypothesis import HealthCheck
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
-from ar.clock import SettableClock
+from ar.adapters.clocks import SettableClock
 from ar.config import Settings
 from ar.domain.customer import Language
 from ar.domain.money import Money

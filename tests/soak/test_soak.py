@@ -44,9 +44,10 @@ from tests.soak.clients import Book, ClientFigures, run_client
 from tests.soak.harness import Inbox, PrivateCluster, Proc
 from tests.support.servers import free_port, smtp_sink
 
+from ar.adapters.clocks import SharedFileClock
 from ar.adapters.idempotency_store import STALE_CLAIM
-from ar.clock import BUSINESS_TZ, SharedFileClock
 from ar.config import Settings
+from ar.domain.clock import BUSINESS_TZ
 from ar.projections.dunning_tables import reminder_deliveries
 from ar.projections.tables import projection_positions
 from ar.runtime import Runtime, build

@@ -11,13 +11,13 @@ from typing import Any
 from anyio import to_thread
 from fastapi import FastAPI
 
+from ar.adapters.clocks import SettableClock, SharedFileClock
 from ar.adapters.idempotency_store import IdempotencyStore
 from ar.api import problems
 from ar.api.idempotency import IdempotencyMiddleware
 from ar.api.routes import admin, customers, dunning, health, invoice_dunning, invoices, payments, reports
 from ar.api.routes import rates as rates_routes
 from ar.api.schemas.common import Problem
-from ar.clock import SettableClock, SharedFileClock
 from ar.config import Settings
 from ar.runtime import Runtime, build
 

@@ -29,9 +29,9 @@ from uuid import UUID
 
 import sqlalchemy as sa
 
+from ar.adapters.clocks import SystemClock
 from ar.application.ports import ReminderRenderer
 from ar.background import BackgroundLoop
-from ar.clock import SystemClock
 from ar.config import Settings
 from ar.delivery.channels import Channel, DeliveryError, OutboxChannel, SmtpChannel, WebhookChannel
 from ar.delivery.renderer import JinjaRenderer

@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 import uvicorn
 
+from ar.adapters.clocks import SharedFileClock
 from ar.api.app import create_app
-from ar.clock import SharedFileClock
 from ar.config import Settings
 from ar.demo.session import DemoError
 from ar.demo.story import START

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from ar.clock import BUSINESS_TZ
+from ar.domain.clock import BUSINESS_TZ
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=BUSINESS_TZ)
 FIRST_DAY = START.date()

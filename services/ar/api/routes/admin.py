@@ -6,10 +6,10 @@ from datetime import timedelta
 
 from fastapi import APIRouter
 
+from ar.adapters.clocks import SettableClock, SharedFileClock
 from ar.api.deps import RuntimeDep
 from ar.api.problems import responses
 from ar.api.schemas.dunning_tasks import ClockIn, ClockOut
-from ar.clock import SettableClock, SharedFileClock
 from ar.domain.errors import DomainRuleViolation
 from ar.runtime import Runtime
 

@@ -1,4 +1,5 @@
-"""Clock adapters: the system clock in production, a settable one for tests, demos and simulations."""
+"""Clock adapters, behind the `Clock` port of `ar.domain.clock`: the system clock in production, a settable one for
+tests, demos and simulations, and one shared through a file by several processes."""
 
 from __future__ import annotations
 
@@ -8,8 +9,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 from ar.domain.clock import BUSINESS_TZ, business_date
-
-__all__ = ["BUSINESS_TZ", "SettableClock", "SharedFileClock", "SystemClock", "parse_start"]
 
 FIRST_START, LAST_START = date(2000, 1, 1), date(2099, 12, 31)
 
