@@ -35,7 +35,8 @@ from ar.adapters.clocks import SettableClock
 from ar.config import Settings
 from ar.domain.clock import BUSINESS_TZ
 from ar.domain.customer import Customer, Language
-from ar.domain.invoice import Category, Invoice, InvoiceKind
+from ar.domain.invoice import Invoice
+from ar.domain.invoice_kind import Category, InvoiceKind
 from ar.domain.money import Money
 from ar.domain.reference import creditor_reference
 from ar.domain.terms import CustomerKind, PaymentTerms

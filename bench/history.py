@@ -43,7 +43,8 @@ from ar.application.receivables import Receivables
 from ar.domain import allocation
 from ar.domain.clock import BUSINESS_TZ
 from ar.domain.customer import Customer, Language
-from ar.domain.invoice import Category, Invoice, InvoiceKind
+from ar.domain.invoice import Invoice
+from ar.domain.invoice_kind import Category, InvoiceKind
 from ar.domain.money import Money
 from ar.domain.payment import Payment, PaymentMethod
 from ar.domain.reference import creditor_reference

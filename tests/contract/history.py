@@ -24,7 +24,8 @@ from ar.config import Settings
 from ar.domain.clock import BUSINESS_TZ
 from ar.domain.customer import CreditLimitPolicy, Customer, Language
 from ar.domain.dunning_policy import Channel, DunningPolicy, PolicyRules, Step, StepKind
-from ar.domain.invoice import Invoice, InvoiceKind
+from ar.domain.invoice import Invoice
+from ar.domain.invoice_kind import InvoiceKind
 from ar.domain.money import Money
 from ar.domain.payment import Payment, PaymentMethod
 from ar.domain.reminder import Reminder

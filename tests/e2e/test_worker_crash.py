@@ -36,7 +36,8 @@ from tests.support.servers import ArProcess, killed_at_the_end
 from ar.adapters.clocks import SettableClock
 from ar.application.receivables import new_id
 from ar.domain.customer import CreditLimitPolicy, Customer, Language
-from ar.domain.invoice import Category, Invoice, InvoiceKind
+from ar.domain.invoice import Invoice
+from ar.domain.invoice_kind import Category, InvoiceKind
 from ar.domain.money import Money
 from ar.domain.payment import Payment, PaymentMethod
 from ar.domain.reference import creditor_reference

@@ -19,7 +19,8 @@ from eventsourcing.persistence import IntegrityError
 
 from ar.application.receivables import Receivables, new_id
 from ar.domain.customer import Customer, Language
-from ar.domain.invoice import Invoice, InvoiceKind
+from ar.domain.invoice import Invoice
+from ar.domain.invoice_kind import InvoiceKind
 from ar.domain.money import Money
 from ar.domain.payment import Payment, PaymentMethod
 from ar.domain.terms import CustomerKind, PaymentTerms

@@ -13,7 +13,7 @@ from eventsourcing.persistence import IntegrityError
 
 from ar.application.receivables import Receivables, new_id
 from ar.domain.errors import DomainRuleViolation, NotFound, OverAllocation
-from ar.domain.invoice import InvoiceKind
+from ar.domain.invoice_kind import InvoiceKind
 from ar.domain.money import Money
 from ar.domain.series import NumberingSeries
 from ar.runtime import Runtime

@@ -10,7 +10,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from ar.domain.errors import DomainError
-from ar.domain.invoice import InvoiceKind
+from ar.domain.invoice_kind import InvoiceKind
 from ar.domain.money import Money
 from ar.domain.payment import PaymentMethod
 from ar.runtime import Runtime

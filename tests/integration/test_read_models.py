@@ -16,7 +16,8 @@ from alembic.operations import Operations
 
 from ar.adapters.clocks import SettableClock
 from ar.database import migrations_dir
-from ar.domain.invoice import Invoice, InvoiceKind
+from ar.domain.invoice import Invoice
+from ar.domain.invoice_kind import InvoiceKind
 from ar.domain.money import Money
 from ar.domain.payment import Payment, PaymentMethod
 from ar.domain.vat import VatLine

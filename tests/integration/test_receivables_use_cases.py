@@ -8,7 +8,7 @@ from uuid import uuid4
 import pytest
 
 from ar.domain.errors import Conflict, DomainRuleViolation, InvoiceClosed, OverAllocation
-from ar.domain.invoice import InvoiceKind
+from ar.domain.invoice_kind import InvoiceKind
 from ar.domain.money import Money
 from ar.domain.payment import PaymentMethod
 from ar.domain.reference import is_valid_creditor_reference

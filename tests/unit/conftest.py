@@ -9,7 +9,8 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from ar.domain.invoice import Category, Invoice, InvoiceKind
+from ar.domain.invoice import Invoice
+from ar.domain.invoice_kind import Category, InvoiceKind
 from ar.domain.money import Money
 from ar.domain.payment import Payment, PaymentMethod
 from ar.domain.vat import VatLine

@@ -21,7 +21,7 @@ from ar.domain.dunning_policy import Channel, PolicyRules, Step, StepKind
 from ar.domain.errors import DomainRuleViolation
 from ar.domain.invoice import Invoice
 from ar.domain.money import Money
-from ar.domain.penalties import StaticRateTables
+from ar.domain.rate_tables import StaticRateTables
 from ar.domain.terms import CustomerKind, PaymentTerms
 
 RULES = PolicyRules(steps=(

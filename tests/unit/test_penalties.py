@@ -15,15 +15,10 @@ from hypothesis import strategies as st
 from ar.adapters.rate_tables import load_rate_tables
 from ar.domain.errors import DomainRuleViolation
 from ar.domain.money import Money
-from ar.domain.penalties import (
-    EuRule,
-    MissingRate,
-    PenaltyComputation,
-    PenaltyRegime,
-    StaticRateTables,
-    compute_penalty,
-    regime_for,
-)
+from ar.domain.penalties import compute_penalty
+from ar.domain.penalty_regime import PenaltyRegime, regime_for
+from ar.domain.penalty_result import PenaltyComputation
+from ar.domain.rate_tables import EuRule, MissingRate, StaticRateTables
 from ar.domain.terms import CustomerKind
 
 H2_2025, H1_2026, H2_2026 = date(2025, 7, 1), date(2026, 1, 1), date(2026, 7, 1)

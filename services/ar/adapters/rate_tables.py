@@ -16,8 +16,8 @@ from typing import Any
 
 from ar.domain.errors import DomainRuleViolation
 from ar.domain.money import check_currency
-from ar.domain.penalties import EuRule, StaticRateTables
 from ar.domain.rate_book import RateFact, RateTable
+from ar.domain.rate_tables import EuRule, StaticRateTables
 
 # (table in the book, section of the file, column of the value)
 SEED_COLUMNS = ((RateTable.ECB, "ecb_main_refinancing_rate", "rate"),

@@ -34,7 +34,7 @@ from ar.domain.dunning_policy import DunningPolicy, PolicyRules, Step
 from ar.domain.errors import DomainError, DomainRuleViolation
 from ar.domain.invoice import Invoice
 from ar.domain.money import Money
-from ar.domain.penalties import PenaltyComputation
+from ar.domain.penalty_result import PenaltyComputation
 from ar.domain.reminder import Reminder
 from ar.domain.terms import CustomerKind
 

@@ -18,8 +18,8 @@ from eventsourcing.persistence import PersistenceError
 
 from ar.application.commands import CommandHandling, Saved
 from ar.domain.clock import Clock
-from ar.domain.penalties import RateTables, StaticRateTables
 from ar.domain.rate_book import RATE_BOOK_ID, SEED_AUTHOR, RateBook, RateFact, RateNeed
+from ar.domain.rate_tables import RateTables, StaticRateTables
 
 log = logging.getLogger(__name__)
 

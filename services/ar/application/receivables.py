@@ -20,7 +20,8 @@ from ar.domain.errors import (
     CreditLimitExceeded,
     DomainRuleViolation,
 )
-from ar.domain.invoice import Category, Invoice, InvoiceKind
+from ar.domain.invoice import Invoice
+from ar.domain.invoice_kind import Category, InvoiceKind
 from ar.domain.money import Money
 from ar.domain.payment import Payment, PaymentMethod
 from ar.domain.reference import creditor_reference

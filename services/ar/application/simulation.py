@@ -26,7 +26,7 @@ from ar.domain.dunning_decision import carry_out, decide
 from ar.domain.dunning_policy import PolicyRules
 from ar.domain.errors import DomainRuleViolation
 from ar.domain.invoice import Invoice
-from ar.domain.penalties import RateTables
+from ar.domain.rate_tables import RateTables
 from ar.domain.reminder_content import totals
 
 DECISIONS = (Invoice.DunningStepTaken, Invoice.DunningStepSkipped, Invoice.LatePenaltyClaimed, Invoice.PromiseBroken)

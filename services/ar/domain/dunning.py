@@ -20,7 +20,8 @@ from enum import StrEnum
 
 from ar.domain.calendar import BusinessCalendar, next_business_day
 from ar.domain.dunning_policy import PolicyRules, Step, StepKind
-from ar.domain.invoice import DunningState, Invoice, TakenStep
+from ar.domain.dunning_state import DunningState, TakenStep
+from ar.domain.invoice import Invoice
 from ar.domain.money import Money
 
 

@@ -30,9 +30,13 @@ from ar.domain.calendar import BusinessCalendar
 from ar.domain.customer import Customer
 from ar.domain.dunning import outlook, outstanding
 from ar.domain.dunning_policy import PolicyRules, Step, StepKind
-from ar.domain.invoice import DunningState, Invoice
+from ar.domain.dunning_state import DunningState
+from ar.domain.invoice import Invoice
 from ar.domain.money import Money
-from ar.domain.penalties import PenaltyComputation, RateTables, compute_penalty, regime_for
+from ar.domain.penalties import compute_penalty
+from ar.domain.penalty_regime import regime_for
+from ar.domain.penalty_result import PenaltyComputation
+from ar.domain.rate_tables import RateTables
 from ar.domain.reminder import reminder_id
 from ar.domain.reminder_content import ReminderLine, totals
 

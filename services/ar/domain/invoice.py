@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, datetime
-from enum import StrEnum
-from typing import Any, NamedTuple
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
 from ar.domain.clock import business_date
+from ar.domain.dunning_state import DunningState, Promise, TakenStep
 from ar.domain.errors import (
     Conflict,
     CurrencyMismatch,
@@ -19,97 +19,12 @@ from ar.domain.errors import (
     InvoiceSettled,
     OverAllocation,
 )
+from ar.domain.invoice_kind import Category, InvoiceKind
 from ar.domain.money import Money
+from ar.domain.settlement import DisputePeriod, Settlement, SettlementEffect, as_recorded_before_v3, settled, settling
 from ar.domain.status import InvoiceStatus, derive_status
 from ar.domain.terms import LegalCeiling, check_due_on
 from ar.domain.vat import VatLine, check_breakdown
-
-
-class InvoiceKind(StrEnum):
-    STANDARD = "standard"
-    DEPOSIT = "deposit"  # acompte
-    FINAL = "final"  # deducts the deposits invoiced before it
-
-
-class Category(StrEnum):
-    GOODS = "goods"
-    SERVICES = "services"
-    MIXED = "mixed"
-
-
-SKIPPED = "skipped"  # the kind recorded for a step whose moment passed
-
-
-@dataclass(frozen=True)
-class TakenStep:
-    """A step of the policy taken on `on` by a reminder, or skipped (kind `skipped`, no channel, no reminder)."""
-
-    key: str
-    kind: str
-    channel: str | None
-    on: date
-    reminder_id: UUID | None
-
-
-@dataclass(frozen=True)
-class Promise:
-    """A promise to pay `amount` by `promised_on`; kept once `amount` more than `baseline_minor` (what was settled
-    when it was made) is settled."""
-
-    promise_id: UUID
-    promised_on: date
-    amount: Money
-    baseline_minor: int
-
-    def kept_by(self, settled_minor: int) -> bool:
-        return settled_minor - self.baseline_minor >= self.amount.minor
-
-
-@dataclass(frozen=True)
-class DunningState:
-    """Where an invoice stands in its collection; replaced (never changed in place) only by the invoice's events,
-    so the dunning decision can also derive the state a decision would lead to without touching the invoice."""
-
-    steps: tuple[TakenStep, ...] = ()
-    anchor_on: date | None = None  # last partial settlement, dispute resolution or resumption
-    escalate_on: date | None = None  # a broken promise: the next step is due at once
-    paused: str | None = None
-    opted_out: str | None = None
-    promise: Promise | None = None
-    claimed_interest: Money | None = None
-    indemnity_claimed: bool = False
-
-    def done(self, key: str) -> bool:
-        return any(s.key == key for s in self.steps)
-
-    @property
-    def formal_notice_on(self) -> date | None:
-        """When the formal notice went out (a consumer's interest runs from it)."""
-        return next((s.on for s in self.steps if s.kind == "formal_notice"), None)
-
-    def with_step_taken(self, taken: TakenStep) -> DunningState:
-        return replace(self, steps=(*self.steps, taken), escalate_on=None)
-
-    def with_step_skipped(self, step_key: str, on: date) -> DunningState:
-        return replace(self, steps=(*self.steps, TakenStep(step_key, SKIPPED, None, on, None)))
-
-    def with_promise_broken(self, broken_on: date) -> DunningState:
-        return replace(self, promise=None, escalate_on=broken_on)  # the next step goes out at once: one step firmer
-
-
-class Settlement(NamedTuple):
-    """What settled part of an invoice: from when it took effect (a payment's value date), how much."""
-
-    on: date
-    minor: int
-
-
-class DisputePeriod(NamedTuple):
-    """A dispute: from its opening to its resolution (None: still open), over how much."""
-
-    opened_on: date
-    resolved_on: date | None
-    minor: int
 
 
 def positive(amount: Money, field: str) -> None:
@@ -293,24 +208,21 @@ class Invoice(Aggregate):
         self.settlements[f"payment:{payment_id}"] = Settlement(value_on, amount.minor)
         self._settled(at, reanchored_on, promise_kept)
 
-    def _settling(self, amount: Money, at: datetime) -> tuple[date | None, bool]:
-        """What settling `amount` more decides for the dunning schedule, recorded on the event (v3) so that a change
-        of this rule never changes replayed history: a partial settlement re-anchors the schedule on its day (None:
-        nothing is left open, no re-anchoring); the promise to pay is kept once its amount is settled."""
-        reanchored_on = business_date(at) if self.open_amount.minor - amount.minor > 0 else None
-        promise = self.dunning.promise
-        return reanchored_on, promise is not None and promise.kept_by(self._settled_minor() + amount.minor)
+    def _settling(self, amount: Money, at: datetime) -> SettlementEffect:
+        """What settling `amount` more decides for the dunning schedule (`settlement.settling`), recorded on the
+        event (v3) so that a change of the rule never changes replayed history."""
+        return settling(self.dunning, open_minor=self.open_amount.minor, settled_minor=self._settled_minor(),
+                        amount_minor=amount.minor, at=at)
 
     def _settled(self, at: datetime, reanchored_on: date | None, promise_kept: bool | None) -> None:
-        """Apply what a settlement decided. Events recorded before v3 (`promise_kept` None) did not record it: they
-        replay by the rule in force when they were recorded, frozen here; change `_settling`, never this."""
+        """Apply what a settlement decided; events recorded before v3 (`promise_kept` None) did not record it and
+        replay by the rule in force when they were recorded."""
         if promise_kept is None:
-            reanchored_on = business_date(at) if self.open_amount.is_positive else None
-            promise_kept = self.dunning.promise is not None and self.dunning.promise.kept_by(self._settled_minor())
-        if reanchored_on is not None:
-            self.dunning = replace(self.dunning, anchor_on=reanchored_on)
-        if promise_kept:
-            self.dunning = replace(self.dunning, promise=None)
+            effect = as_recorded_before_v3(self.dunning, open_minor=self.open_amount.minor,
+                                           settled_minor=self._settled_minor(), at=at)
+        else:
+            effect = SettlementEffect(reanchored_on, promise_kept)
+        self.dunning = settled(self.dunning, effect)
 
     def reverse_allocation(self, payment_id: UUID, reason: str, at: datetime) -> None:
         if payment_id not in self.allocations:

@@ -4,164 +4,35 @@ French B2B: Code de commerce L441-10 and D441-5. Public buyers: Code de la comma
 Consumers: Code civil 1231-6 and 1344-1. Debtors in other EU countries: Directive 2011/7/EU. Rates that change over
 time come from `RateTables` (data recorded at run time, see `ar.domain.rate_book`), never from code. A rate missing
 from the tables is never guessed: the computation stops at the last day a rate covers, says which rate it waits for
-(`PenaltyComputation.missing`), and the rest follows once the rate is recorded.
+(`PenaltyComputation.missing`), and the rest follows once the rate is recorded. The regimes and their sources are in
+`penalty_regime`, the result and its explanation in `penalty_result`; this module computes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_CEILING, Decimal, localcontext
-from enum import StrEnum
 from functools import lru_cache, partial
 
 from ar.domain.errors import CurrencyMismatch, DomainRuleViolation
-from ar.domain.money import MINOR_UNITS, Money
+from ar.domain.money import Money
+from ar.domain.penalty_regime import PenaltyRegime
+from ar.domain.penalty_result import DAYS_PER_YEAR, PenaltyComputation, PenaltyLine, percent
 from ar.domain.rate_tables import (
-    RATE_TABLE_NAMES,
-    EuRule,
     MissingRate,
     RateTables,
-    StaticRateTables,
-    describe_rate,
     half_year_label,
     half_year_start,
     next_half_year_start,
 )
-from ar.domain.terms import CustomerKind
 
-# The rate tables moved to `ar.domain.rate_tables`; they are still reachable from here, where callers found them.
-__all__ = ["RATE_TABLE_NAMES", "EuRule", "MissingRate", "PenaltyComputation", "PenaltyLine", "PenaltyRegime",
-           "RateTables", "StaticRateTables", "compute_penalty", "half_year_label", "half_year_start",
-           "next_half_year_start", "regime_for"]
-
-DAYS_PER_YEAR = 365  # the usual convention for L441-10 penalties (DOMAIN.md)
 HUNDRED = Decimal(100)
 PROFESSIONAL_POINTS = Decimal(10)  # L441-10: ECB rate + 10 points
 PUBLIC_POINTS = Decimal(8)  # R2192-31: ECB rate + 8 points
 CONTRACT_FLOOR_MULTIPLE = Decimal(3)  # L441-10: an agreed rate is at least 3 x the legal interest rate
 FIXED_INDEMNITY = Money(4000, "EUR")  # D441-5 and D2192-35: EUR 40 per late invoice
-# Metropolitan France and the overseas departments (DROM), where the Code de commerce applies as such.
-FRENCH_COUNTRIES = frozenset({"FR", "GP", "MQ", "GF", "RE", "YT"})
 
-
-class PenaltyRegime(StrEnum):
-    PROFESSIONAL = "professional"  # Code de commerce L441-10, D441-5
-    PUBLIC = "public"  # Code de la commande publique R2192-31, D2192-35
-    CONSUMER = "consumer"  # Code civil 1231-6, 1344-1
-    EU = "eu"  # Directive 2011/7/EU, debtor in another member state
-
-
-SOURCES: dict[PenaltyRegime, str] = {
-    PenaltyRegime.PROFESSIONAL: "Code de commerce L441-10, D441-5",
-    PenaltyRegime.PUBLIC: "Code de la commande publique R2192-31, D2192-35",
-    PenaltyRegime.CONSUMER: "Code civil 1231-6, 1344-1",
-    PenaltyRegime.EU: "Directive 2011/7/EU",
-}
-
-
-def regime_for(kind: CustomerKind, country: str) -> PenaltyRegime:
-    """A private individual is a consumer wherever they live; businesses and public buyers outside France fall
-    under the late-payment Directive as transposed in their country."""
-    if kind is CustomerKind.INDIVIDUAL:
-        return PenaltyRegime.CONSUMER
-    if country.upper() not in FRENCH_COUNTRIES:
-        return PenaltyRegime.EU
-    return PenaltyRegime.PUBLIC if kind is CustomerKind.PUBLIC else PenaltyRegime.PROFESSIONAL
-
-
-# --- result ----------------------------------------------------------------------------------------------------------
-
-
-def _amount(money: Money) -> str:
-    exp = MINOR_UNITS[money.currency]
-    return f"{Decimal(money.minor).scaleb(-exp):.{exp}f}"
-
-
-def _percent(rate: Decimal) -> str:
-    exponent = rate.as_tuple().exponent
-    return f"{rate:.2f}" if isinstance(exponent, int) and exponent > -2 else str(rate)
-
-
-def _money_dict(money: Money) -> dict[str, object]:
-    return {"minor": money.minor, "currency": money.currency}
-
-
-@dataclass(frozen=True, slots=True)
-class PenaltyLine:
-    """Interest on `base` at `rate` percent for the days from `start` to `end`, both included."""
-
-    start: date
-    end: date
-    days: int
-    base: Money
-    rate: Decimal
-    amount: Money
-
-    def to_dict(self) -> dict[str, object]:
-        return {"start": self.start.isoformat(), "end": self.end.isoformat(), "days": self.days,
-                "base": _money_dict(self.base), "rate": str(self.rate), "amount": _money_dict(self.amount)}
-
-    def explain(self) -> str:
-        return (f"{self.base} x {_percent(self.rate)}% x {self.days}/{DAYS_PER_YEAR} = {_amount(self.amount)}"
-                f" ({self.start.isoformat()} to {self.end.isoformat()})")
-
-
-@dataclass(frozen=True, slots=True)
-class PenaltyComputation:
-    """Penalties through `as_of`. When a rate is not yet recorded, `missing` names it and the interest covers only
-    the days through `known_until`: what is known is stated, the rest follows once the rate is published."""
-
-    regime: PenaltyRegime
-    lines: tuple[PenaltyLine, ...]
-    interest: Money
-    indemnity: Money
-    total: Money
-    as_of: date
-    notes: tuple[str, ...] = ()
-    known_until: date | None = None  # None: through `as_of`
-    missing: tuple[str, ...] = ()  # labels of the rates waited for, e.g. `ecb:2027-01-01`
-
-    def __post_init__(self) -> None:
-        lines_sum = Money.zero(self.interest.currency)
-        for line in self.lines:
-            lines_sum += line.amount
-        if lines_sum != self.interest or self.interest + self.indemnity != self.total:
-            raise DomainRuleViolation("penalty lines, interest, indemnity and total do not add up", field="penalty")
-        if self.known_until is None:
-            object.__setattr__(self, "known_until", self.as_of)
-
-    @property
-    def complete(self) -> bool:
-        return not self.missing
-
-    @property
-    def covered_until(self) -> date:
-        """The last day the interest covers (`as_of` when complete)."""
-        return self.as_of if self.known_until is None else self.known_until
-
-    def to_dict(self) -> dict[str, object]:
-        return {"regime": self.regime.value, "source": SOURCES[self.regime], "as_of": self.as_of.isoformat(),
-                "lines": [line.to_dict() for line in self.lines], "interest": _money_dict(self.interest),
-                "indemnity": _money_dict(self.indemnity), "total": _money_dict(self.total),
-                "notes": list(self.notes), "complete": self.complete,
-                "known_until": self.covered_until.isoformat(), "missing": list(self.missing)}
-
-    def explain(self) -> str:
-        text = [f"Late-payment penalties ({self.regime.value}, {SOURCES[self.regime]}) as of {self.as_of.isoformat()}"]
-        text += [f"  {line.explain()}" for line in self.lines]
-        text += [f"Interest: {self.interest}", f"Recovery indemnity: {self.indemnity}", f"Total: {self.total}"]
-        if self.missing:
-            waited = ", ".join(describe_rate(label) for label in self.missing)
-            text.append(f"Incomplete: interest counted through {self.covered_until.isoformat()} only; not yet "
-                        f"recorded: {waited}. The interest from "
-                        f"{(self.covered_until + timedelta(days=1)).isoformat()} will follow once it is published.")
-        text += [f"Note: {note}" for note in self.notes]
-        return "\n".join(text)
-
-
-# --- computation -----------------------------------------------------------------------------------------------------
 
 RateFor = Callable[[date], Decimal]
 
@@ -280,8 +151,8 @@ def _rate_policy(regime: PenaltyRegime, rates: RateTables, delay_began: date, co
         floor = CONTRACT_FLOOR_MULTIPLE * legal
         if agreed >= floor:
             return agreed
-        notes.append(f"contract rate {_percent(agreed)}% is below 3 x the legal rate of {half_year_label(start)} "
-                     f"(3 x {_percent(legal)}% = {_percent(floor)}%, L441-10): {_percent(floor)}% applied")
+        notes.append(f"contract rate {percent(agreed)}% is below 3 x the legal rate of {half_year_label(start)} "
+                     f"(3 x {percent(legal)}% = {percent(floor)}%, L441-10): {percent(floor)}% applied")
         return floor
 
     return floored

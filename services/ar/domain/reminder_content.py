@@ -14,7 +14,7 @@ from uuid import UUID
 
 from ar.domain.dunning_policy import PolicyRules, Step
 from ar.domain.invoice import Invoice
-from ar.domain.penalties import PenaltyComputation
+from ar.domain.penalty_result import PenaltyComputation
 from ar.domain.rate_tables import describe_rate, half_year_label
 
 

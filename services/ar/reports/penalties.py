@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from ar.domain.invoice import Invoice
-from ar.domain.penalties import PenaltyComputation
+from ar.domain.penalty_result import PenaltyComputation
 
 
 @dataclass(frozen=True)

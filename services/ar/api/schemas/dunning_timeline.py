@@ -13,8 +13,10 @@ from pydantic import BaseModel, Field
 from ar.api.schemas.common import BusinessDate, In, PositiveMinor, Text
 from ar.domain.dunning import DunningStatus, Outlook
 from ar.domain.dunning_policy import Channel, DunningPolicy, Step, StepKind
-from ar.domain.invoice import Invoice, TakenStep
-from ar.domain.penalties import SOURCES, PenaltyComputation, PenaltyRegime
+from ar.domain.dunning_state import TakenStep
+from ar.domain.invoice import Invoice
+from ar.domain.penalty_regime import SOURCES, PenaltyRegime
+from ar.domain.penalty_result import PenaltyComputation
 from ar.domain.reminder import Reminder
 
 Reason = Annotated[Text, Field(examples=["customer called: invoice under review"])]

@@ -19,7 +19,8 @@ from ar.api.schemas.common import (
     PositiveMinor,
     Text,
 )
-from ar.domain.invoice import Category, Invoice, InvoiceKind
+from ar.domain.invoice import Invoice
+from ar.domain.invoice_kind import Category, InvoiceKind
 from ar.domain.money import Money
 from ar.domain.status import InvoiceStatus, is_overdue
 from ar.domain.vat import VatLine
