@@ -62,8 +62,8 @@ from ar.adapters.clocks import SettableClock
 from ar.config import Settings
 from ar.domain.clock import BUSINESS_TZ
 from ar.domain.customer import Customer
-from ar.projections.receivables import event_topics
-from ar.projections.runner import Projection
+from ar.projections.projection import Projection
+from ar.projections.topics import event_topics
 from ar.reports.aging import Bands, aging
 from ar.reports.statement import statement
 from ar.runtime import Runtime, build

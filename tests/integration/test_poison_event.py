@@ -24,7 +24,7 @@ from ar.api.app import create_app
 from ar.domain.clock import BUSINESS_TZ
 from ar.domain.customer import Customer
 from ar.projections.customers import CustomersProjection
-from ar.projections.runner import Projection
+from ar.projections.projection import Projection
 from ar.projections.tables import customers, projection_positions
 from ar.runtime import Runtime, build
 

@@ -12,7 +12,8 @@ import weakref
 
 from anyio import to_thread
 
-from ar.projections.runner import Progress, ProjectionRunner
+from ar.projections.progress import Progress
+from ar.projections.runner import ProjectionRunner
 
 _in_flight: weakref.WeakKeyDictionary[ProjectionRunner, tuple[asyncio.AbstractEventLoop, asyncio.Future[Progress]]]
 _in_flight = weakref.WeakKeyDictionary()

@@ -7,8 +7,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from ar.domain.customer import Customer
-from ar.projections.receivables import event_topics
 from ar.projections.tables import customers
+from ar.projections.topics import event_topics
 
 
 class CustomersProjection:

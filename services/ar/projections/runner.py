@@ -20,58 +20,19 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, NamedTuple, Protocol
+from typing import Any
 
 import sqlalchemy as sa
 from eventsourcing.application import Application
 
 from ar.background import BackgroundLoop
 from ar.projections import stalls
+from ar.projections.progress import Progress, ProjectionStatus
+from ar.projections.projection import Projection
 from ar.projections.stalls import BatchFailed, FailingEvent, Stall
 from ar.projections.tables import projection_positions
 
 log = logging.getLogger(__name__)
-
-
-class Projection(Protocol):
-    """What the runner needs. Optional members, read with getattr so that a projection without them works as is:
-    `topics` (a sequence of event topics: the runner reads and decodes only those) and `rebuilding(conn)` (a context
-    manager around a rebuild's batches, e.g. to keep rows in memory and write them once at the end)."""
-
-    name: str
-
-    def apply(self, conn: sa.Connection, events: list[tuple[int, Any]]) -> None:
-        """Apply decoded events (position, event) in order, inside the caller's transaction."""
-        ...
-
-    def reset(self, conn: sa.Connection) -> None:
-        """Delete every row, for a rebuild from event 1."""
-        ...
-
-
-class ProjectionStatus(NamedTuple):
-    name: str
-    position: int
-    lag_events: int
-    lag_seconds: float  # age of the oldest event not applied yet
-    stall: Stall | None  # set while the projection is stopped at an event it cannot apply
-
-
-@dataclasses.dataclass(frozen=True)
-class Progress:
-    """Every projection's position and stall as read at `read_at` (monotonic seconds), for reads that wait."""
-
-    positions: dict[str, int]
-    stalls: dict[str, Stall]
-    read_at: float
-
-    def reached(self, position: int) -> bool:
-        return all(p >= position for p in self.positions.values())
-
-    def stuck_before(self, position: int) -> Stall | None:
-        """A stall that keeps some projection from ever reaching `position` until it is fixed."""
-        return next((s for name, s in self.stalls.items()
-                     if s.position <= position and self.positions[name] < position), None)
 
 
 class ProjectionRunner:
