@@ -64,7 +64,8 @@ from ar.domain.clock import BUSINESS_TZ
 from ar.domain.customer import Customer
 from ar.projections.projection import Projection
 from ar.projections.topics import event_topics
-from ar.reports.aging import Bands, aging
+from ar.reports.aging import aging
+from ar.reports.bands import Bands, band
 from ar.reports.statement import statement
 from ar.runtime import Runtime, build
 from bench import commands
@@ -350,8 +351,8 @@ def _function_time(raw: dict[Any, Any], filename: str, func: str, qualifier: str
 
 # Anchor -----------------------------------------------------------------------------------------------------------
 def anchor_query(as_of: date) -> sa.Select[int, Any, int]:
-    band = Bands().case(open_items.c.due_on, as_of).label("band")
-    return sa.select(band, sa.func.sum(open_items.c.open_minor), sa.func.count()).group_by(band)
+    index = band(open_items.c.due_on, Bands().thresholds(as_of)).label("band")
+    return sa.select(index, sa.func.sum(open_items.c.open_minor), sa.func.count()).group_by(index)
 
 
 def build_anchor(engine: sa.Engine) -> dict[str, Any]:
