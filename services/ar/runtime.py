@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -10,6 +11,7 @@ from ar.adapters.business_days import HolidayCalendar
 from ar.adapters.clocks import SettableClock, SharedFileClock, SystemClock, parse_start
 from ar.adapters.event_reads import select_many
 from ar.adapters.rate_tables import load_rate_seed
+from ar.application.ports import Ports
 from ar.application.receivables import Receivables
 from ar.config import Settings
 from ar.database import create_engine, migrate
@@ -55,6 +57,23 @@ def simulated_clock(settings: Settings) -> SettableClock | SharedFileClock:
     return SharedFileClock(settings.clock_file, start) if settings.clock_file else SettableClock(start)
 
 
+class CatchUpLater:
+    """The projection runner's `catch_up`, for the lookups built before it. The cycle is real: the runner reads the
+    application's recorder, and the application is built with its lookups, which catch the runner up. Called
+    before the runner exists, it raises rather than read a stale model."""
+
+    def __init__(self) -> None:
+        self._catch_up: Callable[[], int] | None = None
+
+    def resolve(self, catch_up: Callable[[], int]) -> None:
+        self._catch_up = catch_up
+
+    def __call__(self) -> int:
+        if self._catch_up is None:
+            raise RuntimeError("a read-model lookup ran before the projection runner was built")
+        return self._catch_up()
+
+
 def build(settings: Settings, clock: Clock | None = None, *, run_migrations: bool = True) -> Runtime:
     """Create the application once per process, at start-up (lazy creation from request threads races)."""
     engine = create_engine(settings)
@@ -62,15 +81,15 @@ def build(settings: Settings, clock: Clock | None = None, *, run_migrations: boo
         migrate(engine)
     if clock is None:
         clock = simulated_clock(settings) if settings.simulated_clock else SystemClock()
-    app = Receivables(settings.event_store_env(), clock=clock)
-    app.read_many = select_many
+    catch_up = CatchUpLater()
+    lookups = ReadModelLookups(engine, catch_up)
+    ports = Ports(finder=lookups, exposure=lookups, candidates=DunningLookups(engine, catch_up), read_many=select_many,
+                  renderer=JinjaRenderer(), calendar=HolidayCalendar(settings.holiday_region))
+    app = Receivables(settings.event_store_env(), clock=clock, ports=ports,
+                      creditor={"name": settings.creditor_name, "email": settings.creditor_email},
+                      split_by_half_year=settings.penalty_split_by_half_year)
     runner = ProjectionRunner(app, engine, [ReceivablesProjection(), CustomersProjection(), DunningProjection(app)])
-    app.finder = app.exposure = ReadModelLookups(engine, runner.catch_up)
-    app.candidates = DunningLookups(engine, runner.catch_up)
-    app.calendar = HolidayCalendar(settings.holiday_region)
-    app.split_by_half_year = settings.penalty_split_by_half_year
-    app.creditor = {"name": settings.creditor_name, "email": settings.creditor_email}
-    app.renderer = JinjaRenderer()
+    catch_up.resolve(runner.catch_up)
     app.on_saved(runner.wake)
     app.ensure_default_policies()
     app.ensure_rate_book(*load_rate_seed())

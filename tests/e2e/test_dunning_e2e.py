@@ -117,7 +117,7 @@ def settled(runtime: Runtime, day: date, now: datetime) -> bool:
         positions = conn.scalars(sa.select(projection_positions.c.position)).all()
         if len(positions) < 3 or min(positions) < head:
             return False
-        if runtime.app.calendar.is_business_day(day) and conn.scalar(
+        if runtime.app.ports.calendar.is_business_day(day) and conn.scalar(
                 sa.select(sa.func.count()).select_from(dunning_agenda).where(dunning_agenda.c.next_on <= day)):
             return False
         return not conn.scalar(sa.select(sa.func.count()).select_from(reminder_deliveries).where(

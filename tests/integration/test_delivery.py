@@ -395,7 +395,6 @@ def test_a_reminder_decided_with_older_templates_is_sent_as_rendered_now_and_say
 def test_a_reminder_decided_by_a_dunning_run_is_delivered_as_it_was_rendered(
         runtime: Runtime, desk: Desk, smtp: SmtpServer, clock: SettableClock) -> None:
     """The application's content fits the templates: the hash at delivery equals the hash of the decision."""
-    runtime.app.renderer = RENDERER
     customer = desk.customer()
     invoice = desk.invoice(customer.id, 250_000, due_on=date(2026, 3, 31))
     delivery = worker(runtime, with_smtp(runtime, smtp.port))

@@ -85,7 +85,7 @@ def test_a_notice_across_1_january_goes_out_without_the_new_rate_and_claims_only
     assert "ECB main refinancing rate for H1-2027" in penalty["explain"]
     assert fr_notice.lines[0]["remindable_minor"] == 1_000_000  # the principal is claimed in full
 
-    renderer = runtime.app.renderer
+    renderer = runtime.app.ports.renderer
     fr_text = renderer.render(fr_notice.template, "fr", fr_notice.content).text
     assert "Intérêts de retard calculés jusqu'au 31/12/2026 : 101,92" in fr_text
     assert "applicable à partir du 01/01/2027 n'est pas encore publié" in fr_text

@@ -14,7 +14,7 @@ from eventsourcing.domain import Aggregate, CanMutateProtocol
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 
 from ar.application import transcodings
-from ar.application.ports import ManyAggregateReads
+from ar.application.ports import Ports
 from ar.domain.clock import Clock
 from ar.domain.errors import Conflict, DomainError, NotFound, PreconditionFailed
 
@@ -48,11 +48,10 @@ class Saved(Generic[A]):
 class CommandHandling(Application[UUID]):
     """Decide-then-save helpers; the use cases live in subclasses."""
 
-    read_many: ManyAggregateReads  # required: set where the application is built (no silent fallback)
-
-    def __init__(self, env: dict[str, str] | None = None, *, clock: Clock):
+    def __init__(self, env: dict[str, str] | None = None, *, clock: Clock, ports: Ports):
         super().__init__(env)
         self.clock = clock
+        self.ports = ports
         self._on_saved: list[Callable[[int], None]] = []
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
@@ -85,7 +84,7 @@ class CommandHandling(Application[UUID]):
     def load_many(self, cls: type[A], ids: Sequence[UUID]) -> dict[UUID, A]:
         """The current state of many aggregates, read in a few queries (for aggregates without snapshots)."""
         loaded: dict[UUID, A] = {}
-        for aggregate_id, stored in self.read_many(self.recorder, list(dict.fromkeys(ids))).items():
+        for aggregate_id, stored in self.ports.read_many(self.recorder, list(dict.fromkeys(ids))).items():
             aggregate: Any = None
             for record in stored:
                 event = cast("CanMutateProtocol[Aggregate]", self.mapper.to_domain_event(record))  # an aggregate's

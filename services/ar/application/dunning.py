@@ -11,7 +11,7 @@ retry too, and the retry sees the payment.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
@@ -22,10 +22,9 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 
 from ar.application.commands import Saved
-from ar.application.ports import ContentOnlyRenderer, DunningCandidates, NoFinder, ReminderRenderer
+from ar.application.ports import Ports
 from ar.application.rates import Rates
 from ar.application.simulation import MAX_INVOICES, Simulation, check_period, simulate
-from ar.domain.calendar import BusinessCalendar, WeekdaysOnly
 from ar.domain.clock import Clock
 from ar.domain.customer import Customer
 from ar.domain.dunning import Outlook, outlook, plan
@@ -54,13 +53,14 @@ class DunningRun:
 
 
 class Dunning(Rates):
-    def __init__(self, env: dict[str, str] | None = None, *, clock: Clock):
-        super().__init__(env, clock=clock)
-        self.calendar: BusinessCalendar = WeekdaysOnly()
-        self.renderer: ReminderRenderer = ContentOnlyRenderer()
-        self.candidates: DunningCandidates = NoFinder()
-        self.creditor: dict[str, str] = {"name": "Your company", "email": "receivables@example.invalid"}
-        self.split_by_half_year = True
+    def __init__(self, env: dict[str, str] | None = None, *, clock: Clock, ports: Ports, creditor: Mapping[str, str],
+                 split_by_half_year: bool):
+        """`creditor` (name, email) is who the reminders come from; `split_by_half_year`: whether a B2B delay across
+        1 January or 1 July accrues at each half-year's rate. Both come from the settings, which document their
+        defaults; the application has none of its own."""
+        super().__init__(env, clock=clock, ports=ports)
+        self.creditor = dict(creditor)
+        self.split_by_half_year = split_by_half_year
 
     # Policies ---------------------------------------------------------------------------------------------------
     def ensure_default_policies(self) -> None:
@@ -71,7 +71,7 @@ class Dunning(Rates):
 
     def _check_templates(self, rules: PolicyRules) -> None:
         for i, step in enumerate(rules.steps):
-            if not self.renderer.knows(step.template):
+            if not self.ports.renderer.knows(step.template):
                 raise DomainRuleViolation(f"there is no template {step.template!r}", field=f"steps[{i}].template")
 
     def _new_policy(self, policy_id: UUID, name: str, rules: PolicyRules,
@@ -138,12 +138,12 @@ class Dunning(Rates):
     def run_dunning(self, customer_id: UUID, invoice_ids: Sequence[UUID] | None = None) -> DunningRun:
         """Take every step due today for this customer's invoices (all its open ones if none are given)."""
         today = self.clock.today()
-        if not self.calendar.is_business_day(today):
+        if not self.ports.calendar.is_business_day(today):
             return DunningRun(customer_id, [], None)
 
         def attempt() -> DunningRun:
             customer = self._get(Customer, customer_id, "customer_id")
-            ids = list(invoice_ids) if invoice_ids is not None else self.candidates.open_invoices(customer_id)
+            ids = list(invoice_ids) if invoice_ids is not None else self.ports.candidates.open_invoices(customer_id)
             invoices = list(self.load_many(Invoice, ids).values())
             run, changed = self._run_for(customer, self.policy_for(customer), invoices, today)
             position = self._save(*changed) if changed else None
@@ -156,7 +156,7 @@ class Dunning(Rates):
         a race, each customer is run again on its own. Returns the runs and the customers whose run was refused
         (e.g. a penalty rate missing), with why."""
         today = self.clock.today()
-        if not self.calendar.is_business_day(today):
+        if not self.ports.calendar.is_business_day(today):
             return [], {}
         customers = self.load_many(Customer, list(due))
         invoices = self.load_many(Invoice, [i for ids in due.values() for i in ids])
@@ -198,7 +198,7 @@ class Dunning(Rates):
         """Decide one customer's run (the domain decides), then record it: the aggregates to save, reminders
         first, then the invoices."""
         decision = decide(customer=customer, rules=policy.rules, invoices=invoices, today=today,
-                          calendar=self.calendar, rates=self.rates, split_by_half_year=self.split_by_half_year)
+                          calendar=self.ports.calendar, rates=self.rates, split_by_half_year=self.split_by_half_year)
         now = self.clock.now()
         reminders = [self._reminder(customer, policy, r, now) for r in decision.reminders]
         changed = carry_out(decision, {i.id: i for i in invoices}, policy_id=policy.id,
@@ -210,7 +210,7 @@ class Dunning(Rates):
                   now: datetime) -> Reminder:
         """The decided reminder, rendered: its content and the rendered message's hash are its evidence."""
         content = decided.content(customer, self.creditor)
-        rendered = self.renderer.render(decided.template, customer.language.value, content)
+        rendered = self.ports.renderer.render(decided.template, customer.language.value, content)
         return Reminder(id=decided.id, customer_id=customer.id, run_on=decided.run_on, channel=decided.channel,
                         step_kind=decided.step_kind, template=decided.template,
                         template_version=rendered.template_version, language=customer.language.value,
@@ -221,12 +221,12 @@ class Dunning(Rates):
                          customer_ids: list[UUID] | None = None) -> Simulation:
         """Replay real history under proposed rules; nothing is written (see `ar.application.simulation`)."""
         self._check_templates(rules)
-        ids = self.candidates.invoices_of(customer_ids, limit=MAX_INVOICES + 1)
+        ids = self.ports.candidates.invoices_of(customer_ids, limit=MAX_INVOICES + 1)
         check_period(rules, from_on, to_on, len(ids))
         return simulate(rules=rules, from_on=from_on, to_on=to_on,
                         histories={i: list(self.events.get(i)) for i in ids},
                         customer_of=lambda customer_id: self._get(Customer, customer_id, "customer_ids"),
-                        calendar=self.calendar, rates=self.rates, split_by_half_year=self.split_by_half_year,
+                        calendar=self.ports.calendar, rates=self.rates, split_by_half_year=self.split_by_half_year,
                         at=self.clock.now())
 
     # Penalties ------------------------------------------------------------------------------------------------
@@ -246,7 +246,7 @@ class Dunning(Rates):
         or not: interest is owed for the days late even once the principal is paid. For statements."""
         customer = self._get(Customer, customer_id, "customer_id")
         policy = self.policy_for(customer)
-        ids = self.candidates.invoices_of([customer_id], limit=MAX_INVOICES)
+        ids = self.ports.candidates.invoices_of([customer_id], limit=MAX_INVOICES)
         found = []
         for invoice in sorted(self.load_many(Invoice, ids).values(), key=lambda i: (i.due_on, i.number)):
             if invoice.due_on >= until or invoice.issued_on > until:
@@ -259,8 +259,8 @@ class Dunning(Rates):
     def dunning_outlook(self, invoice_id: UUID) -> tuple[Invoice, DunningPolicy, Outlook, list[tuple[Step, date]]]:
         invoice = self._get(Invoice, invoice_id, "invoice_id")
         policy = self.policy_for(self._get(Customer, invoice.customer_id, "customer_id"))
-        return invoice, policy, outlook(invoice, policy.rules, self.calendar), plan(invoice, policy.rules,
-                                                                                    self.calendar)
+        calendar = self.ports.calendar
+        return invoice, policy, outlook(invoice, policy.rules, calendar), plan(invoice, policy.rules, calendar)
 
     # Delivery and tasks ---------------------------------------------------------------------------------------
     def get_reminder(self, reminder_id: UUID) -> Reminder:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 from uuid import UUID
 
 from eventsourcing.persistence import AggregateRecorder, StoredEvent
+
+from ar.domain.calendar import BusinessCalendar
 
 
 class InvoiceFinder(Protocol):
@@ -28,26 +28,6 @@ class ExposureReader(Protocol):
     def open_amount(self, customer_id: UUID, currency: str) -> int:
         """What the customer owes on open invoices now, in minor units."""
         ...
-
-
-class NoFinder:
-    def by_reference(self, reference: str) -> list[UUID]:
-        return []
-
-    def by_numbers(self, numbers: list[str]) -> list[UUID]:
-        return []
-
-    def open_for_customer(self, customer_id: UUID, currency: str) -> list[UUID]:
-        return []
-
-    def open_amount(self, customer_id: UUID, currency: str) -> int:
-        return 0
-
-    def open_invoices(self, customer_id: UUID) -> list[UUID]:
-        return []
-
-    def invoices_of(self, customer_ids: list[UUID] | None, limit: int) -> list[UUID]:
-        return []
 
 
 @dataclass(frozen=True)
@@ -69,19 +49,6 @@ class ReminderRenderer(Protocol):
         ...
 
 
-class ContentOnlyRenderer:
-    """Stands in when no templates are wired (unit tests): the 'message' is the canonical JSON of its content."""
-
-    def knows(self, template: str) -> bool:
-        return True
-
-    def render(self, template: str, language: str, content: dict[str, Any]) -> RenderedMessage:
-        text = json.dumps(content, sort_keys=True, default=str)
-        digest = hashlib.sha256(f"{template}\n{language}\n{text}".encode()).hexdigest()
-        return RenderedMessage(subject=template, text=text, html="", template_version="content-only",
-                               content_hash=digest)
-
-
 class DunningCandidates(Protocol):
     def open_invoices(self, customer_id: UUID) -> list[UUID]:
         """Every open invoice of a customer (any currency), oldest due date first."""
@@ -98,3 +65,18 @@ class ManyAggregateReads(Protocol):
     recorder is the application's own (it exists only once the application is built)."""
 
     def __call__(self, recorder: AggregateRecorder, ids: Sequence[UUID]) -> dict[UUID, list[StoredEvent]]: ...
+
+
+@dataclass(frozen=True)
+class Ports:
+    """Everything the application reads from outside, handed over whole when it is built. None has a default: the
+    defaults there were (one `NoFinder` for three ports, a weekdays-only calendar, a content-only renderer) each
+    changed a rule silently when a port was forgotten: no automatic allocation, no credit exposure, no dunning
+    candidates, reminders on public holidays, content hashes the delivery worker could never match."""
+
+    finder: InvoiceFinder
+    exposure: ExposureReader
+    candidates: DunningCandidates
+    read_many: ManyAggregateReads
+    renderer: ReminderRenderer
+    calendar: BusinessCalendar

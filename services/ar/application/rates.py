@@ -17,6 +17,7 @@ from datetime import date
 from eventsourcing.persistence import PersistenceError
 
 from ar.application.commands import CommandHandling, Saved
+from ar.application.ports import Ports
 from ar.domain.clock import Clock
 from ar.domain.rate_book import RATE_BOOK_ID, SEED_AUTHOR, RateBook, RateFact, RateNeed
 from ar.domain.rate_tables import RateTables, StaticRateTables
@@ -27,8 +28,8 @@ log = logging.getLogger(__name__)
 class Rates(CommandHandling):
     RATES_CHECK_INTERVAL_S = 2.0
 
-    def __init__(self, env: dict[str, str] | None = None, *, clock: Clock):
-        super().__init__(env, clock=clock)
+    def __init__(self, env: dict[str, str] | None = None, *, clock: Clock, ports: Ports):
+        super().__init__(env, clock=clock, ports=ports)
         self._rate_seed_tables = StaticRateTables()  # the EU country rules, from the shipped file
         self._rate_book: RateBook | None = None
         self._rate_tables = StaticRateTables()

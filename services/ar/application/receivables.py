@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, ClassVar
 from uuid import UUID
@@ -12,7 +12,7 @@ from uuid import UUID
 from ar.application.commands import Saved, derived_id, new_id
 from ar.application.dunning import Dunning
 from ar.application.history import event_to_dict
-from ar.application.ports import ExposureReader, InvoiceFinder, NoFinder
+from ar.application.ports import Ports
 from ar.domain import allocation
 from ar.domain.clock import Clock
 from ar.domain.customer import CreditLimitPolicy, Customer, Language
@@ -37,10 +37,9 @@ class Receivables(Dunning):
     snapshotting_intervals: ClassVar[dict[type[Any], int]] = {NumberingSeries: 100}
     env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "5000"}
 
-    def __init__(self, env: dict[str, str] | None = None, *, clock: Clock):
-        super().__init__(env, clock=clock)
-        self.finder: InvoiceFinder = NoFinder()
-        self.exposure: ExposureReader = NoFinder()
+    def __init__(self, env: dict[str, str] | None = None, *, clock: Clock, ports: Ports, creditor: Mapping[str, str],
+                 split_by_half_year: bool):
+        super().__init__(env, clock=clock, ports=ports, creditor=creditor, split_by_half_year=split_by_half_year)
         self._series_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
 
     # Customers -------------------------------------------------------------------------------------------------
@@ -109,7 +108,7 @@ class Receivables(Dunning):
         """Exposure comes from the read models (caught up first): it may lag a concurrent issue by one invoice."""
         if customer.credit_limit is None:
             return
-        exposure = Money(self.exposure.open_amount(customer.id, invoice.currency), invoice.currency)
+        exposure = Money(self.ports.exposure.open_amount(customer.id, invoice.currency), invoice.currency)
         excess = customer.credit_excess(exposure, invoice.open_amount)
         if excess is None:
             return
@@ -211,10 +210,10 @@ class Receivables(Dunning):
     def _candidates(self, payment: Payment) -> list[Invoice]:
         ids: list[UUID] = []
         if payment.payer_reference:
-            ids += self.finder.by_reference(payment.payer_reference.replace(" ", "").upper())
-        ids += self.finder.by_numbers(allocation.numbers_in(payment.remittance))
+            ids += self.ports.finder.by_reference(payment.payer_reference.replace(" ", "").upper())
+        ids += self.ports.finder.by_numbers(allocation.numbers_in(payment.remittance))
         if payment.customer_id is not None:
-            ids += self.finder.open_for_customer(payment.customer_id, payment.currency)
+            ids += self.ports.finder.open_for_customer(payment.customer_id, payment.currency)
         unique = list(dict.fromkeys(ids))
         return [invoice for i in unique if (invoice := self._exists(Invoice, i)) is not None]
 

@@ -102,7 +102,7 @@ class DunningProjection:
 
 
 def _agenda_row(invoice: Invoice, policy: DunningPolicy, app: Receivables) -> dict[str, Any]:
-    found = outlook(invoice, policy.rules, app.calendar)
+    found = outlook(invoice, policy.rules, app.ports.calendar)
     action = found.action
     step = action.step if action else None
     return {

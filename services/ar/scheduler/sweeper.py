@@ -49,7 +49,7 @@ class Sweeper:
         """One pass over everything due today (nothing on a day that is not a business day)."""
         report = SweepReport()
         today = self.clock.today()
-        if not self.app.calendar.is_business_day(today):
+        if not self.app.ports.calendar.is_business_day(today):
             return report
         with self._lock:
             self.catch_up()
