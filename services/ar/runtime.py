@@ -12,6 +12,7 @@ from ar.adapters.clocks import SettableClock, SharedFileClock, SystemClock, pars
 from ar.adapters.event_reads import select_many
 from ar.adapters.rate_tables import load_rate_seed
 from ar.application.ports import Ports
+from ar.application.rates import RateSeed
 from ar.application.receivables import Receivables
 from ar.config import Settings
 from ar.database import create_engine, migrate
@@ -85,14 +86,14 @@ def build(settings: Settings, clock: Clock | None = None, *, run_migrations: boo
     lookups = ReadModelLookups(engine, catch_up)
     ports = Ports(finder=lookups, exposure=lookups, candidates=DunningLookups(engine, catch_up), read_many=select_many,
                   renderer=JinjaRenderer(), calendar=HolidayCalendar(settings.holiday_region))
-    app = Receivables(settings.event_store_env(), clock=clock, ports=ports,
+    app = Receivables(settings.event_store_env(), clock=clock, ports=ports, rate_seed=RateSeed(*load_rate_seed()),
                       creditor={"name": settings.creditor_name, "email": settings.creditor_email},
                       split_by_half_year=settings.penalty_split_by_half_year)
     runner = ProjectionRunner(app, engine, [ReceivablesProjection(), CustomersProjection(), DunningProjection(app)])
     catch_up.resolve(runner.catch_up)
     app.on_saved(runner.wake)
     app.ensure_default_policies()
-    app.ensure_rate_book(*load_rate_seed())
+    app.ensure_rate_book()
     sweeper = Sweeper(app, engine, runner.catch_up, clock)
     delivery = build_delivery(settings, app, engine, clock)
     return Runtime(settings=settings, clock=clock, engine=engine, app=app, projections=runner, sweeper=sweeper,

@@ -154,8 +154,7 @@ def test_the_seed_is_recorded_once_and_never_overrides_a_rate_recorded_at_run_ti
     assert seeded == 14 and "ecb:2026-07-01" in book.to_confirm()
     runtime.app.record_rate(RateFact(RateTable.ECB, date(2026, 7, 1), Decimal("2.40"), "ECB decision of June 2026"),
                             recorded_by="marie@finance")
-    from ar.adapters.rate_tables import load_rate_seed
-    second_runtime.app.ensure_rate_book(*load_rate_seed())  # a process starting later
+    second_runtime.app.ensure_rate_book()  # a process starting later
     book = second_runtime.app.rate_book()
     assert len(book.entries) == seeded + 1
     assert book.current[(RateTable.ECB, date(2026, 7, 1))].recorded_by == "marie@finance"

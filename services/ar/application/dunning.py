@@ -23,7 +23,7 @@ from eventsourcing.persistence import IntegrityError
 
 from ar.application.commands import Saved
 from ar.application.ports import Ports
-from ar.application.rates import Rates
+from ar.application.rates import Rates, RateSeed
 from ar.application.simulation import MAX_INVOICES, Simulation, check_period, simulate
 from ar.domain.clock import Clock
 from ar.domain.customer import Customer
@@ -53,12 +53,12 @@ class DunningRun:
 
 
 class Dunning(Rates):
-    def __init__(self, env: dict[str, str] | None = None, *, clock: Clock, ports: Ports, creditor: Mapping[str, str],
-                 split_by_half_year: bool):
+    def __init__(self, env: dict[str, str] | None = None, *, clock: Clock, ports: Ports, rate_seed: RateSeed,
+                 creditor: Mapping[str, str], split_by_half_year: bool):
         """`creditor` (name, email) is who the reminders come from; `split_by_half_year`: whether a B2B delay across
         1 January or 1 July accrues at each half-year's rate. Both come from the settings, which document their
         defaults; the application has none of its own."""
-        super().__init__(env, clock=clock, ports=ports)
+        super().__init__(env, clock=clock, ports=ports, rate_seed=rate_seed)
         self.creditor = dict(creditor)
         self.split_by_half_year = split_by_half_year
 

@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Sequence
 from datetime import date
+from typing import NamedTuple
 
 from eventsourcing.persistence import PersistenceError
 
@@ -25,12 +26,20 @@ from ar.domain.rate_tables import RateTables, StaticRateTables
 log = logging.getLogger(__name__)
 
 
+class RateSeed(NamedTuple):
+    """The shipped rates file: its half-year rates, as facts for the book, and its tables (the EU country rules)."""
+
+    facts: Sequence[RateFact]
+    tables: StaticRateTables
+
+
 class Rates(CommandHandling):
     RATES_CHECK_INTERVAL_S = 2.0
 
-    def __init__(self, env: dict[str, str] | None = None, *, clock: Clock, ports: Ports):
+    def __init__(self, env: dict[str, str] | None = None, *, clock: Clock, ports: Ports, rate_seed: RateSeed):
+        """`rate_seed` is required: without it the book would miss the EU country rules and the seeded rates."""
         super().__init__(env, clock=clock, ports=ports)
-        self._rate_seed_tables = StaticRateTables()  # the EU country rules, from the shipped file
+        self._rate_seed = rate_seed
         self._rate_book: RateBook | None = None
         self._rate_tables = StaticRateTables()
         self._rates_checked = float("-inf")
@@ -43,15 +52,14 @@ class Rates(CommandHandling):
             self.refresh_rates()
         return self._rate_tables
 
-    def ensure_rate_book(self, seed: Sequence[RateFact], seed_tables: StaticRateTables) -> None:
+    def ensure_rate_book(self) -> None:
         """Open the book and record the seed's half-years it has never seen, once (like the default policies):
         a rate recorded at run time is never overwritten by the seed; a new seed fills only the gaps."""
-        self._rate_seed_tables = seed_tables
 
         def attempt() -> None:
             now = self.clock.now()
             book = self._exists(RateBook, RATE_BOOK_ID) or RateBook.open(now)
-            for fact in seed:
+            for fact in self._rate_seed.facts:
                 if (fact.table, fact.half_year_start) not in book.current:
                     book.record(fact, recorded_by=SEED_AUTHOR, at=now)
             self._save(book)
@@ -109,5 +117,5 @@ class Rates(CommandHandling):
     def _install(self, book: RateBook) -> None:
         if self._rate_book is None or book.version >= self._rate_book.version:
             self._rate_book = book
-            self._rate_tables = book.tables(self._rate_seed_tables)
+            self._rate_tables = book.tables(self._rate_seed.tables)
         self._rates_checked = time.monotonic()

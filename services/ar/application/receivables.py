@@ -13,6 +13,7 @@ from ar.application.commands import Saved, derived_id, new_id
 from ar.application.dunning import Dunning
 from ar.application.history import event_to_dict
 from ar.application.ports import Ports
+from ar.application.rates import RateSeed
 from ar.domain import allocation
 from ar.domain.clock import Clock
 from ar.domain.customer import CreditLimitPolicy, Customer, Language
@@ -37,9 +38,10 @@ class Receivables(Dunning):
     snapshotting_intervals: ClassVar[dict[type[Any], int]] = {NumberingSeries: 100}
     env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "5000"}
 
-    def __init__(self, env: dict[str, str] | None = None, *, clock: Clock, ports: Ports, creditor: Mapping[str, str],
-                 split_by_half_year: bool):
-        super().__init__(env, clock=clock, ports=ports, creditor=creditor, split_by_half_year=split_by_half_year)
+    def __init__(self, env: dict[str, str] | None = None, *, clock: Clock, ports: Ports, rate_seed: RateSeed,
+                 creditor: Mapping[str, str], split_by_half_year: bool):
+        super().__init__(env, clock=clock, ports=ports, rate_seed=rate_seed, creditor=creditor,
+                         split_by_half_year=split_by_half_year)
         self._series_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
 
     # Customers -------------------------------------------------------------------------------------------------
