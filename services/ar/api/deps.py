@@ -59,8 +59,8 @@ async def read_after(
         "header of a write). 422 if no event has that position; 503 with Retry-After at once if a read model "
         "is stopped before it (GET /v1/projections says why), or if they have not reached it within 2 s"))] = None,
 ) -> None:
-    """Waits asynchronously, so that waiting reads hold no worker thread (ar.api.waiting). Nothing catches up
-    here: the projection loop is woken and does it."""
+    """Waits asynchronously, so that waiting reads hold no worker thread (ar.api.waiting). It does not catch up
+    itself: the projection loop is woken and does it."""
     if min_position is None:
         return
     runner = get_runtime(request).projections

@@ -117,8 +117,10 @@ class IdempotencyMiddleware:
                 await to_thread.run_sync(self.store.finish, caller, key, Stored(status, headers, content))
         except STORAGE_UNAVAILABLE:
             # The command may have committed, but its response could not be kept: the client must not hold an
-            # answer a retry could not replay. The claim goes stale, and the retry finds the work already done
-            # (every command is a no-op the second time: derived ids, or state that remembers).
+            # answer a retry could not replay. The claim goes stale and the retry runs the command again: the
+            # creates, allocations, disputes and credit notes find their work done (derived ids, or state that
+            # remembers) and answer as the first time; a few others answer what is true now (a write-off: the
+            # invoice is closed; an If-Match: the version moved), never a second effect.
             await _send_problem(send, 503, "storage-unavailable", "Service unavailable", UNAVAILABLE_DETAIL)
             return
         for message in held:

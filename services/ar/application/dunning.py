@@ -154,7 +154,8 @@ class Dunning(Rates):
     def run_dunning_many(self, due: dict[UUID, list[UUID]]) -> tuple[list[DunningRun], dict[UUID, str]]:
         """Group commit of many customers' runs: decided together, saved in one transaction. If any of them lost
         a race, each customer is run again on its own. Returns the runs and the customers whose run was refused
-        (e.g. a penalty rate missing), with why."""
+        (e.g. a debtor's country without an EU late-payment rule; a missing half-year rate only makes the penalty
+        partial), with why."""
         today = self.clock.today()
         if not self.ports.calendar.is_business_day(today):
             return [], {}

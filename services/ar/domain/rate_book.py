@@ -141,7 +141,10 @@ class RateBook(Aggregate):
     def open(cls, at: datetime) -> RateBook:
         return cls(id=RATE_BOOK_ID, at=at)
 
-    @event("Opened")
+    class Opened(Aggregate.Created):
+        at: datetime
+
+    @event(Opened)
     def __init__(self, id: UUID, at: datetime) -> None:
         self.entries: list[RecordedRate] = []
         self.current: dict[tuple[RateTable, date], RecordedRate] = {}
@@ -160,7 +163,19 @@ class RateBook(Aggregate):
                        note=fact.note, at=at)
         return True
 
-    @event("RateRecorded")
+    class RateRecorded(Aggregate.Event):
+        """A rate stated for a table and half-year, with its source and who read it (`value`: a decimal string)."""
+
+        table: str
+        half_year_start: date
+        value: str
+        source: str
+        recorded_by: str
+        to_confirm: bool
+        note: str | None
+        at: datetime
+
+    @event(RateRecorded)
     def _recorded(self, table: str, half_year_start: date, value: str, source: str, recorded_by: str,
                   to_confirm: bool, note: str | None, at: datetime) -> None:
         fact = RateFact(table=RateTable(table), half_year_start=half_year_start, value=Decimal(value),

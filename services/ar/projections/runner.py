@@ -8,7 +8,8 @@ in order and a position never skips a late commit.
 
 An event a projection cannot apply stops that projection just before it, visibly and with a back-off
 (ar.projections.stalls); the failed batch rolls back whole, so the stop never half-applies an event, and the other
-projections go on. Nothing catches up on a request's path: a read that needs a position wakes the loop and waits.
+projections go on. A read that needs a position (`min_position`) does not catch up: it wakes the loop and waits.
+(The application's lookups still call `catch_up` before they read: see ARCHITECTURE.md, "still to land".)
 """
 
 from __future__ import annotations

@@ -160,4 +160,5 @@ class SimulationOut(BaseModel):
     steps_by_kind: dict[str, int] = Field(description="invoice lines per step kind (courtesy, reminder, ...)")
     formal_notices: int
     penalties_claimed: list[CurrencyAmount]
-    refused: list[str] = Field(description="runs that could not be decided (e.g. a penalty rate missing)")
+    refused: list[str] = Field(description="runs that could not be decided (e.g. a debtor's country without an EU "
+                               "late-payment rule)")
