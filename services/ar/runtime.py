@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import sqlalchemy as sa
 
@@ -82,15 +83,18 @@ def build(settings: Settings, clock: Clock | None = None, *, run_migrations: boo
         migrate(engine)
     if clock is None:
         clock = simulated_clock(settings) if settings.simulated_clock else SystemClock()
-    catch_up = CatchUpLater()
-    lookups = ReadModelLookups(engine, catch_up)
-    ports = Ports(finder=lookups, exposure=lookups, candidates=DunningLookups(engine, catch_up), read_many=select_many,
+    receivables_caught_up, agenda_caught_up = CatchUpLater(), CatchUpLater()
+    lookups = ReadModelLookups(engine, receivables_caught_up)
+    ports = Ports(finder=lookups, exposure=lookups, candidates=DunningLookups(engine, agenda_caught_up),
+                  read_many=select_many,
                   renderer=JinjaRenderer(), calendar=HolidayCalendar(settings.holiday_region))
     app = Receivables(settings.event_store_env(), clock=clock, ports=ports, rate_seed=RateSeed(*load_rate_seed()),
                       creditor={"name": settings.creditor_name, "email": settings.creditor_email},
                       split_by_half_year=settings.penalty_split_by_half_year)
     runner = ProjectionRunner(app, engine, [ReceivablesProjection(), CustomersProjection(), DunningProjection(app)])
-    catch_up.resolve(runner.catch_up)
+    # Each lookup advances only the read model it reads, and never retries a stopped one (the loop does).
+    receivables_caught_up.resolve(partial(runner.catch_up, only={ReceivablesProjection.name}, retry_stalled=False))
+    agenda_caught_up.resolve(partial(runner.catch_up, only={DunningProjection.name}, retry_stalled=False))
     app.on_saved(runner.wake)
     app.ensure_default_policies()
     app.ensure_rate_book()

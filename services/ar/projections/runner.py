@@ -19,7 +19,7 @@ import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 from typing import Any
 
@@ -166,13 +166,21 @@ class ProjectionRunner:
         self._attempts[name] = attempts
         self._retry_at[name] = self._monotonic() + stalls.backoff_s(attempts)
 
-    def catch_up(self) -> int:
+    def catch_up(self, only: Collection[str] | None = None, *, retry_stalled: bool = True) -> int:
         """Apply every event recorded so far; returns how many events the furthest-behind projection went through.
-        A projection stopped at an event it cannot apply is retried only once its back-off has passed."""
+        A projection stopped at an event it cannot apply is retried only once its back-off has passed.
+
+        `only` names the projections to advance (a lookup needs the one it reads, not every read model), and
+        `retry_stalled=False` leaves a stopped projection to the background loop, so that a request thread never
+        does a stopped projection's retry (one event per transaction through a batch) under the runner's lock."""
         most = 0
         with self._lock:
             head = self.head()
             for projection in self.projections:
+                if only is not None and projection.name not in only:
+                    continue
+                if not retry_stalled and projection.name in self._attempts:
+                    continue
                 self._ensure_row(projection.name)
                 most = max(most, self._catch_up_one(projection, head))
         return most
