@@ -118,9 +118,9 @@ class IdempotencyMiddleware:
         except STORAGE_UNAVAILABLE:
             # The command may have committed, but its response could not be kept: the client must not hold an
             # answer a retry could not replay. The claim goes stale and the retry runs the command again: the
-            # creates, allocations, disputes and credit notes find their work done (derived ids, or state that
-            # remembers) and answer as the first time; a few others answer what is true now (a write-off: the
-            # invoice is closed; an If-Match: the version moved), never a second effect.
+            # commands find their work done (derived ids, or state that remembers: a credit note, a write-off) and
+            # answer as the first time, except one sent with If-Match, which answers 412 (the version moved since):
+            # never a second effect.
             await _send_problem(send, 503, "storage-unavailable", "Service unavailable", UNAVAILABLE_DETAIL)
             return
         for message in held:
