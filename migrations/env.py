@@ -6,14 +6,15 @@ import sqlalchemy as sa
 from alembic import context
 
 import ar.projections.dunning_tables  # noqa: F401  (defines the dunning tables on the read models' MetaData)
-from ar.adapters import idempotency_store
+from ar.adapters import api_keys, idempotency_store, subscription_store, webhook_inbox
 from ar.config import Settings
 from ar.projections import tables
 
 config = context.config
 connection = config.attributes.get("connection")
 # Each table is defined by the module that writes it: autogenerate compares all of them with the database.
-metadata = [tables.metadata, idempotency_store.metadata]
+metadata = [tables.metadata, idempotency_store.metadata, api_keys.metadata, webhook_inbox.metadata,
+            subscription_store.metadata]
 
 if connection is None:
     engine = sa.create_engine(Settings().sqlalchemy_url())

@@ -11,6 +11,8 @@ import typer
 import uvicorn
 
 from ar.adapters.clocks import parse_start
+from ar.cli_keys import keys_cli
+from ar.cli_webhooks import webhooks_cli
 from ar.config import Settings
 from ar.database import create_engine, migrate
 from ar.runtime import Runtime, build
@@ -121,6 +123,8 @@ def demo(days: Annotated[int, typer.Option(help="how many days to simulate from 
 rates_cli = typer.Typer(help="The ECB and legal rates the late-payment penalties use (the rate book).",
                         no_args_is_help=True)
 cli.add_typer(rates_cli, name="rates")
+cli.add_typer(keys_cli, name="keys")
+cli.add_typer(webhooks_cli, name="webhooks")
 
 
 @rates_cli.command("add")

@@ -9,12 +9,13 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from ar.adapters import idempotency_store
+from ar.adapters import api_keys, idempotency_store, subscription_store, webhook_inbox
 from ar.projections import dunning_tables, tables
 from ar.runtime import Runtime
 
 DEFINED_BY = {"read models": tables.metadata, "dunning": dunning_tables.metadata,
-              "idempotency store": idempotency_store.metadata}
+              "idempotency store": idempotency_store.metadata, "api keys": api_keys.metadata,
+              "webhook inbox": webhook_inbox.metadata, "subscriptions": subscription_store.metadata}
 
 
 def _ours() -> sa.MetaData:

@@ -13,9 +13,22 @@ from fastapi import FastAPI
 
 from ar.adapters.clocks import SettableClock, SharedFileClock
 from ar.adapters.idempotency_store import IdempotencyStore
-from ar.api import problems
+from ar.api import auth, openapi_doc, problems
 from ar.api.idempotency import IdempotencyMiddleware
-from ar.api.routes import admin, customers, dunning, health, invoice_dunning, invoices, payments, reports
+from ar.api.routes import (
+    admin,
+    customers,
+    dunning,
+    events,
+    health,
+    invoice_dunning,
+    invoices,
+    keys,
+    payments,
+    reports,
+    subscriptions,
+    webhooks,
+)
 from ar.api.routes import rates as rates_routes
 from ar.api.schemas.common import Problem
 from ar.config import Settings
@@ -82,7 +95,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         app.include_router(router)
     if settings.simulated_clock and isinstance(runtime.clock, SettableClock | SharedFileClock):
         app.include_router(admin.router)
-    app.include_router(rates_routes.router)
+    for router in (rates_routes.router, keys.router, webhooks.router, events.router, subscriptions.router):
+        app.include_router(router)
     app.add_middleware(IdempotencyMiddleware, store=store)
 
     original = app.openapi
@@ -91,6 +105,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         schema = original()
         schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = Problem.model_json_schema()
         _document_replays(schema)
+        auth.document(schema)
+        openapi_doc.complete(schema)
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]

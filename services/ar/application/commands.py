@@ -13,7 +13,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate, CanMutateProtocol
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 
-from ar.application import transcodings
+from ar.application import actor, transcodings
 from ar.application.ports import Ports
 from ar.domain.clock import Clock
 from ar.domain.errors import Conflict, DomainError, NotFound, PreconditionFailed
@@ -94,6 +94,11 @@ class CommandHandling(Application[UUID]):
         return loaded
 
     def _save(self, *aggregates: Aggregate | None) -> int | None:
+        caused_by = actor.current()
+        for aggregate in aggregates:
+            for pending in aggregate.pending_events if aggregate is not None else ():
+                # Envelope metadata, stored with the event's fields (see ar.application.actor).
+                object.__setattr__(pending, "caused_by", caused_by)
         recordings: list[Recording[UUID]] = self.save(*aggregates)
         position = recordings[-1].notification.id if recordings else None
         if position is not None:

@@ -12,7 +12,7 @@ from uuid import UUID
 from ar.domain.money import Money
 from ar.domain.terms import PaymentTerms
 
-_ENVELOPE = {"originator_id", "originator_version", "timestamp", "originator_topic"}
+_ENVELOPE = {"originator_id", "originator_version", "timestamp", "originator_topic", "caused_by"}
 
 
 def plain(value: Any) -> Any:
@@ -47,5 +47,7 @@ def event_to_dict(event: Any) -> dict[str, Any]:
         "type": event_type(event),
         # our recording time, from the injected clock (the library's own timestamp reads the system clock)
         "recorded_at": getattr(event, "at", event.timestamp).isoformat(),
+        # who caused it: `key:<id>`, `webhook:<source>` or `system`; null on events recorded before it was kept
+        "caused_by": getattr(event, "caused_by", None),
         "data": {k: plain(v) for k, v in data.items() if k not in _ENVELOPE},
     }

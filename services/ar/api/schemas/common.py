@@ -210,4 +210,7 @@ class EventOut(BaseModel):
     version: int
     type: str = Field(examples=["PaymentAllocated"])
     recorded_at: str
+    caused_by: str | None = Field(None, description="who caused it: `key:<key id>` (an API key, never its secret), "
+                                  "`webhook:<source>` or `system`; null on events recorded before this was kept",
+                                  examples=["key:k_3f9a2c"])
     data: dict[str, Any]
