@@ -12,6 +12,7 @@ from uuid import UUID
 from ar.application.commands import Saved, derived_id, new_id
 from ar.application.dunning import Dunning
 from ar.application.history import event_to_dict
+from ar.application.issuer_numbers import AskedInvoice, numbered_invoice_id
 from ar.application.ports import Ports
 from ar.application.rates import RateSeed
 from ar.domain import allocation
@@ -26,7 +27,7 @@ from ar.domain.invoice_kind import Category, InvoiceKind
 from ar.domain.money import Money
 from ar.domain.payment import Payment, PaymentMethod
 from ar.domain.reference import creditor_reference
-from ar.domain.series import NumberingSeries, check_series_name
+from ar.domain.series import BY_AR, BY_ISSUER, NumberingSeries, check_issuer_number, check_series_name
 from ar.domain.terms import CustomerKind, PaymentTerms
 from ar.domain.vat import VatLine
 
@@ -69,23 +70,50 @@ class Receivables(Dunning):
         return self._update(Customer, customer_id, expected_version,
                             lambda c: c.change_credit_limit(credit_limit, self.clock.now(), policy), "customer_id")
 
+    def update_customer(self, customer_id: UUID, *, name: str, country: str, language: Language, emails: list[str],
+                        terms: PaymentTerms, credit_limit: Money | None,
+                        credit_limit_policy: CreditLimitPolicy | None = None,
+                        expected_version: int | None = None) -> Saved[Customer]:
+        """The customer as its system of record (an ERP) now has it: each part that differs is recorded, in one
+        transaction; nothing when nothing differs."""
+
+        def change(customer: Customer) -> None:
+            now = self.clock.now()
+            customer.change_details(name=name, country=country, language=language, emails=emails, at=now)
+            customer.change_terms(terms, now)
+            customer.change_credit_limit(credit_limit, now, credit_limit_policy)
+
+        return self._update(Customer, customer_id, expected_version, change, "customer_id")
+
     def get_customer(self, customer_id: UUID) -> Customer:
         return self._get(Customer, customer_id, "customer_id")
 
     # Invoices --------------------------------------------------------------------------------------------------
-    def _series(self, name: str) -> NumberingSeries:
+    def _series(self, name: str, numbered_by: str = BY_AR) -> NumberingSeries:
+        """The series, opened at its first use by whoever numbers it (ar, or the issuer of its first invoice)."""
         series_id = NumberingSeries.create_id(name)
         found = self._exists(NumberingSeries, series_id)
-        return found if found is not None else NumberingSeries(name=name)
+        return found if found is not None else NumberingSeries(name=name, numbered_by=numbered_by)
 
     def issue_invoice(self, *, invoice_id: UUID, series: str, customer_id: UUID, total: Money, vat: list[VatLine],
                       issued_on: date | None = None, due_on: date | None = None,
                       kind: InvoiceKind = InvoiceKind.STANDARD, category: Category = Category.SERVICES,
                       purchase_order: str | None = None, external_id: str | None = None,
-                      deposit_invoice_ids: Sequence[UUID] = (), due_on_derogation: str | None = None) -> Saved[Invoice]:
+                      deposit_invoice_ids: Sequence[UUID] = (), due_on_derogation: str | None = None,
+                      number: str | None = None) -> Saved[Invoice]:
         """An explicit `due_on` beyond the legal maximum for the customer (L441-10, R2192-10) needs
-        `due_on_derogation`, the reason it is agreed anyway; it is recorded on the Issued event."""
+        `due_on_derogation`, the reason it is agreed anyway; it is recorded on the Issued event.
+
+        `number`: the number the invoicing system (an ERP) gave the invoice, kept as given, in a series numbered by
+        the issuer (opened so by its first invoice; a series ar numbers refuses it, 422 `series-numbered-elsewhere`).
+        The invoice's id is then `numbered_invoice_id(series, number)`, whatever `invoice_id` says: the same
+        invoice again is the existing one (nothing written), another under that number 409 `number-taken`.
+        Without `number`, ar gives the next number of `series`, gapless. See `ar.application.issuer_numbers`."""
         check_series_name(series)
+        if number is not None:
+            check_issuer_number(number)
+            invoice_id = numbered_invoice_id(series, number)
+        numbered_by = BY_AR if number is None else BY_ISSUER
 
         def decide() -> Saved[Invoice]:
             customer = self._get(Customer, customer_id, "customer_id")
@@ -93,18 +121,28 @@ class Receivables(Dunning):
             on = issued_on or self.clock.today()
             now = self.clock.now()
             with self._series_locks[series]:
-                numbering = self._series(series)
-                number = numbering.next_number(invoice_id, now)
+                numbering = self._series(series, numbered_by)
+                if number is None:
+                    given = numbering.next_number(invoice_id, now)
+                else:
+                    numbering.check_issuer_may_number(number)
+                    given = number
                 invoice = Invoice.issue(
-                    id=invoice_id, number=number, series=series, customer_id=customer.id, kind=kind, total=total,
+                    id=invoice_id, number=given, series=series, customer_id=customer.id, kind=kind, total=total,
                     vat=vat, issued_on=on, due_on=due_on or customer.terms.due_on(on), category=category,
                     purchase_order=purchase_order, external_id=external_id,
-                    structured_reference=creditor_reference(number), deposits=deposits, at=now,
-                    ceiling=customer.terms.legal_ceiling(customer.kind, on), due_on_derogation=due_on_derogation)
+                    structured_reference=creditor_reference(given), deposits=deposits, at=now,
+                    ceiling=customer.terms.legal_ceiling(customer.kind, on), due_on_derogation=due_on_derogation,
+                    numbered_by=numbered_by)
                 self._check_credit(customer, invoice, now)
                 return Saved(invoice, self._save(numbering, invoice, *deposits))
 
-        return self._create(Invoice, invoice_id, decide)
+        saved = self._create(Invoice, invoice_id, decide)
+        if number is not None and saved.position is None:  # the number was taken already: by this invoice?
+            AskedInvoice(customer_id=customer_id, kind=kind, category=category, total=total, vat=vat,
+                         issued_on=issued_on, due_on=due_on, purchase_order=purchase_order, external_id=external_id,
+                         deposit_invoice_ids=deposit_invoice_ids).check_same_as(saved.aggregate)
+        return saved
 
     def _check_credit(self, customer: Customer, invoice: Invoice, now: datetime) -> None:
         """Exposure comes from the read models (caught up first): it may lag a concurrent issue by one invoice."""

@@ -37,9 +37,11 @@ class Invoice(Aggregate):
     def issue(cls, *, id: UUID, number: str, series: str, customer_id: UUID, kind: InvoiceKind, total: Money,
               vat: list[VatLine], issued_on: date, due_on: date, category: Category, purchase_order: str | None,
               external_id: str | None, structured_reference: str, deposits: list[Invoice], at: datetime,
-              ceiling: LegalCeiling | None = None, due_on_derogation: str | None = None) -> Invoice:
+              ceiling: LegalCeiling | None = None, due_on_derogation: str | None = None,
+              numbered_by: str = "ar") -> Invoice:
         """`ceiling`: the latest due date the law allows this debtor (`terms.legal_ceiling`; None: none applies, as
-        for a consumer). A due date beyond it needs `due_on_derogation`, a reason recorded on the Issued event."""
+        for a consumer). A due date beyond it needs `due_on_derogation`, a reason recorded on the Issued event.
+        `numbered_by`: "ar" (the next number of its series) or "issuer" (the number the invoicing system gave it)."""
         positive(total, "total_minor")
         check_breakdown(vat, total)
         if due_on < issued_on:
@@ -59,15 +61,17 @@ class Invoice(Aggregate):
                       vat=[line.to_dict() for line in vat], issued_on=issued_on, due_on=due_on,
                       category=category.value, purchase_order=purchase_order, external_id=external_id,
                       structured_reference=structured_reference, deductions=deductions,
-                      due_on_derogation=due_on_derogation.strip() if due_on_derogation else None, at=at)
+                      due_on_derogation=due_on_derogation.strip() if due_on_derogation else None,
+                      numbered_by=numbered_by, at=at)
         for deposit in deposits:
             deposit._deducted(final_invoice_id=invoice.id, at=at)
         return invoice
 
     class Issued(Aggregate.Created):
-        """v2 records the derogation a due date beyond the legal maximum was issued under (None: none stated)."""
+        """v2 records the derogation a due date beyond the legal maximum was issued under (None: none stated); v3
+        who gave the number: "ar" (the next of its series) or "issuer" (the invoicing system that issued it)."""
 
-        class_version = 2
+        class_version = 3
         number: str
         series: str
         customer_id: UUID
@@ -82,18 +86,25 @@ class Invoice(Aggregate):
         structured_reference: str
         deductions: dict[str, Money]
         due_on_derogation: str | None
+        numbered_by: str
         at: datetime
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["due_on_derogation"] = None  # derogations did not exist: every v1 due date was issued without one
 
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            state["numbered_by"] = "ar"  # before issuer numbers, ar numbered every invoice
+
     @event(Issued)
     def __init__(self, id: UUID, number: str, series: str, customer_id: UUID, kind: str, total: Money,
                  vat: list[dict[str, Any]], issued_on: date, due_on: date, category: str,
                  purchase_order: str | None, external_id: str | None, structured_reference: str,
-                 deductions: dict[str, Money], due_on_derogation: str | None, at: datetime) -> None:
+                 deductions: dict[str, Money], due_on_derogation: str | None, numbered_by: str,
+                 at: datetime) -> None:
         self.number, self.series, self.customer_id = number, series, customer_id
+        self.numbered_by = numbered_by
         self.kind, self.category = InvoiceKind(kind), Category(category)
         self.total, self.vat = total, [VatLine.from_dict(line, total.currency) for line in vat]
         self.issued_on, self.due_on = issued_on, due_on

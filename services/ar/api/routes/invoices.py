@@ -34,14 +34,17 @@ PATTERN_WORDS[CURSOR_PATTERN] = "the `next_cursor` of a previous page, unaltered
 @router.post("", status_code=201, response_model=InvoiceOut, responses=responses(404, 409, 422),
              summary="Issue an invoice")
 def issue_invoice(body: IssueInvoiceIn, runtime: RuntimeDep, key: IdempotencyDep, response: Response) -> InvoiceOut:
-    """The number is the next one of the series, with no gap, even under concurrent issues. The due date comes
-    from the customer's payment terms unless given. A final invoice deducts the deposit invoices it names."""
+    """The number is the next one of the series, with no gap, even under concurrent issues, unless the invoice
+    comes numbered by its invoicing system (`number`): then it keeps that number, which identifies it (the same
+    invoice again answers 200, another under that number 409 `number-taken`). The due date comes from the
+    customer's payment terms unless given. A final invoice deducts the deposit invoices it names."""
     saved = runtime.app.issue_invoice(
         invoice_id=new_id("invoice", idempotency=key, external_id=body.external_id), series=body.series,
         customer_id=body.customer_id, kind=body.kind, total=Money(body.total_minor, body.currency),
         vat=[line.to_domain(body.currency) for line in body.vat], issued_on=body.issued_on, due_on=body.due_on,
         category=body.category, purchase_order=body.purchase_order, external_id=body.external_id,
-        deposit_invoice_ids=body.deposit_invoice_ids, due_on_derogation=body.due_on_derogation)
+        deposit_invoice_ids=body.deposit_invoice_ids, due_on_derogation=body.due_on_derogation,
+        number=body.number)
     written(response, saved, created=True)
     return InvoiceOut.of(saved.aggregate, runtime.clock.today())
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -25,9 +25,18 @@ from ar.domain.money import Money
 from ar.domain.status import InvoiceStatus, is_overdue
 from ar.domain.vat import VatLine
 
+NumberedBy = Literal["ar", "issuer"]
 SERIES_PATTERN = r"^[A-Z0-9][A-Z0-9_-]{0,15}$"
 PATTERN_WORDS[SERIES_PATTERN] = "1 to 16 capitals, digits, '_' or '-', starting with a capital or digit (F2026)"
 Series = Annotated[str, Field(pattern=SERIES_PATTERN, examples=["F2026"])]
+NUMBER_PATTERN = r"^[A-Za-z0-9_/.-]{1,40}$"
+PATTERN_WORDS[NUMBER_PATTERN] = "1 to 40 letters, digits, '-', '_', '/' or '.' (FA-2026-0041)"
+IssuerNumber = Annotated[str, Field(pattern=NUMBER_PATTERN, examples=["FA-2026-0041"], description=(
+    "the number the invoicing system gave it; omit it and ar numbers the invoice in `series`. Kept as given, "
+    "unique in its series: the same invoice sent again under its number answers 200 with the invoice recorded "
+    "(whatever the Idempotency-Key), another invoice under a taken number 409 `number-taken`. A series is numbered "
+    "either by ar or by the issuer, never both (422 `series-numbered-elsewhere`); a gap in the issuer's numbers is "
+    "reported by GET /v1/numbering/series, not refused"))]
 
 
 class VatLineIn(In):
@@ -42,6 +51,7 @@ class VatLineIn(In):
 class IssueInvoiceIn(In):
     customer_id: UUID
     series: Series = "F"
+    number: IssuerNumber | None = None
     kind: InvoiceKind = InvoiceKind.STANDARD
     currency: Currency = "EUR"
     total_minor: PositiveMinor = Field(description="total including VAT, in minor units")
@@ -101,6 +111,8 @@ class InvoiceOut(BaseModel):
     id: UUID
     version: int
     number: str
+    numbered_by: NumberedBy = Field(description=(
+        "`ar`: the next number of its series, gapless; `issuer`: the number the invoicing system gave it"))
     series: str
     kind: InvoiceKind
     category: Category
@@ -130,7 +142,8 @@ class InvoiceOut(BaseModel):
     def of(cls, i: Invoice, today: date) -> InvoiceOut:
         m = MoneyOut.of
         return cls(
-            id=i.id, version=i.version, number=i.number, series=i.series, kind=i.kind, category=i.category,
+            id=i.id, version=i.version, number=i.number, numbered_by=i.numbered_by, series=i.series, kind=i.kind,
+            category=i.category,
             customer_id=i.customer_id, status=i.status,
             overdue=is_overdue(open_minor=i.open_amount.minor, due_on=i.due_on, as_of=today),
             issued_on=i.issued_on, due_on=i.due_on, due_on_derogation=i.due_on_derogation, total=m(i.total),
