@@ -12,7 +12,7 @@ from uuid import UUID
 from ar.domain.money import Money
 from ar.domain.terms import PaymentTerms
 
-_ENVELOPE = {"originator_id", "originator_version", "timestamp", "originator_topic", "caused_by"}
+ENVELOPE_FIELDS = {"originator_id", "originator_version", "timestamp", "originator_topic", "caused_by"}
 
 
 def plain(value: Any) -> Any:
@@ -40,14 +40,24 @@ def event_type(event: object) -> str:
     return type(event).__qualname__.rsplit(".", 1)[-1]
 
 
-def event_to_dict(event: Any) -> dict[str, Any]:
+def event_data(event: Any) -> dict[str, Any]:
+    """The event's own fields, JSON-ready: what the audit trail and the event feed show as `data`."""
     data = vars(event) if not is_dataclass(event) else {f.name: getattr(event, f.name) for f in fields(event)}
+    return {k: plain(v) for k, v in data.items() if k not in ENVELOPE_FIELDS}
+
+
+def recorded_at(event: Any) -> datetime:
+    """Our recording time, from the injected clock (the library's own timestamp reads the system clock)."""
+    at: datetime = getattr(event, "at", event.timestamp)
+    return at
+
+
+def event_to_dict(event: Any) -> dict[str, Any]:
     return {
         "version": event.originator_version,
         "type": event_type(event),
-        # our recording time, from the injected clock (the library's own timestamp reads the system clock)
-        "recorded_at": getattr(event, "at", event.timestamp).isoformat(),
+        "recorded_at": recorded_at(event).isoformat(),
         # who caused it: `key:<id>`, `webhook:<source>` or `system`; null on events recorded before it was kept
         "caused_by": getattr(event, "caused_by", None),
-        "data": {k: plain(v) for k, v in data.items() if k not in _ENVELOPE},
+        "data": event_data(event),
     }

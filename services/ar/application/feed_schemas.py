@@ -1,0 +1,94 @@
+"""The JSON Schema of each event type's `data`, derived from the event class's fields and their annotations.
+
+It describes what `history.plain` makes of each field (Money -> `{minor, currency}`, UUID -> a uuid string, dates
+and instants -> ISO strings, Decimal -> a decimal string, enums -> their values), so the two cannot drift apart
+without `test_feed_types.py` noticing. The schemas allow more properties than they list: an envelope only ever
+gains fields.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from dataclasses import fields
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from functools import cache
+from typing import Any
+from uuid import UUID
+
+from ar.application.feed_types import EventType, event_types
+from ar.application.history import ENVELOPE_FIELDS
+from ar.domain.money import Money
+from ar.domain.terms import EndOfMonthReading, PaymentTerms, TermsKind
+
+JsonSchema = dict[str, Any]
+
+MONEY: JsonSchema = {
+    "type": "object", "description": "an amount in minor units (cents) and its ISO 4217 currency",
+    "properties": {"minor": {"type": "integer"}, "currency": {"type": "string", "pattern": "^[A-Z]{3}$"}},
+    "required": ["minor", "currency"],
+}
+TERMS: JsonSchema = {
+    "type": "object", "description": "payment terms",
+    "properties": {"kind": {"type": "string", "enum": [k.value for k in TermsKind]}, "days": {"type": "integer"},
+                   "reading": {"anyOf": [{"type": "string", "enum": [r.value for r in EndOfMonthReading]},
+                                         {"type": "null"}]}},
+    "required": ["kind", "days", "reading"],
+}
+_SCALARS: dict[Any, JsonSchema] = {
+    str: {"type": "string"},
+    bool: {"type": "boolean"},
+    int: {"type": "integer"},
+    float: {"type": "number"},
+    datetime: {"type": "string", "format": "date-time"},
+    date: {"type": "string", "format": "date"},
+    UUID: {"type": "string", "format": "uuid"},
+    Decimal: {"type": "string", "pattern": "^-?[0-9]+(\\.[0-9]+)?$", "description": "a decimal number"},
+    Money: MONEY,
+    PaymentTerms: TERMS,
+    type(None): {"type": "null"},
+}
+
+
+def of_annotation(annotation: Any) -> JsonSchema:
+    """The schema of what `history.plain` makes of a value of this type."""
+    if annotation is Any:
+        return {}
+    if annotation in _SCALARS:
+        return dict(_SCALARS[annotation])
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        return {"type": "string", "enum": [e.value for e in annotation]}
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin in (types.UnionType, typing.Union):
+        return {"anyOf": [of_annotation(a) for a in args]}
+    if origin in (list, tuple, set, frozenset):
+        return {"type": "array", "items": of_annotation(args[0]) if args else {}}
+    if origin is dict:
+        return {"type": "object", "additionalProperties": of_annotation(args[1]) if len(args) == 2 else {}}
+    raise TypeError(f"no JSON Schema for {annotation!r}")  # a new field type: say here what `plain` makes of it
+
+
+@cache
+def data_schema(name: str) -> JsonSchema:
+    """The schema of the `data` of one event type."""
+    event_type: EventType = event_types()[name]
+    hints = typing.get_type_hints(event_type.cls)
+    names = [f.name for f in fields(event_type.cls) if f.name not in ENVELOPE_FIELDS]
+    return {
+        "title": name,
+        "description": event_type.description,
+        "type": "object",
+        "properties": {n: of_annotation(hints[n]) for n in names},
+        "required": names,
+    }
+
+
+def component_name(name: str) -> str:
+    return f"EventData.{name}"
+
+
+def components() -> dict[str, JsonSchema]:
+    """Every type's `data` schema, for the OpenAPI components (`EventData.invoice.issued`...)."""
+    return {component_name(name): data_schema(name) for name in event_types()}
