@@ -12,6 +12,7 @@ import uvicorn
 
 from ar.adapters.clocks import parse_start
 from ar.cli_keys import keys_cli
+from ar.cli_subscriptions import subscriptions_cli
 from ar.cli_webhooks import webhooks_cli
 from ar.config import Settings
 from ar.database import create_engine, migrate
@@ -125,6 +126,7 @@ rates_cli = typer.Typer(help="The ECB and legal rates the late-payment penalties
 cli.add_typer(rates_cli, name="rates")
 cli.add_typer(keys_cli, name="keys")
 cli.add_typer(webhooks_cli, name="webhooks")
+cli.add_typer(subscriptions_cli, name="subscriptions")
 
 
 @rates_cli.command("add")

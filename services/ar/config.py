@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     delivery_claim_ttl_s: float = Field(600.0, ge=1, description="seconds (wall clock) a worker holds a reminder "
                                         "it is sending; past it, a send still unrecorded is taken for interrupted "
                                         "by a crash and marked failed for a person to check (never resent)")
+    subscription_allow_private: bool = Field(False, description="let webhook subscriptions call private, loopback "
+                                             "and link-local addresses (a receiver on this machine or network)")
     holiday_region: str | None = Field(None, description="French subdivision whose holidays also count, e.g. 57, "
                                        "67 or 68 (Alsace-Moselle: Good Friday and 26 December)")
     penalty_split_by_half_year: bool = Field(True, description="a B2B delay across 1 January or 1 July accrues at "

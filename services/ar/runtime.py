@@ -18,6 +18,7 @@ from ar.application.receivables import Receivables
 from ar.config import Settings
 from ar.database import create_engine, migrate
 from ar.delivery.renderer import JinjaRenderer
+from ar.delivery.subscriptions import SubscriptionSender, build_sender
 from ar.delivery.worker import DeliveryWorker, build_delivery
 from ar.domain.clock import Clock
 from ar.projections.customers import CustomersProjection
@@ -26,6 +27,7 @@ from ar.projections.dunning_queries import DunningLookups
 from ar.projections.lookups import ReadModelLookups
 from ar.projections.receivables import ReceivablesProjection
 from ar.projections.runner import ProjectionRunner
+from ar.projections.subscription_outbox import SubscriptionOutbox
 from ar.scheduler.sweeper import Sweeper
 
 
@@ -38,15 +40,19 @@ class Runtime:
     projections: ProjectionRunner
     sweeper: Sweeper
     delivery: DeliveryWorker
+    subscriptions: SubscriptionSender
 
     def start_dunning(self) -> None:
-        """The sweeper and the delivery worker in background threads (`ar worker`; `ar serve` on the default)."""
+        """The sweeper, the delivery worker and the subscription sender in background threads (`ar worker`; `ar
+        serve` on the default)."""
         self.sweeper.start(self.settings.sweep_interval_s)
         self.delivery.start(self.settings.delivery_interval_s)
+        self.subscriptions.start(self.settings.delivery_interval_s)
 
     def close(self) -> None:
         self.sweeper.stop()
         self.delivery.stop()
+        self.subscriptions.stop()
         self.projections.stop()
         self.app.close()
         self.engine.dispose()
@@ -91,7 +97,8 @@ def build(settings: Settings, clock: Clock | None = None, *, run_migrations: boo
     app = Receivables(settings.event_store_env(), clock=clock, ports=ports, rate_seed=RateSeed(*load_rate_seed()),
                       creditor={"name": settings.creditor_name, "email": settings.creditor_email},
                       split_by_half_year=settings.penalty_split_by_half_year)
-    runner = ProjectionRunner(app, engine, [ReceivablesProjection(), CustomersProjection(), DunningProjection(app)])
+    runner = ProjectionRunner(app, engine, [ReceivablesProjection(), CustomersProjection(), DunningProjection(app),
+                                           SubscriptionOutbox(clock)])
     # Each lookup advances only the read model it reads, and never retries a stopped one (the loop does).
     receivables_caught_up.resolve(partial(runner.catch_up, only={ReceivablesProjection.name}, retry_stalled=False))
     agenda_caught_up.resolve(partial(runner.catch_up, only={DunningProjection.name}, retry_stalled=False))
@@ -101,4 +108,4 @@ def build(settings: Settings, clock: Clock | None = None, *, run_migrations: boo
     sweeper = Sweeper(app, engine, runner.catch_up, clock)
     delivery = build_delivery(settings, app, engine, clock)
     return Runtime(settings=settings, clock=clock, engine=engine, app=app, projections=runner, sweeper=sweeper,
-                   delivery=delivery)
+                   delivery=delivery, subscriptions=build_sender(settings, app, engine, clock))

@@ -26,7 +26,9 @@ from ar.api.schemas.dunning_policies import (
 from ar.api.schemas.dunning_tasks import SweepOut, TaskDoneIn, TaskOut
 from ar.api.schemas.dunning_timeline import AgendaOut, AgendaRow
 from ar.api.schemas.rates import rate_task
+from ar.api.schemas.subscriptions import disabled_task
 from ar.application.receivables import new_id
+from ar.delivery.subscriptions_log import disabled_subscriptions
 from ar.domain.errors import PreconditionFailed
 from ar.projections import dunning_queries, policy_queries
 
@@ -141,7 +143,7 @@ class TaskState(StrEnum):
 
 
 @tasks_router.get("", response_model=list[TaskOut], responses=responses(422, 503),
-                  summary="The ops task queue: calls, hand-offs and rates to record")
+                  summary="The ops task queue: calls, hand-offs, rates to record, disabled subscriptions")
 def list_tasks(
     runtime: RuntimeDep,
     _: ReadAfterDep,
@@ -152,7 +154,8 @@ def list_tasks(
     """Oldest first. A dunning step on the phone channel becomes a task here instead of a message. A half-year
     whose ECB or legal rate is not recorded is a `rate` task from 30 days before it starts (due on its first day),
     one per table and half-year, done when the rate is recorded (`POST /v1/rates`); penalties past that day wait
-    for it, reminders do not."""
+    for it, reminders do not. A webhook subscription disabled because no delivery succeeded for 3 days is a
+    `subscription` task, done once it is enabled again."""
     rows = dunning_queries.tasks(runtime.engine, state=None if state is None else state.value,
                                  customer_id=customer_id, limit=limit)
     tasks = [TaskOut(id=row["task_id"], **{k: v for k, v in row.items() if k != "task_id"}) for row in rows]
@@ -162,6 +165,8 @@ def list_tasks(
             tasks += [rate_task(need) for need in app.rate_needs(runtime.clock.today())]
         if state in (None, TaskState.DONE):
             tasks += [rate_task(need, entry) for need, entry in app.rate_book().needs_met()]
+        tasks += [disabled_task(sub, failed) for sub, failed in
+                  disabled_subscriptions(runtime.engine, state=None if state is None else state.value)]
     return sorted(tasks, key=lambda task: (task.due_on, task.created_at, str(task.id)))[:limit]
 
 
