@@ -104,6 +104,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     def openapi() -> dict[str, object]:
         schema = original()
         schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = Problem.model_json_schema()
+        schema["components"]["schemas"].update(events.components())  # each event type's `data`: EventData.<type>
         _document_replays(schema)
         auth.document(schema)
         openapi_doc.complete(schema)

@@ -1,0 +1,142 @@
+"""GET /v1/events: the notification log as stable envelopes, pages, type filters and long-poll (both backends)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from fastapi.testclient import TestClient
+from tests.support.api import CheckProblem, IssueInvoice, Json, RecordPayment, RegisterCustomer, created, ok
+
+
+def events(client: TestClient, **params: Any) -> Json:
+    return ok(client.get("/v1/events", params=params))
+
+
+def head(client: TestClient) -> int:
+    page: int = events(client, after=0, limit=1)["head"]
+    return page
+
+
+def test_an_issued_invoice_then_its_payment_as_envelopes(client: TestClient, register_customer: RegisterCustomer,
+                                                          issue_invoice: IssueInvoice,
+                                                          record_payment: RecordPayment) -> None:
+    start = head(client)
+    customer = register_customer()
+    invoice = created(issue_invoice(customer["id"], 120000))
+    payment = created(record_payment(50000, customer_id=customer["id"], allocations=[(invoice["id"], 50000)]))
+    page = events(client, after=start, limit=1000)
+    items = page["items"]
+    ids = [e["id"] for e in items]
+    assert ids == sorted(set(ids)) and ids[0] > start and page["next_after"] == ids[-1] == page["head"]
+    types = [e["type"] for e in items]
+    assert types.index("customer.registered") < types.index("invoice.issued") < types.index("payment.received")
+    assert {"numbering_series.number_assigned", "invoice.payment_allocated", "payment.allocated"} <= set(types)
+
+    of_invoice = [e for e in items if e["aggregate"]["id"] == invoice["id"]]
+    assert [e["type"] for e in of_invoice] == ["invoice.issued", "invoice.payment_allocated"]
+    assert [e["aggregate"]["version"] for e in of_invoice] == [1, 2]
+    # the customer of the invoice, also on the allocation, whose event has no customer_id field
+    assert "customer_id" not in of_invoice[1]["data"]
+    assert {e["customer_id"] for e in of_invoice} == {customer["id"]}
+    history = ok(client.get(f"/v1/invoices/{invoice['id']}/events"))
+    assert [e["data"] for e in of_invoice] == [h["data"] for h in history]
+    assert [e["recorded_at"] for e in of_invoice] == [h["recorded_at"] for h in history]
+    assert of_invoice[0]["occurred_on"] == invoice["issued_on"]
+    assert of_invoice[0]["version"] >= 2 and of_invoice[0]["aggregate"]["kind"] == "invoice"
+
+    of_payment = [e for e in items if e["aggregate"]["id"] == payment["id"]]
+    assert [e["type"] for e in of_payment] == ["payment.received", "payment.allocated"]
+    assert {e["customer_id"] for e in of_payment} == {customer["id"]}
+    assert of_payment[0]["occurred_on"] == payment["value_on"]
+    series = [e for e in items if e["type"] == "numbering_series.number_assigned"]
+    assert series and all(e["customer_id"] is None for e in series)
+    for envelope in items:
+        assert envelope["caused_by"] and envelope["caused_by"].startswith(("key:", "system")), envelope
+
+
+def test_pages_follow_next_after(client: TestClient, register_customer: RegisterCustomer) -> None:
+    start = head(client)
+    for n in range(5):
+        register_customer(name=f"Client {n}")
+    seen: list[int] = []
+    after = start
+    while True:
+        page = events(client, after=after, limit=2)
+        assert len(page["items"]) <= 2
+        seen += [e["id"] for e in page["items"]]
+        if not page["items"]:
+            assert page["next_after"] == after
+            break
+        assert page["next_after"] == page["items"][-1]["id"]
+        after = page["next_after"]
+    assert seen == list(range(start + 1, start + 6)) and after == head(client)
+
+
+def test_a_type_filter_skips_the_others_and_never_reads_them_again(client: TestClient,
+                                                                   register_customer: RegisterCustomer,
+                                                                   issue_invoice: IssueInvoice) -> None:
+    start = head(client)
+    customer = register_customer()
+    first = created(issue_invoice(customer["id"]))
+    second = created(issue_invoice(customer["id"]))
+    register_customer(name="Another one")
+    page = events(client, after=start, types="invoice.issued,payment.received")
+    assert [e["aggregate"]["id"] for e in page["items"]] == [first["id"], second["id"]]
+    assert page["next_after"] == page["head"] == head(client)  # past the customer registered last
+    one = events(client, after=start, limit=1, types="invoice.issued")
+    assert one["next_after"] == one["items"][0]["id"]
+    rest = events(client, after=one["next_after"], types="invoice.issued")
+    assert [e["aggregate"]["id"] for e in rest["items"]] == [second["id"]]
+    assert events(client, after=page["next_after"], types="invoice.issued")["items"] == []
+
+
+def test_unknown_types_and_bad_bounds_are_refused(client: TestClient, problem: CheckProblem) -> None:
+    body = problem(client.get("/v1/events", params={"types": "invoice.issued,invoice.paid"}), 422, field="types")
+    assert "invoice.paid" in body["detail"]
+    problem(client.get("/v1/events", params={"types": " , "}), 422, field="types")
+    problem(client.get("/v1/events", params={"limit": 0}), 422, field="limit")
+    problem(client.get("/v1/events", params={"limit": 1001}), 422, field="limit")
+    problem(client.get("/v1/events", params={"after": -1}), 422, field="after")
+    problem(client.get("/v1/events", params={"wait_s": 31}), 422, field="wait_s")
+
+
+def test_a_long_poll_answers_as_soon_as_an_event_is_recorded(client: TestClient,
+                                                            register_customer: RegisterCustomer) -> None:
+    after = head(client)
+    writer = threading.Timer(0.5, lambda: register_customer(name="Arrives while waiting"))
+    started = time.monotonic()
+    writer.start()
+    try:
+        page = events(client, after=after, wait_s=5)
+    finally:
+        writer.join()
+    elapsed = time.monotonic() - started
+    assert [e["type"] for e in page["items"]] == ["customer.registered"]
+    assert page["items"][0]["data"]["name"] == "Arrives while waiting"
+    assert 0.4 < elapsed < 2.5, elapsed
+
+
+def test_a_long_poll_answers_empty_when_nothing_happens(client: TestClient) -> None:
+    after = head(client)
+    started = time.monotonic()
+    page = events(client, after=after, wait_s=1)
+    elapsed = time.monotonic() - started
+    assert page["items"] == [] and page["next_after"] == after
+    assert 0.9 < elapsed < 3, elapsed
+
+
+def test_the_type_catalogue_gives_each_type_its_schema(client: TestClient) -> None:
+    catalogue = ok(client.get("/v1/events/types"))
+    names = [t["type"] for t in catalogue]
+    assert len(names) == len(set(names)) >= 38
+    by_name = {t["type"]: t for t in catalogue}
+    allocated = by_name["invoice.payment_allocated"]
+    assert allocated["aggregate_kind"] == "invoice" and allocated["version"] >= 3 and allocated["description"]
+    assert allocated["occurred_on"] == "value_on"
+    assert allocated["data_schema"]["properties"]["amount"]["properties"]["minor"] == {"type": "integer"}
+    assert allocated["data_schema"]["properties"]["payment_id"] == {"type": "string", "format": "uuid"}
+    components = ok(client.get("/openapi.json"))["components"]["schemas"]
+    assert components["EventData.invoice.payment_allocated"] == allocated["data_schema"]
+    assert all(f"EventData.{n}" in components for n in names)
