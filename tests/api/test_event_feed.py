@@ -100,6 +100,9 @@ def test_unknown_types_and_bad_bounds_are_refused(client: TestClient, problem: C
     problem(client.get("/v1/events", params={"limit": 1001}), 422, field="limit")
     problem(client.get("/v1/events", params={"after": -1}), 422, field="after")
     problem(client.get("/v1/events", params={"wait_s": 31}), 422, field="wait_s")
+    # a position never recorded (a store restored behind the follower's back) is said, not waited for
+    beyond = problem(client.get("/v1/events", params={"after": head(client) + 1, "wait_s": 30}), 422, field="after")
+    assert "beyond the last recorded event" in beyond["detail"]
 
 
 def test_a_long_poll_answers_as_soon_as_an_event_is_recorded(client: TestClient,

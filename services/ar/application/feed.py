@@ -27,6 +27,7 @@ from eventsourcing.persistence import ApplicationRecorder, Mapper, Notification,
 from ar.application.feed_types import WITHOUT_CUSTOMER, EventType, by_topic, event_types, snake
 from ar.application.history import event_data, recorded_at
 from ar.domain.clock import business_date
+from ar.domain.errors import DomainRuleViolation
 
 CUSTOMER_CACHE_SIZE = 100_000
 
@@ -61,19 +62,25 @@ class EventFeed:
         return self.app.recorder.max_notification_id() or 0
 
     def page(self, after: int, limit: int, types: Collection[str] | None = None) -> FeedPage:
-        """Up to `limit` envelopes after position `after`, of the given types only (None: every type)."""
+        """Up to `limit` envelopes after position `after`, of the given types only (None: every type).
+
+        A position beyond the last recorded one is refused rather than waited for: no follower was ever given it,
+        unless the store was restored to an earlier state behind its back, which it should hear about."""
         head = self.head()
+        if after > head:
+            raise DomainRuleViolation(f"after {after} is beyond the last recorded event ({head}); pass the "
+                                      "next_after of a page read before", field="after", figures={"head": head})
         topics: list[str] = []
         if types is not None:
             known = event_types()
             topics = [known[t].topic for t in types if t in known]
             if not topics:
-                return FeedPage([], max(after, head), head)
+                return FeedPage([], head, head)
         found = self.app.recorder.select_notifications(after, limit, topics=topics, inclusive_of_start=False)
         items = [self.envelope(n) for n in found]
         # fewer than asked: every matching event up to the head read before the query is in this page (the
         # recorders commit positions in order), so the follower may skip to that head
-        next_after = found[-1].id if len(found) == limit else max(after, head, found[-1].id if found else 0)
+        next_after = found[-1].id if len(found) == limit else max(head, found[-1].id if found else 0)
         return FeedPage(items, next_after, max(head, next_after))
 
     def envelope(self, notification: Notification) -> dict[str, Any]:
@@ -101,6 +108,8 @@ class EventFeed:
             return aggregate_id
         if hasattr(event, "customer_id"):
             own: UUID | None = event.customer_id
+            if event.originator_version == 1:  # the aggregate's first event: its later events need no query
+                self._remember(aggregate_id, own)
             return own
         with self._lock:
             if aggregate_id in self._customers:
@@ -108,11 +117,14 @@ class EventFeed:
                 return self._customers[aggregate_id]
         first: list[StoredEvent] = list(self.app.recorder.select_events(aggregate_id, lte=1, limit=1))
         customer = getattr(self.app.mapper.to_domain_event(first[0]), "customer_id", None) if first else None
+        self._remember(aggregate_id, customer)
+        return customer
+
+    def _remember(self, aggregate_id: UUID, customer: UUID | None) -> None:
         with self._lock:
             self._customers[aggregate_id] = customer
             if len(self._customers) > CUSTOMER_CACHE_SIZE:
                 self._customers.popitem(last=False)
-        return customer
 
 
 def _occurred_on(known: EventType | None, event: Any) -> date:

@@ -20,8 +20,13 @@ from uuid import UUID
 
 from ar.application.feed_types import EventType, event_types
 from ar.application.history import ENVELOPE_FIELDS
+from ar.domain.customer import CreditLimitPolicy, Language
+from ar.domain.dunning_policy import Channel, StepKind
+from ar.domain.invoice_kind import Category, InvoiceKind
 from ar.domain.money import Money
-from ar.domain.terms import EndOfMonthReading, PaymentTerms, TermsKind
+from ar.domain.payment import PaymentMethod
+from ar.domain.rate_book import RateTable
+from ar.domain.terms import CustomerKind, EndOfMonthReading, PaymentTerms, TermsKind
 
 JsonSchema = dict[str, Any]
 
@@ -36,6 +41,17 @@ TERMS: JsonSchema = {
                    "reading": {"anyOf": [{"type": "string", "enum": [r.value for r in EndOfMonthReading]},
                                          {"type": "null"}]}},
     "required": ["kind", "days", "reading"],
+}
+# Fields stored as plain strings that always hold one of a domain enum's values.
+ENUM_FIELDS: dict[str, dict[str, type[Enum]]] = {
+    "invoice.issued": {"kind": InvoiceKind, "category": Category},
+    "invoice.dunning_step_taken": {"step_kind": StepKind, "channel": Channel},
+    "payment.received": {"method": PaymentMethod},
+    "customer.registered": {"kind": CustomerKind, "language": Language, "credit_limit_policy": CreditLimitPolicy},
+    "customer.credit_limit_changed": {"policy": CreditLimitPolicy},
+    "reminder.reminder_sent": {"step_kind": StepKind, "channel": Channel, "language": Language},
+    "dunning_policy.created": {"default_for": CustomerKind},
+    "rate_book.rate_recorded": {"table": RateTable},
 }
 _SCALARS: dict[Any, JsonSchema] = {
     str: {"type": "string"},
@@ -70,6 +86,16 @@ def of_annotation(annotation: Any) -> JsonSchema:
     raise TypeError(f"no JSON Schema for {annotation!r}")  # a new field type: say here what `plain` makes of it
 
 
+def _field_schema(name: str, field: str, annotation: Any) -> JsonSchema:
+    enum = ENUM_FIELDS.get(name, {}).get(field)
+    if enum is None:
+        return of_annotation(annotation)
+    # the field's annotation with `str` read as the enum (`str | None` -> the enum or null)
+    args = typing.get_args(annotation) or (annotation,)
+    return of_annotation(enum) if len(args) == 1 else {"anyOf": [of_annotation(enum if a is str else a)
+                                                                 for a in args]}
+
+
 @cache
 def data_schema(name: str) -> JsonSchema:
     """The schema of the `data` of one event type."""
@@ -80,7 +106,7 @@ def data_schema(name: str) -> JsonSchema:
         "title": name,
         "description": event_type.description,
         "type": "object",
-        "properties": {n: of_annotation(hints[n]) for n in names},
+        "properties": {n: _field_schema(name, n, hints[n]) for n in names},
         "required": names,
     }
 

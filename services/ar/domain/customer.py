@@ -113,6 +113,29 @@ class Customer(Aggregate):
         self.registered_at = at
         self.dunning_policy_id: UUID | None = None  # None: the default policy of its kind
 
+    def change_details(self, *, name: str, country: str, language: Language, emails: list[str],
+                       at: datetime) -> None:
+        """The profile as the customer's system of record now has it (an ERP): recorded only where it differs."""
+        check_profile(name, country, emails)
+        if (name.strip(), country, language, list(emails)) == (self.name, self.country, self.language, self.emails):
+            return
+        self._details_changed(name=name.strip(), country=country, language=language.value, emails=list(emails),
+                              at=at)
+
+    class DetailsChanged(Aggregate.Event):
+        name: str
+        country: str
+        language: str
+        emails: list[str]
+        at: datetime
+
+    @event(DetailsChanged)
+    def _details_changed(self, name: str, country: str, language: str, emails: list[str], at: datetime) -> None:
+        self.name = name
+        self.country = country
+        self.language = Language(language)
+        self.emails = emails
+
     def change_terms(self, terms: PaymentTerms, at: datetime) -> None:
         terms.check_legal_for(self.kind)
         if terms == self.terms:
