@@ -24,6 +24,7 @@ from ar.api.routes import (
     invoice_dunning,
     invoices,
     keys,
+    numbering,
     payments,
     reports,
     subscriptions,
@@ -91,7 +92,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.state.runtime = runtime
     problems.install(app)
     for router in (customers.router, invoices.router, payments.router, reports.router, dunning.router,
-                   invoice_dunning.router, dunning.tasks_router, health.router):
+                   invoice_dunning.router, dunning.tasks_router, health.router, numbering.router):
         app.include_router(router)
     if settings.simulated_clock and isinstance(runtime.clock, SettableClock | SharedFileClock):
         app.include_router(admin.router)
