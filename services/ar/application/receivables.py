@@ -85,21 +85,6 @@ class Receivables(Dunning):
 
         return self._update(Customer, customer_id, expected_version, change, "customer_id")
 
-    def update_customer(self, customer_id: UUID, *, name: str, country: str, language: Language, emails: list[str],
-                        terms: PaymentTerms, credit_limit: Money | None,
-                        credit_limit_policy: CreditLimitPolicy | None = None,
-                        expected_version: int | None = None) -> Saved[Customer]:
-        """The customer as its system of record (an ERP) now has it: each part that differs is recorded, in one
-        transaction; nothing when nothing differs."""
-
-        def change(customer: Customer) -> None:
-            now = self.clock.now()
-            customer.change_details(name=name, country=country, language=language, emails=emails, at=now)
-            customer.change_terms(terms, now)
-            customer.change_credit_limit(credit_limit, now, credit_limit_policy)
-
-        return self._update(Customer, customer_id, expected_version, change, "customer_id")
-
     def get_customer(self, customer_id: UUID) -> Customer:
         return self._get(Customer, customer_id, "customer_id")
 
