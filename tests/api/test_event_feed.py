@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from typing import Any
 
+import httpx
+from anyio import to_thread
 from fastapi.testclient import TestClient
-from tests.support.api import CheckProblem, IssueInvoice, Json, RecordPayment, RegisterCustomer, created, ok
+from tests.support.api import (
+    AUTH_HEADERS,
+    CheckProblem,
+    IssueInvoice,
+    Json,
+    RecordPayment,
+    RegisterCustomer,
+    created,
+    ok,
+)
+
+from ar.api.app import create_app
+from ar.api.routes.events import feed_of
+from ar.runtime import Runtime
 
 
 def events(client: TestClient, **params: Any) -> Json:
@@ -143,3 +159,32 @@ def test_the_type_catalogue_gives_each_type_its_schema(client: TestClient) -> No
     components = ok(client.get("/openapi.json"))["components"]["schemas"]
     assert components["EventData.invoice.payment_allocated"] == allocated["data_schema"]
     assert all(f"EventData.{n}" in components for n in names)
+
+
+async def test_waiting_reads_hold_no_worker_thread_and_share_one_read_of_the_head(runtime: Runtime) -> None:
+    """Forty followers waiting at once on a pool of four threads: a plain read still answers at once, and the
+    last position is read a few times per second in all, not forty times."""
+    app = create_app(runtime=runtime)
+    to_thread.current_default_thread_limiter().total_tokens = 4
+    feed = feed_of(runtime.app)
+    reads = 0
+    read_head = feed.head
+
+    def counted() -> int:
+        nonlocal reads
+        reads += 1
+        return read_head()
+
+    feed.head = counted  # type: ignore[method-assign]
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://ar.test", headers=AUTH_HEADERS) as c:
+        after = (await c.get("/v1/events", params={"limit": 1})).json()["head"]
+        waiting = [asyncio.create_task(c.get("/v1/events", params={"after": after, "wait_s": 2})) for _ in range(40)]
+        await asyncio.sleep(0.5)
+        reads_before = reads
+        started = time.monotonic()
+        r = await c.get("/v1/events/types")
+        assert r.status_code == 200 and time.monotonic() - started < 1.0
+        answers = await asyncio.gather(*waiting)
+    assert all(a.status_code == 200 and a.json()["items"] == [] for a in answers)
+    assert reads - reads_before < 40, reads  # about one read per 100 ms while all forty wait
