@@ -158,7 +158,9 @@ def test_two_senders_racing_send_each_delivery_once(
     assert outcomes == [None, None]
     assert len(receiver.received) == 30
     assert len({r.webhook_id for r in receiver.received}) == 30
-    assert sum(len(d.attempts) for d in log_of(runtime)) == 30
+    log = log_of(runtime)
+    assert {d.state for d in log} == {"delivered"}
+    assert sum(len(d.attempts) for d in log) == 30
 
 
 def _envelopes(runtime: Runtime) -> Any:

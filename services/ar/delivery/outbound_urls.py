@@ -34,9 +34,9 @@ def refused_address(address: str) -> str | None:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
-    for what, flag in (("loopback", ip.is_loopback), ("private", ip.is_private), ("link-local", ip.is_link_local),
-                       ("multicast", ip.is_multicast), ("reserved", ip.is_reserved),
-                       ("unspecified", ip.is_unspecified), ("not public", not ip.is_global)):
+    for what, flag in (("loopback", ip.is_loopback), ("link-local", ip.is_link_local), ("multicast", ip.is_multicast),
+                       ("unspecified", ip.is_unspecified), ("reserved", ip.is_reserved), ("private", ip.is_private),
+                       ("not public", not ip.is_global)):
         if flag:
             return f"{address} is {what}" if what == "not public" else f"{address} is a {what} address"
     return None
