@@ -23,6 +23,7 @@ from tests.support.api import (
 
 from ar.api.app import create_app
 from ar.api.routes.events import feed_of
+from ar.application.feed import EventFeed
 from ar.runtime import Runtime
 
 
@@ -188,3 +189,19 @@ async def test_waiting_reads_hold_no_worker_thread_and_share_one_read_of_the_hea
         answers = await asyncio.gather(*waiting)
     assert all(a.status_code == 200 and a.json()["items"] == [] for a in answers)
     assert reads - reads_before < 40, reads  # about one read per 100 ms while all forty wait
+
+
+def test_an_envelope_reads_the_same_later_and_in_another_process(client: TestClient, runtime: Runtime,
+                                                                  register_customer: RegisterCustomer,
+                                                                  issue_invoice: IssueInvoice,
+                                                                  record_payment: RecordPayment) -> None:
+    start = head(client)
+    customer = register_customer()
+    invoice = created(issue_invoice(customer["id"], 60000))
+    before = events(client, after=start)["items"]
+    created(record_payment(60000, customer_id=customer["id"], allocations=[(invoice["id"], 60000)]))
+    ok(client.put(f"/v1/customers/{customer['id']}/terms", json={"kind": "net", "days": 45}))
+    assert events(client, after=start, limit=len(before))["items"] == before
+    # a new process: no cache of the aggregates' customers, the same envelopes from the store alone
+    fresh = EventFeed(runtime.app)
+    assert [fresh.page(e["id"] - 1, 1).items[0] for e in before] == before
