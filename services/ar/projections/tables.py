@@ -25,7 +25,7 @@ invoices = sa.Table(
     "invoices",
     metadata,
     sa.Column("invoice_id", sa.Uuid, primary_key=True),
-    sa.Column("number", sa.String(32), nullable=False, unique=True),
+    sa.Column("number", sa.String(40), nullable=False),  # unique in its series (migration 0011: issuer numbers)
     sa.Column("series", sa.String(16), nullable=False),
     sa.Column("customer_id", sa.Uuid, nullable=False),
     sa.Column("kind", sa.String(16), nullable=False),
@@ -46,6 +46,8 @@ invoices = sa.Table(
     sa.Column("external_id", sa.String(128), nullable=True),
     sa.Column("version", sa.Integer, nullable=False),
     sa.Index("ix_invoices_customer_due", "customer_id", "due_on"),
+    sa.UniqueConstraint("series", "number", name="uq_invoices_series_number"),
+    sa.Index("ix_invoices_number", "number"),  # payments find invoices by number across series
     sa.Index("ix_invoices_issued_number", "issued_on", "number"),
     sa.Index("ix_invoices_status", "status"),
     sa.Index("ix_invoices_reference", "structured_reference"),
@@ -105,7 +107,7 @@ ledger_entries = sa.Table(
     sa.Column("account_delta_minor", sa.BigInteger, nullable=False),
     # copied at projection time for statements (migration 0005): the invoice's number and the payment's external id
     # (never change once set), so that a statement's movements need no join to `invoices` and `payments`
-    sa.Column("invoice_number", sa.String(32), nullable=True),
+    sa.Column("invoice_number", sa.String(40), nullable=True),
     sa.Column("payment_external_id", sa.String(128), nullable=True),
     # third-party cash (migration 0007): on the entry of an invoice paid by another customer, the payer; on the
     # payer's entry, the customer whose invoice it paid (whose number is then in invoice_number)
