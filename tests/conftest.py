@@ -10,10 +10,14 @@ from urllib.parse import urlsplit
 
 import psycopg
 import pytest
+from tests.support.api import ADMIN_TOKEN
 
 from ar.adapters.clocks import SettableClock
 from ar.config import Settings
 from ar.runtime import Runtime, build
+
+# Every Settings built in the tests, and every `ar` process they start, installs the tests' admin key.
+os.environ["AR_ADMIN_KEY"] = ADMIN_TOKEN
 
 PG_ADMIN_URL = os.environ.get("AR_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -11,7 +11,7 @@ import typer
 import uvicorn
 
 from ar.adapters.clocks import parse_start
-from ar.cli_keys import keys_cli
+from ar.cli_keys import first_admin_key, keys_cli
 from ar.cli_subscriptions import subscriptions_cli
 from ar.cli_webhooks import webhooks_cli
 from ar.config import Settings
@@ -38,6 +38,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
     try:
         if simulated_clock:
             _refuse_a_clock_behind_history(runtime)
+        first_admin_key(runtime, f"http://{host}:{port}")
     finally:
         runtime.close()
     uvicorn.run("ar.api.main:app", host=host, port=port, workers=workers, log_level="info",

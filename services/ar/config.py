@@ -30,6 +30,14 @@ class Settings(BaseSettings):
                                     "Paris time; YYYY-MM-DDTHH:MM); default now; `ar serve --start` sets it")
     create_tables: bool = Field(True, description="let the event store create its tables at start-up; set false on "
                                 "processes that start together once one has (concurrent set-up can fail)")
+    # Access -----------------------------------------------------------------------------------------------------
+    admin_key: str | None = Field(None, pattern=r"^ark_[a-z0-9]{12}_[A-Za-z0-9]{40}$", description="an admin API "
+                                  "key token (ark_<12 [a-z0-9]>_<40 [A-Za-z0-9]>) installed at start as the key "
+                                  "named \"bootstrap\" unless a key with its id exists (containers, tests)")
+    rate_limit_per_s: float = Field(1000.0, ge=0, description="requests per second each API key may make on "
+                                    "average (per process); 0: no limit")
+    rate_limit_burst: int = Field(2000, ge=0, description="requests an API key may make at once above the average; "
+                                  "0: no limit")
     # Dunning ----------------------------------------------------------------------------------------------------
     run_dunning: bool = Field(True, description="run the dunning sweeper and reminder delivery inside `ar serve`; "
                               "set false when `ar worker` runs them")

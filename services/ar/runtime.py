@@ -8,6 +8,7 @@ from functools import partial
 
 import sqlalchemy as sa
 
+from ar.adapters.api_keys import ApiKeyStore
 from ar.adapters.business_days import HolidayCalendar
 from ar.adapters.clocks import SettableClock, SharedFileClock, SystemClock, parse_start
 from ar.adapters.event_reads import select_many
@@ -89,6 +90,8 @@ def build(settings: Settings, clock: Clock | None = None, *, run_migrations: boo
         migrate(engine)
     if clock is None:
         clock = simulated_clock(settings) if settings.simulated_clock else SystemClock()
+    if settings.admin_key:  # AR_ADMIN_KEY: the "bootstrap" admin key, unless a key with its id exists
+        ApiKeyStore(engine).install(settings.admin_key, name="bootstrap", now=clock.now())
     receivables_caught_up, agenda_caught_up = CatchUpLater(), CatchUpLater()
     lookups = ReadModelLookups(engine, receivables_caught_up)
     ports = Ports(finder=lookups, exposure=lookups, candidates=DunningLookups(engine, agenda_caught_up),

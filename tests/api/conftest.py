@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from tests.support.api import CheckProblem, EventHead, IssueInvoice, Json, RecordPayment, RegisterCustomer
+from tests.support.api import (
+    AUTH_HEADERS,
+    CheckProblem,
+    EventHead,
+    IssueInvoice,
+    Json,
+    NewKey,
+    RecordPayment,
+    RegisterCustomer,
+    bearer,
+)
 
+from ar.adapters.api_keys import ApiKeyStore, Scope
 from ar.api.app import create_app
 from ar.runtime import Runtime
 
@@ -19,8 +31,22 @@ TYPE_BASE = "https://ar.invalid/problems/"
 
 @pytest.fixture
 def client(runtime: Runtime) -> Iterator[TestClient]:
-    with TestClient(create_app(runtime=runtime)) as c:
+    with TestClient(create_app(runtime=runtime), headers=AUTH_HEADERS) as c:
         yield c
+
+
+@pytest.fixture
+def new_key(runtime: Runtime) -> NewKey:
+    """A new API key in the test's database (created as `ar keys create` does); its Authorization header."""
+
+    def create(scope: Scope = "write", *, name: str | None = None,
+               expires_at: datetime | None = None) -> dict[str, str]:
+        _, token = ApiKeyStore(runtime.engine).create(name=name or f"{scope} key", scope=scope,
+                                                      expires_at=expires_at, now=runtime.clock.now(),
+                                                      created_by="tests")
+        return bearer(token)
+
+    return create
 
 
 def vat_20(total_minor: int) -> list[Json]:

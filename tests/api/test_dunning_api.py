@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import httpx
 from fastapi.testclient import TestClient
-from tests.support.api import CheckProblem, EventHead, IssueInvoice, Json, RegisterCustomer, created, ok
+from tests.support.api import AUTH_HEADERS, CheckProblem, EventHead, IssueInvoice, Json, RegisterCustomer, created, ok
 
 from ar.adapters.clocks import SettableClock
 from ar.api.app import create_app
@@ -334,7 +334,7 @@ def test_the_admin_clock_exists_only_when_simulated(
     runtime = build(settings.model_copy(update={"simulated_clock": True}),
                     SettableClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC)))
     try:
-        with TestClient(create_app(runtime=runtime)) as simulated:
+        with TestClient(create_app(runtime=runtime), headers=AUTH_HEADERS) as simulated:
             assert ok(simulated.get("/v1/admin/clock")) == {"now": "2026-03-02T09:00:00Z", "today": "2026-03-02"}
             moved = ok(simulated.post("/v1/admin/clock", json={"advance_days": 30}))
             assert moved == {"now": "2026-04-01T09:00:00Z", "today": "2026-04-01"}

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.support.api import Json, RegisterCustomer
+from tests.support.api import AUTH_HEADERS, Json, RegisterCustomer
 
 from ar.api.app import create_app
 from ar.config import Settings
@@ -28,7 +28,7 @@ def openapi(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Json]:
     """The document does not depend on the storage, so it is read once, from an app on SQLite."""
     runtime = build(Settings(database_url=f"sqlite:///{tmp_path_factory.mktemp('openapi')}/ar.sqlite"))
     try:
-        with TestClient(create_app(runtime=runtime)) as client:
+        with TestClient(create_app(runtime=runtime), headers=AUTH_HEADERS) as client:
             r = client.get("/openapi.json")
         assert r.status_code == 200, r.text
         yield r.json()

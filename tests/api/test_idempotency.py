@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
-from tests.support.api import CheckProblem, EventHead, IssueInvoice, RegisterCustomer
+from tests.support.api import CheckProblem, EventHead, IssueInvoice, NewKey, RegisterCustomer
 
 REPLAYED = "idempotent-replayed"
 
@@ -68,22 +68,40 @@ def test_a_key_reused_for_another_request_or_too_long_is_refused(
     assert event_head() == before
 
 
-def test_keys_are_scoped_to_the_caller(
+def test_keys_are_scoped_to_the_api_key(
     client: TestClient, register_customer: RegisterCustomer, issue_invoice: IssueInvoice, event_head: EventHead,
+    new_key: NewKey,
 ) -> None:
+    """The same Idempotency-Key from two API keys does two things; from one key, once."""
     customer = register_customer()
     before = event_head()
-    alice = issue_invoice(customer["id"], headers={"Idempotency-Key": "shared", "Authorization": "Bearer alice"})
-    bob = issue_invoice(customer["id"], headers={"Idempotency-Key": "shared", "Authorization": "Bearer bob"})
-    anonymous = issue_invoice(customer["id"], headers={"Idempotency-Key": "shared"})
+    alice, bob = new_key("write", name="alice"), new_key("write", name="bob")
+    first = issue_invoice(customer["id"], headers={"Idempotency-Key": "shared", **alice})
+    second = issue_invoice(customer["id"], headers={"Idempotency-Key": "shared", **bob})
+    admin = issue_invoice(customer["id"], headers={"Idempotency-Key": "shared"})  # the client's own admin key
 
-    assert [r.status_code for r in (alice, bob, anonymous)] == [201, 201, 201]
-    assert not any(REPLAYED in r.headers for r in (alice, bob, anonymous))
-    assert len({r.json()["id"] for r in (alice, bob, anonymous)}) == 3
-    assert sorted(r.json()["number"] for r in (alice, bob, anonymous)) == [f"F2026-00000{n}" for n in (1, 2, 3)]
-    again = issue_invoice(customer["id"], headers={"Idempotency-Key": "shared", "Authorization": "Bearer bob"})
-    assert (again.json()["id"], again.headers[REPLAYED]) == (bob.json()["id"], "true")
+    assert [r.status_code for r in (first, second, admin)] == [201, 201, 201]
+    assert not any(REPLAYED in r.headers for r in (first, second, admin))
+    assert len({r.json()["id"] for r in (first, second, admin)}) == 3
+    assert sorted(r.json()["number"] for r in (first, second, admin)) == [f"F2026-00000{n}" for n in (1, 2, 3)]
+    again = issue_invoice(customer["id"], headers={"Idempotency-Key": "shared", **bob})
+    assert (again.json()["id"], again.headers[REPLAYED]) == (second.json()["id"], "true")
     assert event_head() > before
+
+
+def test_an_unauthenticated_post_never_replays_a_stored_response(
+    client: TestClient, register_customer: RegisterCustomer, issue_invoice: IssueInvoice, event_head: EventHead,
+    problem: CheckProblem,
+) -> None:
+    customer = register_customer()
+    assert issue_invoice(customer["id"], headers={"Idempotency-Key": "guessable"}).status_code == 201
+    before = event_head()
+    for credentials in ({"Authorization": ""}, {"Authorization": "Bearer ark_testadmin001_" + "x" * 40},
+                        {"Authorization": "Basic dXNlcjpwYXNz"}):
+        r = issue_invoice(customer["id"], headers={"Idempotency-Key": "guessable", **credentials})
+        problem(r, 401, rule="unauthorized")
+        assert REPLAYED not in r.headers
+    assert event_head() == before
 
 
 def test_a_refusal_is_replayed(

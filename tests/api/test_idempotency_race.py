@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.support.api import AUTH_HEADERS
 from tests.support.servers import serving_in_thread
 
 from ar.runtime import Runtime
@@ -36,7 +37,7 @@ def invoice_body(customer_id: str, series: str) -> dict[str, Any]:
 
 
 def test_concurrent_retries_with_one_key_issue_one_invoice(base_url: str) -> None:
-    with httpx.Client(base_url=base_url, timeout=30) as http:
+    with httpx.Client(base_url=base_url, timeout=30, headers=AUTH_HEADERS) as http:
         customer = http.post("/v1/customers", json={"name": "Martin SARL", "kind": "professional"})
         assert customer.status_code == 201, customer.text
         customer_id = customer.json()["id"]
@@ -51,7 +52,7 @@ def test_concurrent_retries_with_one_key_issue_one_invoice(base_url: str) -> Non
     responses: list[httpx.Response | BaseException] = [RuntimeError("not sent")] * CLIENTS
 
     def send(n: int) -> None:
-        with httpx.Client(base_url=base_url, timeout=30) as client:
+        with httpx.Client(base_url=base_url, timeout=30, headers=AUTH_HEADERS) as client:
             barrier.wait(timeout=10)
             try:
                 responses[n] = client.post("/v1/invoices", json=body, headers={"Idempotency-Key": "race-1"})
@@ -78,7 +79,7 @@ def test_concurrent_retries_with_one_key_issue_one_invoice(base_url: str) -> Non
     assert {r.json()["id"] for r in issued} == {invoice_id}
     first = next(r for r in issued if REPLAYED not in r.headers)
 
-    with httpx.Client(base_url=base_url, timeout=30) as http:
+    with httpx.Client(base_url=base_url, timeout=30, headers=AUTH_HEADERS) as http:
         assert head(http) - before == one_issue
         page = http.get("/v1/invoices", params={"customer_id": customer_id, "series": "F2026",
                                                 "min_position": first.headers["ar-position"]}).json()

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from tests.support.api import AUTH_HEADERS
 from tests.support.servers import serving_in_thread
 
 from ar.adapters.clocks import SettableClock
@@ -52,7 +53,7 @@ def write(http: httpx.Client) -> int:
 
 
 def test_a_position_beyond_the_event_store_head_is_refused_at_once(base_url: str) -> None:
-    with httpx.Client(base_url=base_url, timeout=30) as http:
+    with httpx.Client(base_url=base_url, timeout=30, headers=AUTH_HEADERS) as http:
         head = write(http)
         started = time.monotonic()
         r = http.get("/v1/invoices", params={"min_position": head + 1})
@@ -65,7 +66,7 @@ def test_a_position_beyond_the_event_store_head_is_refused_at_once(base_url: str
 
 def test_a_read_waits_while_the_read_models_lag_and_answers_once_they_catch_up(base_url: str,
                                                                                lagging: Runtime) -> None:
-    with httpx.Client(base_url=base_url, timeout=30) as http:
+    with httpx.Client(base_url=base_url, timeout=30, headers=AUTH_HEADERS) as http:
         customer_id, position = register(http)
         catch_up = threading.Timer(0.3, lagging.projections.catch_up)  # a worker, a moment later
         started = time.monotonic()
@@ -79,7 +80,7 @@ def test_a_read_waits_while_the_read_models_lag_and_answers_once_they_catch_up(b
 
 
 def test_a_read_the_read_models_do_not_reach_in_2_s_answers_503_with_retry_after(base_url: str) -> None:
-    with httpx.Client(base_url=base_url, timeout=30) as http:
+    with httpx.Client(base_url=base_url, timeout=30, headers=AUTH_HEADERS) as http:
         position = write(http)
         started = time.monotonic()
         r = http.get("/v1/invoices", params={"min_position": position})
@@ -90,12 +91,12 @@ def test_a_read_the_read_models_do_not_reach_in_2_s_answers_503_with_retry_after
 
 
 def test_sixty_waiting_reads_do_not_slow_an_unrelated_request(base_url: str) -> None:
-    with httpx.Client(base_url=base_url, timeout=30) as http:
+    with httpx.Client(base_url=base_url, timeout=30, headers=AUTH_HEADERS) as http:
         position = write(http)
         answers: list[int] = []
 
         async def wait_all() -> None:
-            async with httpx.AsyncClient(base_url=base_url, timeout=30,
+            async with httpx.AsyncClient(base_url=base_url, timeout=30, headers=AUTH_HEADERS,
                                          limits=httpx.Limits(max_connections=WAITERS)) as waiter:
                 got = await asyncio.gather(*(waiter.get("/v1/invoices", params={"min_position": position})
                                              for _ in range(WAITERS)))

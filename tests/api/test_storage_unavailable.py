@@ -10,6 +10,7 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from tests.conftest import PG_ADMIN_URL
+from tests.support.api import AUTH_HEADERS
 
 from ar.adapters.clocks import SettableClock
 from ar.api.app import create_app
@@ -22,7 +23,8 @@ def pg_client(pg_database: str, clock: SettableClock, tmp_path: object) -> Itera
     settings = Settings(database_url=pg_database, pool_size=2, run_dunning=False, outbox_dir=f"{tmp_path}/outbox")
     runtime = build(settings, clock)
     try:
-        with TestClient(create_app(runtime=runtime), raise_server_exceptions=False) as client:
+        with TestClient(create_app(runtime=runtime), raise_server_exceptions=False,
+                        headers=AUTH_HEADERS) as client:
             yield client, urlsplit(pg_database).path.lstrip("/")
     finally:
         runtime.close()

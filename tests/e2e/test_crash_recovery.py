@@ -29,6 +29,7 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+from tests.support.api import AUTH_HEADERS
 from tests.support.servers import ArProcess, free_port, killed_at_the_end
 
 from ar.adapters.idempotency_store import STALE_CLAIM
@@ -115,7 +116,7 @@ class Write:
 def _write_stream(base_url: str, writer: int, customer_id: str, numbers: Iterator[int], writes: list[Write],
                   stop: threading.Event) -> None:
     """Issue invoices one after another until a transport error (the kill) or `stop`."""
-    with httpx.Client(base_url=base_url, timeout=TIMEOUT) as client:
+    with httpx.Client(base_url=base_url, timeout=TIMEOUT, headers=AUTH_HEADERS) as client:
         for _ in range(MAX_WRITES_PER_WRITER):
             if stop.is_set():
                 return
@@ -190,7 +191,7 @@ def test_sigkill_mid_stream_loses_no_acknowledged_write_and_leaves_no_gap(
     first.start()
     first.wait_healthy()
 
-    with httpx.Client(base_url=first.base_url, timeout=TIMEOUT) as client:
+    with httpx.Client(base_url=first.base_url, timeout=TIMEOUT, headers=AUTH_HEADERS) as client:
         customer = client.post("/v1/customers", json={"name": "Crash SARL", "kind": "professional",
                                                       "external_id": "crash-customer"})
         assert customer.status_code == 201, customer.text
@@ -235,7 +236,7 @@ def test_sigkill_mid_stream_loses_no_acknowledged_write_and_leaves_no_gap(
     second.start()
     second.wait_healthy()
 
-    with httpx.Client(base_url=second.base_url, timeout=TIMEOUT) as client:
+    with httpx.Client(base_url=second.base_url, timeout=TIMEOUT, headers=AUTH_HEADERS) as client:
         # Every acknowledged write survived, with its number.
         for w in acknowledged:
             got = client.get(f"/v1/invoices/{w.invoice_id}")

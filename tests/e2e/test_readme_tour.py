@@ -106,6 +106,12 @@ class Server:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(timeout=10)
 
+    def first_key(self) -> str:
+        """The admin key `ar serve` printed at its first start, which the README has the reader export as AR_KEY."""
+        keys = re.findall(r"\bark_[a-z0-9]{12}_[A-Za-z0-9]{40}\b", self.log.read_text(errors="replace"))
+        assert keys, f"ar serve printed no first admin key:\n{self.tail()}"
+        return keys[0]
+
     def tail(self, lines: int = 40) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
@@ -146,8 +152,8 @@ class Run:
 
 def run_blocks(blocks: list[str], port: int, tmp: Path, server: Server) -> Run:
     script = "set -e -o pipefail\n" + MARK + "\n".join(localized(block, port, tmp) for block in blocks)
-    done = subprocess.run(["bash", "-c", script], cwd=tmp, env=clean_env(), capture_output=True, text=True,
-                          timeout=180)
+    done = subprocess.run(["bash", "-c", script], cwd=tmp, env=clean_env(AR_KEY=server.first_key()),
+                          capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, (f"a command of the README failed (exit {done.returncode}):\n"
                                   f"{done.stdout[-3000:]}\n{done.stderr[-2000:]}\nserver:\n{server.tail()}")
     return Run(done.stdout)

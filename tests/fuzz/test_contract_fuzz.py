@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from tests.support.api import ADMIN_TOKEN, AUTH_HEADERS
 from tests.support.servers import serving_in_thread
 
 from ar.runtime import Runtime
@@ -53,7 +54,7 @@ def _created(r: httpx.Response) -> Json:
 def seed(base: str) -> dict[str, str]:
     """Records of every kind, so that the fuzzer's reads and commands find something; their ids by path parameter."""
     vat = [{"rate": "20", "base_minor": 100000, "vat_minor": 20000}]
-    with httpx.Client(base_url=base, timeout=30) as c:
+    with httpx.Client(base_url=base, timeout=30, headers=AUTH_HEADERS) as c:
         ids: dict[str, str] = {}
         customers = [_created(c.post("/v1/customers", json={"name": name, "kind": kind, "emails": [email]}))
                      for name, kind, email in (("Boulangerie Martin SARL", "professional", "compta@martin.fr"),
@@ -98,6 +99,7 @@ def fuzz(base: str, workdir: Path) -> subprocess.CompletedProcess[str]:
     schema_file.write_text(json.dumps(schema))
     command = [
         str(Path(sys.executable).with_name("schemathesis")), "run", str(schema_file), "--url", base,
+        "--header", f"Authorization: Bearer {ADMIN_TOKEN}",
         "--checks", "all", "--exclude-checks", ",".join(EXCLUDED_CHECKS),
         "--phases", "examples,coverage,fuzzing,stateful", "--max-time", str(SECONDS),
         "--max-examples", str(EXAMPLES), "--seed", str(SEED), "--generation-deterministic",

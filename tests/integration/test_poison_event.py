@@ -18,6 +18,7 @@ from uuid import UUID
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
+from tests.support.api import AUTH_HEADERS
 
 from ar.adapters.clocks import SettableClock
 from ar.api.app import create_app
@@ -177,7 +178,7 @@ def test_a_projection_stuck_in_one_process_shows_in_another(poisoned: Runtime, d
     _, poison_id, poison_at = history(desk)
     poisoned.projections.catch_up()  # the worker process
 
-    with TestClient(create_app(runtime=api_process)) as api:
+    with TestClient(create_app(runtime=api_process), headers=AUTH_HEADERS) as api:
         body = api.get("/v1/projections").json()
         ready = api.get("/readyz")
         waiting = api.get("/v1/invoices", params={"min_position": poison_at})
@@ -204,7 +205,7 @@ def test_a_projection_stuck_in_one_process_shows_in_another(poisoned: Runtime, d
 
 def test_reads_waiting_on_a_stuck_projection_answer_503_at_once(poisoned: Runtime, desk: Any) -> None:
     history(desk)
-    with TestClient(create_app(runtime=poisoned)) as api:
+    with TestClient(create_app(runtime=poisoned), headers=AUTH_HEADERS) as api:
         poisoned.projections.catch_up()
         head = poisoned.projections.head()
         started = time.monotonic()

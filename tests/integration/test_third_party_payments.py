@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
 from fastapi.testclient import TestClient
+from tests.support.api import AUTH_HEADERS
 
 from ar.api.app import create_app
 from ar.database import migrations_dir
@@ -108,7 +109,7 @@ def test_third_party_cash_shows_on_both_statements_and_each_adds_up_to_its_balan
 def test_both_statements_say_it_over_http_in_json_and_csv(runtime: Runtime, desk: Any) -> None:
     group = parent_pays_for_subsidiary(desk)
     runtime.projections.catch_up()
-    with TestClient(create_app(runtime=runtime)) as client:
+    with TestClient(create_app(runtime=runtime), headers=AUTH_HEADERS) as client:
         for customer, other, kind, closing in ((group.subsidiary, group.parent, "payment_allocated", 0),
                                                (group.parent, group.subsidiary, "paid_for_other", -10_000)):
             url = f"/v1/customers/{customer}/statement"

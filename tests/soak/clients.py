@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from tests.support.api import AUTH_HEADERS
 
 TIMEOUT = httpx.Timeout(10.0, connect=2.0)
 MAX_PARKED = 6  # per client: beyond that, it retries what it has before sending anything new
@@ -189,7 +190,7 @@ def run_client(book: Book, urls: list[str], stop: threading.Event, drain_until: 
     """Send commands until `stop`, then retry what is pending until none is left or `drain_until[0]` passes."""
     rng = random.Random(seed)
     pending: list[Command] = []
-    clients = [httpx.Client(base_url=url, timeout=TIMEOUT) for url in urls]
+    clients = [httpx.Client(base_url=url, timeout=TIMEOUT, headers=AUTH_HEADERS) for url in urls]
     try:
         while True:
             now = time.monotonic()

@@ -8,12 +8,23 @@ from typing import Any
 
 import httpx
 
+# The admin key every test server knows: tests/conftest.py sets it as AR_ADMIN_KEY, so each runtime built in the
+# tests (and each `ar` process they start) installs it as the "bootstrap" key; clients send AUTH_HEADERS.
+ADMIN_TOKEN = "ark_testadmin001_" + "T" * 40
+ADMIN_KEY_ID = "testadmin001"
+AUTH_HEADERS = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
 Json = dict[str, Any]
 RegisterCustomer = Callable[..., Json]
 IssueInvoice = Callable[..., httpx.Response]
 RecordPayment = Callable[..., httpx.Response]
 EventHead = Callable[[], int]
 CheckProblem = Callable[..., Json]
+NewKey = Callable[..., dict[str, str]]  # (scope="write", *, name=..., expires_at=None) -> the Authorization header
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
 
 
 def created(r: httpx.Response) -> Json:

@@ -1,8 +1,197 @@
-"""API keys (hashed secrets, scopes, expiry, last use) (issue 10)."""
+"""API keys: who may call, with which scope. Only a hash of each secret is stored (never retrievable after creation).
+
+A token reads `ark_<key id>_<secret>`: the key id (12 characters `[a-z0-9]`) names the row, the secret (40 characters
+`[A-Za-z0-9]`, from `secrets`) is checked against its SHA-256 (a fast hash is right for a high-entropy secret) with a
+constant-time comparison."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import re
+import secrets
+import string
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
 import sqlalchemy as sa
 
-# The tables are defined here, by the only module that writes them (migration 0008 creates them).
+# The table is defined here, by the only module that writes it (migration 0008 creates it).
 metadata = sa.MetaData()
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("key_id", sa.String(12), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("scope", sa.String(8), nullable=False),
+    sa.Column("secret_sha256", sa.String(64), nullable=False),
+    # While a rotation's grace period runs, the previous secret is still accepted until `previous_valid_until`.
+    sa.Column("previous_sha256", sa.String(64), nullable=True),
+    sa.Column("previous_valid_until", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("rotated_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+Scope = Literal["read", "write", "admin"]
+SCOPES: tuple[Scope, ...] = ("read", "write", "admin")  # ordered: each grants the ones before it
+TOKEN = re.compile(r"ark_([a-z0-9]{12})_([A-Za-z0-9]{40})")
+_ID_ALPHABET = string.ascii_lowercase + string.digits
+_SECRET_ALPHABET = string.ascii_letters + string.digits
+
+
+def grants(held: str, needed: Scope) -> bool:
+    """`admin` can do everything, `write` can read."""
+    return held in SCOPES and SCOPES.index(held) >= SCOPES.index(needed)
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _aware(moment: datetime | None, like: datetime) -> datetime | None:
+    """SQLite gives back naive datetimes: they were written in UTC."""
+    return moment.replace(tzinfo=like.tzinfo) if moment is not None and moment.tzinfo is None else moment
+
+
+def new_token(key_id: str | None = None) -> tuple[str, str, str]:
+    """A fresh token: (token, key id, secret)."""
+    key_id = key_id or "".join(secrets.choice(_ID_ALPHABET) for _ in range(12))
+    secret = "".join(secrets.choice(_SECRET_ALPHABET) for _ in range(40))
+    return f"ark_{key_id}_{secret}", key_id, secret
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    key_id: str
+    name: str
+    scope: str
+    created_at: datetime
+    created_by: str
+    last_used_at: datetime | None
+    expires_at: datetime | None
+    rotated_at: datetime | None
+    revoked_at: datetime | None
+
+    def state(self, now: datetime) -> Literal["active", "expired", "revoked"]:
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= now:
+            return "expired"
+        return "active"
+
+
+@dataclass(frozen=True)
+class Refused:
+    """Why a token was not accepted: `malformed`, `unknown` (no such key, or not its secret), `expired`, `revoked`."""
+
+    reason: Literal["malformed", "unknown", "expired", "revoked"]
+
+
+class ApiKeyStore:
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+
+    def _key(self, row: sa.RowMapping, now: datetime) -> ApiKey:
+        return ApiKey(key_id=row["key_id"], name=row["name"], scope=row["scope"],
+                      created_at=_aware(row["created_at"], now) or now, created_by=row["created_by"],
+                      last_used_at=_aware(row["last_used_at"], now), expires_at=_aware(row["expires_at"], now),
+                      rotated_at=_aware(row["rotated_at"], now), revoked_at=_aware(row["revoked_at"], now))
+
+    def create(self, *, name: str, scope: Scope, now: datetime, created_by: str,
+               expires_at: datetime | None = None, token: str | None = None) -> tuple[ApiKey, str]:
+        """A new key; its token, shown this once. `token` installs a given one (the bootstrap key)."""
+        if token is None:
+            token, key_id, secret = new_token()
+        else:
+            match = TOKEN.fullmatch(token)
+            assert match, "a token reads ark_<12 [a-z0-9]>_<40 [A-Za-z0-9]>"
+            key_id, secret = match.groups()
+        with self.engine.begin() as conn:
+            conn.execute(api_keys.insert().values(
+                key_id=key_id, name=name, scope=scope, secret_sha256=_hash(secret), created_at=now,
+                created_by=created_by, expires_at=expires_at))
+        found = self.get(key_id, now)
+        assert found is not None
+        return found, token
+
+    def install(self, token: str, *, name: str, now: datetime) -> bool:
+        """An admin key with this token unless a key with its id exists (whatever its state); True if installed."""
+        match = TOKEN.fullmatch(token)
+        assert match, "a token reads ark_<12 [a-z0-9]>_<40 [A-Za-z0-9]>"
+        if self.get(match.group(1), now) is not None:
+            return False
+        try:
+            self.create(name=name, scope="admin", now=now, created_by="settings", token=token)
+        except sa.exc.IntegrityError:
+            return False  # another process installed it meanwhile
+        return True
+
+    def get(self, key_id: str, now: datetime) -> ApiKey | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(api_keys).where(api_keys.c.key_id == key_id)).mappings().first()
+        return None if row is None else self._key(row, now)
+
+    def all(self, now: datetime) -> list[ApiKey]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(api_keys).order_by(api_keys.c.created_at, api_keys.c.key_id)).mappings()
+            return [self._key(row, now) for row in rows]
+
+    def any(self) -> bool:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(api_keys.c.key_id).limit(1)).first() is not None
+
+    def verify(self, token: str, now: datetime) -> ApiKey | Refused:
+        """The key this token opens, or why not. A wrong secret reads as unknown (nothing said about the id)."""
+        match = TOKEN.fullmatch(token)
+        if match is None:
+            return Refused("malformed")
+        key_id, secret = match.groups()
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(api_keys).where(api_keys.c.key_id == key_id)).mappings().first()
+        if row is None:
+            return Refused("unknown")
+        digest = _hash(secret)
+        grace_until = _aware(row["previous_valid_until"], now)
+        current = hmac.compare_digest(digest, row["secret_sha256"])
+        previous = (row["previous_sha256"] is not None and grace_until is not None and now < grace_until
+                    and hmac.compare_digest(digest, row["previous_sha256"]))
+        if not (current or previous):
+            return Refused("unknown")
+        key = self._key(row, now)
+        state = key.state(now)
+        return key if state == "active" else Refused(state)
+
+    def touch(self, key_id: str, now: datetime) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(api_keys.update().where(api_keys.c.key_id == key_id).values(last_used_at=now))
+
+    def rotate(self, key_id: str, now: datetime, grace: timedelta | None = None) -> str | None:
+        """A new secret for the same key id (its token); the old one refused at once, or after `grace`. None if no
+        such key."""
+        token, _, secret = new_token(key_id)
+        values: dict[str, object] = {"secret_sha256": _hash(secret), "rotated_at": now,
+                                     "previous_sha256": None, "previous_valid_until": None}
+        with self.engine.begin() as conn:
+            row = conn.execute(sa.select(api_keys.c.secret_sha256).where(api_keys.c.key_id == key_id)).first()
+            if row is None:
+                return None
+            if grace:
+                values.update(previous_sha256=row.secret_sha256, previous_valid_until=now + grace)
+            conn.execute(api_keys.update().where(api_keys.c.key_id == key_id).values(**values))
+        return token
+
+    def revoke(self, key_id: str, now: datetime) -> ApiKey | None:
+        """Revoked from now (kept, listed); a key already revoked keeps its first revocation time."""
+        with self.engine.begin() as conn:
+            conn.execute(api_keys.update().where((api_keys.c.key_id == key_id) & api_keys.c.revoked_at.is_(None))
+                         .values(revoked_at=now))
+        return self.get(key_id, now)
+
+    def active_admins(self, now: datetime) -> list[str]:
+        return [k.key_id for k in self.all(now) if k.scope == "admin" and k.state(now) == "active"]

@@ -91,14 +91,17 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                   generate_unique_id_function=lambda route: f"{route.tags[0]}-{route.name}")
     app.state.runtime = runtime
     problems.install(app)
+    # Every router behind the one scope policy (auth.py): a new route gets its scope without declaring it.
+    access = [auth.authorized()]
     for router in (customers.router, invoices.router, payments.router, reports.router, dunning.router,
                    invoice_dunning.router, dunning.tasks_router, health.router, numbering.router):
-        app.include_router(router)
+        app.include_router(router, dependencies=access)
     if settings.simulated_clock and isinstance(runtime.clock, SettableClock | SharedFileClock):
-        app.include_router(admin.router)
+        app.include_router(admin.router, dependencies=access)
     for router in (rates_routes.router, keys.router, webhooks.router, events.router, subscriptions.router):
-        app.include_router(router)
+        app.include_router(router, dependencies=access)
     app.add_middleware(IdempotencyMiddleware, store=store)
+    auth.install(app, runtime)  # the key check, outside the idempotency middleware (keys are scoped to the caller)
 
     original = app.openapi
 

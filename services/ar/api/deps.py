@@ -45,7 +45,7 @@ def get_idempotency_scope(
     )] = None,
 ) -> str | None:
     """The caller-scoped key from which a create command derives its new id, so a retry never doubles a record."""
-    return f"{caller_of(request.headers)}:{idempotency_key}" if idempotency_key else None
+    return f"{caller_of(request.scope)}:{idempotency_key}" if idempotency_key else None
 
 
 READ_AFTER_WAIT_S = 2.0

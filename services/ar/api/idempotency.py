@@ -1,5 +1,7 @@
 """ASGI middleware for `Idempotency-Key` on POST: same key + same body -> the stored response; other body -> 422;
-still running -> 409. Keys are scoped to the caller."""
+still running -> 409. Keys are scoped to the caller: the API key the key check (`authentication.KeyCheck`, outside
+this middleware) verified. A request without a valid key is passed on untouched (its route answers 401, or checks
+a signature): it never claims a key nor replays a stored response."""
 
 from __future__ import annotations
 
@@ -12,20 +14,23 @@ from anyio import to_thread
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ar.adapters.api_keys import ApiKey
 from ar.adapters.idempotency_store import Claimed, IdempotencyStore, InFlight, Mismatch, Stored
+from ar.api.authentication import identity
 from ar.api.problems import PROBLEM, STORAGE_UNAVAILABLE, TYPE_BASE, UNAVAILABLE_DETAIL
 from ar.api.schemas.common import IDEMPOTENCY_KEY_PATTERN
 
 HEADER = "idempotency-key"
 VALID_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
 # Transient outcomes are not replayed: the client should be able to retry them with the same key.
-NOT_REPLAYED = {409, 412, 429}
+NOT_REPLAYED = {401, 403, 409, 412, 429}
 
 
-def caller_of(headers: Headers) -> str:
-    """Who is calling: the hash of its credentials (API keys arrive later), or 'anonymous'."""
-    credentials = headers.get("authorization")
-    return hashlib.sha256(credentials.encode()).hexdigest()[:32] if credentials else "anonymous"
+def caller_of(scope: Scope) -> str:
+    """Who is calling: `key:<id>` of the verified API key (its id survives a rotation), or 'anonymous' (a signature
+    door, or a request its route refuses)."""
+    found = identity(scope)
+    return f"key:{found.key_id}" if isinstance(found, ApiKey) else "anonymous"
 
 
 async def _send_problem(send: Send, status: int, rule: str, title: str, detail: str) -> None:
@@ -48,7 +53,7 @@ class IdempotencyMiddleware:
             return
         headers = Headers(scope=scope)
         key = headers.get(HEADER)
-        if key is None:
+        if key is None or not isinstance(identity(scope), ApiKey):
             await self.app(scope, receive, send)
             return
         if not VALID_KEY.fullmatch(key):
@@ -61,7 +66,7 @@ class IdempotencyMiddleware:
             body += message.get("body", b"")
             if not message.get("more_body"):
                 break
-        caller = caller_of(headers)
+        caller = caller_of(scope)
         digest = hashlib.sha256(f"{scope['method']} {scope['path']}?{scope['query_string'].decode()}\n".encode()
                                 + body).hexdigest()
         try:

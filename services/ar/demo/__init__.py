@@ -49,7 +49,9 @@ def run_demo(database_dir: Path | None, port: int, days: int = 120, keep: bool =
     for logger in loggers:
         logger.setLevel(logging.WARNING)
     try:
-        with serving(settings, port) as url, httpx.Client(base_url=url, timeout=30, trust_env=False) as client:
+        with serving(settings, port) as url, httpx.Client(
+                base_url=url, timeout=30, trust_env=False,
+                headers={"Authorization": f"Bearer {settings.admin_key}"}) as client:
             out(f"ar demo: server {url} (OpenAPI at {url}/docs), database in {directory}")
             out(f"Simulated clock from {START:%A %d %B %Y %H:%M} Europe/Paris, {days} days; reminders go to "
                 f"{settings.outbox_dir}")

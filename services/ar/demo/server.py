@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import uvicorn
 
+from ar.adapters.api_keys import new_token
 from ar.adapters.clocks import SharedFileClock
 from ar.api.app import create_app
 from ar.config import Settings
@@ -54,6 +55,7 @@ def serving(settings: Settings, port: int) -> Iterator[str]:
 def demo_settings(directory: Path) -> Settings:
     return Settings(
         _env_file=None, database_url=f"sqlite:///{directory / 'ar.sqlite'}", simulated_clock=True,
+        admin_key=new_token()[0],  # the demo's own admin key, installed at start, sent with every call
         clock_file=directory / "clock", outbox_dir=directory / "outbox", smtp_host=None, dunning_webhook_url=None,
         run_projections=True, run_dunning=False, projection_interval_s=0.05, delivery_interval_s=0.05,
         creditor_name="Dubois Travaux SAS", creditor_email="relances@dubois-travaux.example", holiday_region=None)
