@@ -90,6 +90,11 @@ def code(mode: str) -> Iterator[tuple[Path, str]]:
         shutil.rmtree(directory, ignore_errors=True)
 
 
+# The admin key the benchmark servers install at start (AR_ADMIN_KEY) and every client sends.
+BENCH_TOKEN = "ark_benchadmin01_" + "B" * 40
+AUTH_HEADERS = {"Authorization": f"Bearer {BENCH_TOKEN}"}
+
+
 def _env(code_root: Path, **extra: str) -> dict[str, str]:
     """The servers import `ar` from `code_root` (ahead of the editable install) and `bench` from the repo."""
     return {**os.environ, "PYTHONPATH": os.pathsep.join([str(code_root / "services"), str(ROOT)]), **extra}
@@ -156,7 +161,7 @@ def ar_server(database_url: str, log_dir: Path, name: str, code_root: Path = ROO
     extra AR_* settings in `env`; `with_worker`: the projections run in an `ar worker` process beside it
     (AR_RUN_PROJECTIONS=false for the server; the worker gets a small pool: it needs few connections)."""
     port = free_port()
-    settings = {"AR_DATABASE_URL": database_url, **(env or {})}
+    settings = {"AR_DATABASE_URL": database_url, "AR_ADMIN_KEY": BENCH_TOKEN, **(env or {})}
     if with_worker:
         settings["AR_RUN_PROJECTIONS"] = "false"
     server = _start(name, [str(VENV_BIN / "ar"), "serve", "--host", "127.0.0.1", "--port", str(port)],

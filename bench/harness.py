@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bench import loadgen
-from bench.commands import ROOT, Server
+from bench.commands import BENCH_TOKEN, ROOT, Server
 
 
 def log(message: str) -> None:
@@ -26,7 +26,7 @@ def load(server: Server, path: str, clients: int, seconds: float, warmup: float,
     spec = {"host": "127.0.0.1", "port": server.port, "path": path, "clients": clients, "seconds": seconds,
             "warmup": warmup, "bodies": bodies, "key_prefix": key_prefix, "server_pid": server.pid,
             "worker_pids": [w.pid for w in server.workers],
-            "database": database}
+            "database": database, "authorization": f"Bearer {BENCH_TOKEN}"}
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(spec, f)
     try:

@@ -37,6 +37,7 @@ class Spec:
     server_pid: int | None = None
     worker_pids: list[int] = field(default_factory=list)  # `ar worker` processes beside the server
     database: str | None = None  # PostgreSQL database of the server, for CPU accounting
+    authorization: str | None = None  # the Authorization header's value (the server's API key)
 
 
 @dataclass
@@ -106,7 +107,8 @@ def _requests(spec: Spec, client: int) -> list[tuple[bytes, bytes]]:
     for text in spec.bodies[client % len(spec.bodies)]:
         body = text.encode()
         head = (f"POST {spec.path} HTTP/1.1\r\nHost: {spec.host}:{spec.port}\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {len(body)}\r\n").encode()
+                f"Content-Length: {len(body)}\r\n"
+                + (f"Authorization: {spec.authorization}\r\n" if spec.authorization else "")).encode()
         out.append((head, body))
     return out
 

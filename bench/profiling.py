@@ -169,7 +169,7 @@ def run(args: argparse.Namespace, out_dir: Path, log_dir: Path, code_root: Path)
     report = [f"Profile: {operation}, {clients} clients, PostgreSQL, {seconds:g} s per recording, py-spy 100 Hz.", ""]
     with commands.database("postgres", args.postgres_url) as url, \
             commands.ar_server(url, log_dir, "ar-postgres-profile", code_root) as server, \
-            httpx.Client(base_url=server.base_url, timeout=120) as http:
+            httpx.Client(base_url=server.base_url, timeout=120, headers=commands.AUTH_HEADERS) as http:
         customers = commands.register_customers(http)
         invoices = commands.payable_invoices(http, customers) if operation == PAY else None
         body = commands.bodies(operation, clients, customers, invoices)

@@ -113,7 +113,7 @@ def ar_cells(args: argparse.Namespace, backend: str, run: int, log_dir: Path, co
     with commands.database(backend, args.postgres_url) as url, \
             commands.ar_server(url, log_dir, f"ar-{backend}-run{run}", code_root, ar_env(args),
                                args.with_worker) as server, \
-            httpx.Client(base_url=server.base_url, timeout=120) as http:
+            httpx.Client(base_url=server.base_url, timeout=120, headers=commands.AUTH_HEADERS) as http:
         customers = commands.register_customers(http)
         for operation in _names(args.operations):
             invoices = commands.payable_invoices(http, customers) if operation == PAY else None
