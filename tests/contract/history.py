@@ -104,6 +104,9 @@ def record(runtime: Runtime, clock: SettableClock) -> None:
     app.archive_policy(spare)
     app.assign_dunning_policy(acme.id, custom)
     app.assign_dunning_policy(acme.id, None)
+    app.update_customer(acme.id, name="CONTRACT-ACME", country="FR", language=Language.EN,
+                        emails=["compta@example.com", "ar@example.com"], terms=PaymentTerms(days=45),
+                        credit_limit=eur(200_000))
     # Invoices: over the limit, deposit and final, credit note, write-off, dispute
     big = r.invoice(acme, "CONTRACT-INV-BIG", 250_000)
     deposit = r.invoice(acme, "CONTRACT-INV-DEPOSIT", 30_000, kind=InvoiceKind.DEPOSIT)

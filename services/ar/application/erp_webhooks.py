@@ -14,12 +14,14 @@ from typing import Any
 from uuid import UUID
 
 from ar.application.commands import derived_id, new_id
+from ar.application.issuer_numbers import numbered_invoice_id
 from ar.application.receivables import Receivables
 from ar.domain.customer import CreditLimitPolicy, Language
 from ar.domain.errors import DomainRuleViolation, NotFound
 from ar.domain.invoice_kind import Category, InvoiceKind
 from ar.domain.money import Money
 from ar.domain.payment import PaymentMethod
+from ar.domain.series import check_issuer_number
 from ar.domain.terms import CustomerKind, PaymentTerms
 from ar.domain.vat import VatLine
 
@@ -117,7 +119,8 @@ def customer_id(customer_ref: str) -> UUID:
 
 
 def invoice_id(series: str, number: str) -> UUID:
-    return derived_id("invoice", f"erp:{series}:{number}")
+    """The id an invoice numbered by its issuer has, whichever door recorded it (`issue_invoice(number=...)`)."""
+    return numbered_invoice_id(series, number)
 
 
 def payment_id(payment_ref: str) -> UUID:
@@ -157,12 +160,13 @@ def execute(app: Receivables, command: ErpCommand) -> Result:
         case UpsertCustomer():
             return _upsert_customer(app, command)
         case IssueInvoice():
+            check_issuer_number(command.number, "data.number")
             customer = _known_customer(app, command.customer_ref, "data.customer_ref")
             saved = app.issue_invoice(
                 invoice_id=invoice_id(command.series, command.number), series=command.series, customer_id=customer,
                 total=command.total, vat=command.vat, issued_on=command.issued_on, due_on=command.due_on,
                 kind=command.kind, category=command.category, purchase_order=command.purchase_order,
-                external_id=command.number, due_on_derogation=command.due_on_derogation)
+                due_on_derogation=command.due_on_derogation, number=command.number)
             return {"invoice_id": str(saved.aggregate.id), "number": saved.aggregate.number,
                     "position": saved.position}
         case CancelInvoice() | IssueCreditNote():
