@@ -6,8 +6,8 @@ import json
 import re
 from pathlib import Path
 
-from typer.testing import CliRunner, Result
 from tests.support.servers import serving_in_thread
+from typer.testing import CliRunner, Result
 
 from ar.adapters.clocks import SettableClock
 from ar.cli import cli
