@@ -43,6 +43,7 @@ class Receiver:
     received: list[Received] = field(default_factory=list)
     url: str = ""
     arrived: threading.Event = field(default_factory=threading.Event)  # set when a held request has arrived
+    held_id: str | None = None  # its webhook-id
     release: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -59,12 +60,14 @@ class Receiver:
         with self._lock:
             held = self.hold_first and not self.received and not self.arrived.is_set()
             if held:
+                self.held_id = headers.get("webhook-id")
                 self.arrived.set()
         if held:
             self.release.wait(60)
+        if not verified:
+            return 400
         with self._lock:
-            failing = self.always_fail or len(self.received) < self.fail_first
-            status = 400 if not verified else 500 if failing else 200
+            status = 500 if self.always_fail or len(self.received) < self.fail_first else 200
             self.received.append(Received(headers.get("webhook-id", ""), json.loads(body), frozenset(verified),
                                           status, len(headers.get("webhook-signature", "").split())))
         return status
