@@ -24,7 +24,8 @@ LINT_DIRS := $(wildcard services tests bench migrations)
 
 help:
 	@echo "make run     - migrate and serve on http://$(HOST):$(PORT) (SQLite)"
-	@echo "make test    - ruff + mypy + import contracts + pytest (needs local PostgreSQL; started if needed)"
+	@echo "make test    - ruff + mypy + import contracts + pytest (needs local PostgreSQL and chromium; installed"
+	@echo "               and started if needed)"
 	@echo "make lint    - ruff + mypy + import contracts"
 	@echo "make bench   - run benchmarks against local PostgreSQL"
 	@echo "make fuzz    - contract fuzzing (schemathesis), FUZZ_SECONDS per backend"
@@ -52,6 +53,7 @@ lint: $(STAMP)
 # pytest exits 5 when no tests were collected; any non-zero status fails make.
 test: $(STAMP)
 	scripts/ensure_postgres.sh
+	scripts/ensure_chromium.sh  # Debian's chromium, for the admin page's browser test (tests/e2e/test_admin_page.py)
 	$(BIN)/ruff check $(LINT_DIRS)
 	$(BIN)/mypy services
 	$(BIN)/lint-imports  # the layering of ARCHITECTURE.md, contracts in pyproject.toml

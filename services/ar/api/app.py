@@ -88,7 +88,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             runtime.close()
 
     app = FastAPI(title="ar: accounts receivable", version="1", description=DESCRIPTION, lifespan=lifespan,
-                  generate_unique_id_function=lambda route: f"{route.tags[0]}-{route.name}")
+                  generate_unique_id_function=lambda route: f"{route.tags[0]}-{route.name}",
+                  openapi_tags=openapi_doc.openapi_tags(), docs_url=None, redoc_url=None)
+    openapi_doc.install_pages(app)  # /docs and /redoc, with no CDN
     app.state.runtime = runtime
     problems.install(app)
     # Every router behind the one scope policy (auth.py): a new route gets its scope without declaring it.

@@ -29,7 +29,8 @@ def register_customer(body: RegisterCustomerIn, app: ReceivablesDep, key: Idempo
     return CustomerOut.of(saved.aggregate)
 
 
-@router.get("/{customer_id}", response_model=CustomerOut, responses=responses(404, 422))
+@router.get("/{customer_id}", response_model=CustomerOut, responses=responses(404, 422),
+            summary="Read a customer (its version as ETag)")
 def get_customer(customer_id: UUID, app: ReceivablesDep, response: Response) -> CustomerOut:
     customer = app.get_customer(customer_id)
     tagged(response, customer.version)
@@ -45,7 +46,8 @@ def change_terms(customer_id: UUID, body: TermsIn, app: ReceivablesDep, if_match
     return CustomerOut.of(saved.aggregate)
 
 
-@router.put("/{customer_id}/credit-limit", response_model=CustomerOut, responses=responses(404, 409, 412, 422))
+@router.put("/{customer_id}/credit-limit", response_model=CustomerOut, responses=responses(404, 409, 412, 422),
+            summary="Change the credit limit, and whether an invoice past it is flagged or refused")
 def change_credit_limit(customer_id: UUID, body: CreditLimitIn, app: ReceivablesDep, if_match: IfMatchDep,
                         response: Response) -> CustomerOut:
     saved = app.change_credit_limit(customer_id, body.to_domain(), body.credit_limit_policy,
@@ -54,7 +56,8 @@ def change_credit_limit(customer_id: UUID, body: CreditLimitIn, app: Receivables
     return CustomerOut.of(saved.aggregate)
 
 
-@router.get("/{customer_id}/events", response_model=list[EventOut], responses=responses(404, 422))
+@router.get("/{customer_id}/events", response_model=list[EventOut], responses=responses(404, 422),
+            summary="The customer's full history, for audit")
 def customer_history(customer_id: UUID, app: ReceivablesDep) -> list[EventOut]:
     app.get_customer(customer_id)
     return [EventOut(**e) for e in app.history(customer_id)]

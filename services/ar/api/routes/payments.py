@@ -33,7 +33,8 @@ def record_payment(body: RecordPaymentIn, app: ReceivablesDep, key: IdempotencyD
     return PaymentOut.of(saved.aggregate)
 
 
-@router.get("/{payment_id}", response_model=PaymentOut, responses=responses(404, 422))
+@router.get("/{payment_id}", response_model=PaymentOut, responses=responses(404, 422),
+            summary="Read a payment and its allocations (its version as ETag)")
 def get_payment(payment_id: UUID, app: ReceivablesDep, response: Response) -> PaymentOut:
     payment = app.get_payment(payment_id)
     tagged(response, payment.version)
@@ -75,7 +76,8 @@ def return_payment(payment_id: UUID, body: ReturnIn, app: ReceivablesDep, if_mat
     return PaymentOut.of(saved.aggregate)
 
 
-@router.get("/{payment_id}/events", response_model=list[EventOut], responses=responses(404, 422))
+@router.get("/{payment_id}/events", response_model=list[EventOut], responses=responses(404, 422),
+            summary="The payment's full history, for audit")
 def payment_history(payment_id: UUID, app: ReceivablesDep) -> list[EventOut]:
     app.get_payment(payment_id)
     return [EventOut(**e) for e in app.history(payment_id)]
