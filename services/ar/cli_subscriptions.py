@@ -28,8 +28,9 @@ def receiver(secrets: list[str]) -> type[BaseHTTPRequestHandler]:
                     event = hook.verify(body, headers)
                 except WebhookVerificationError:
                     continue
-                typer.echo(f"{event.get('type')} #{event.get('id')} ({headers.get('webhook-id')}): "
-                           f"{json.dumps(event.get('data'), ensure_ascii=False)}")
+                aggregate = event.get("aggregate") or {}
+                typer.echo(f"{event.get('type')} #{event.get('id')} {aggregate.get('kind')} {aggregate.get('id')} "
+                           f"({headers.get('webhook-id')}): {json.dumps(event.get('data'), ensure_ascii=False)}")
                 self.send_response(204)
                 self.end_headers()
                 return

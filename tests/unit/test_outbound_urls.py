@@ -24,6 +24,7 @@ REFUSED = {
     "http://user:pw@example.com/hook": "credentials",
     "https:///no-host": "no host",
     "http://example.com:99999/": "not a valid URL",
+    "http://" + "a" * 64 + ".example/": "not a valid host name",
     "http://127.0.0.1/hook": "loopback",
     "http://10.0.0.1/hook": "private",
     "http://192.168.1.10:8080/": "private",

@@ -26,7 +26,11 @@ class OutboundUrlRefused(DomainRuleViolation):
 
 
 def resolve(host: str, port: int) -> list[str]:
-    return sorted({str(info[4][0]) for info in socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)})
+    try:
+        found = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    except UnicodeError as e:  # a label the IDNA codec refuses (empty, or longer than 63 characters)
+        raise OSError(f"not a resolvable name: {e}") from e
+    return sorted({str(info[4][0]) for info in found})
 
 
 def refused_address(address: str) -> str | None:
@@ -57,6 +61,10 @@ def host_and_port(url: str) -> tuple[str, int]:
                                  "deliveries with the subscription's secret)", field="url")
     if not parts.hostname:
         raise OutboundUrlRefused("the URL names no host", field="url")
+    try:
+        parts.hostname.encode("idna")
+    except UnicodeError as e:
+        raise OutboundUrlRefused(f"{parts.hostname!r} is not a valid host name", field="url") from e
     return parts.hostname, port or (443 if parts.scheme == "https" else 80)
 
 

@@ -35,7 +35,8 @@ class SubscriptionPatch(In):
     url: Url | None = None
     types: Types | None = None
     description: Description | None = None
-    enabled: StrictBool | None = Field(None, description="false stops deliveries (they wait); true resumes them")
+    enabled: StrictBool | None = Field(None, description="false stops deliveries: those queued wait, and events "
+                                       "recorded while it is disabled are not queued for it; true resumes them")
 
 
 class RotateIn(In):
