@@ -5,7 +5,8 @@ that gave each invoice its legal number before `ar` records it; never both, so t
 issuer's numbers cannot interleave. Who numbers a series is decided when it is opened, at its first use. An
 issuer-numbered series keeps no number in its state: the invoice's id, derived from (series, number), is what makes
 a number unique (see `Receivables.issue_invoice`); a gap in the issuer's numbers is reported
-(`number_gaps`), not refused.
+(`number_gaps`), not refused. Credit notes keep ar's numbering, in their own series (`issue_credit_note`): an
+issuer's series refuses to number one.
 """
 
 from __future__ import annotations
