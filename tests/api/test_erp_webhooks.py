@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -13,9 +14,11 @@ import pytest
 from fastapi.testclient import TestClient
 from standardwebhooks.webhooks import Webhook
 from tests.support.api import CheckProblem, EventHead, Json, created, ok
+from tests.support.servers import serving_in_thread
 
 from ar.adapters.clocks import SettableClock
 from ar.api.schemas.webhooks import PAYLOADS, CustomerUpserted
+from ar.runtime import Runtime
 
 Post = Callable[..., httpx.Response]
 CUSTOMER = {"customer_ref": "C-1042", "name": "Boulangerie Martin SARL", "kind": "professional",
@@ -231,3 +234,33 @@ def test_the_inbox_lists_by_state_and_source_and_an_unknown_delivery_is_404(
     problem(client.get("/v1/webhooks/inbox", params={"state": "done"}), 422, field="state")
     problem(client.get("/v1/webhooks/inbox/3f1c2a9e-5b7d-4c1e-9a2b-0d8e7f6a5b4c"), 404)
     problem(client.post("/v1/webhooks/inbox/3f1c2a9e-5b7d-4c1e-9a2b-0d8e7f6a5b4c/replay"), 404)
+
+
+def test_a_delivery_is_kept_for_its_senders_retries_and_purged_after_7_days(
+        post: Post, client: TestClient, clock: SettableClock, event_head: EventHead) -> None:
+    first = ok(post(envelope("customer.upserted", CUSTOMER), webhook_id="msg_kept"))
+    clock.advance(timedelta(days=3))
+    before = event_head()
+    assert ok(post(envelope("customer.upserted", {**CUSTOMER, "name": "Renamed"}), webhook_id="msg_kept")) == first
+    assert event_head() == before  # a retry 3 days later is still the same delivery: not run again
+    clock.advance(timedelta(days=4, seconds=1))
+    ok(post(envelope("customer.upserted", CUSTOMER), webhook_id="msg_next"))  # the purge runs as one arrives
+    assert [d["webhook_id"] for d in ok(client.get("/v1/webhooks/inbox"))] == ["msg_next"]  # type: ignore[index]
+
+
+def test_the_same_delivery_racing_itself_has_one_effect_and_one_inbox_row(
+        runtime: Runtime, clock: SettableClock, secret: str, event_head: EventHead) -> None:
+    def post_signed(url: str, msg_id: str, body: bytes) -> httpx.Response:
+        headers = {"webhook-id": msg_id, "webhook-timestamp": str(int(clock.now().timestamp())),
+                   "webhook-signature": Webhook(secret).sign(msg_id, clock.now(), body.decode())}
+        return httpx.post(f"{url}/v1/webhooks/erp/erp", content=body, headers=headers, timeout=30)
+
+    body = envelope("invoice.issued", INVOICE)
+    with serving_in_thread(runtime, lifespan="off") as url, ThreadPoolExecutor(4) as pool:
+        ok(post_signed(url, "msg_customer", envelope("customer.upserted", CUSTOMER)))
+        before = event_head()
+        answers = list(pool.map(lambda _: post_signed(url, "msg_race", body), range(4)))
+    assert [a.status_code for a in answers] == [200] * 4, [a.text for a in answers]
+    assert len({a.json()["inbox_id"] for a in answers}) == 1
+    assert len({a.json()["result"]["invoice_id"] for a in answers}) == 1
+    assert event_head() - before == 2  # the issuer's series opened and the invoice issued: once
