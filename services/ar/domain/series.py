@@ -22,6 +22,7 @@ from ar.domain.errors import Conflict, DomainRuleViolation
 
 SERIES_NAME = re.compile(r"[A-Z0-9][A-Z0-9_-]{0,15}")
 ISSUER_NUMBER = re.compile(r"[A-Za-z0-9_/.-]{1,40}")
+ALPHANUMERIC = re.compile(r"[A-Za-z0-9]")  # what its structured reference (ISO 11649) is made of
 NAMESPACE = uuid5(NAMESPACE_URL, "https://ar.invalid/numbering-series")
 BY_AR = "ar"
 BY_ISSUER = "issuer"
@@ -52,9 +53,10 @@ def check_series_name(name: str, field: str = "series") -> str:
 def check_issuer_number(number: str, field: str = "number") -> str:
     """An invoice number given by the issuer: a chronological, continuous sequence that may carry a prefix (a
     French invoice number, CGI art. 242 nonies A), kept as given."""
-    if not ISSUER_NUMBER.fullmatch(number):
+    if not ISSUER_NUMBER.fullmatch(number) or not ALPHANUMERIC.search(number):
         raise DomainRuleViolation(
-            "an invoice number is 1 to 40 characters: letters, digits, '-', '_', '/' or '.'", field=field)
+            "an invoice number is 1 to 40 characters: letters, digits, '-', '_', '/' or '.', with at least one "
+            "letter or digit", field=field)
     return number
 
 

@@ -29,9 +29,9 @@ NumberedBy = Literal["ar", "issuer"]
 SERIES_PATTERN = r"^[A-Z0-9][A-Z0-9_-]{0,15}$"
 PATTERN_WORDS[SERIES_PATTERN] = "1 to 16 capitals, digits, '_' or '-', starting with a capital or digit (F2026)"
 Series = Annotated[str, Field(pattern=SERIES_PATTERN, examples=["F2026"])]
-NUMBER_PATTERN = r"^[A-Za-z0-9_/.-]{1,40}$"
-PATTERN_WORDS[NUMBER_PATTERN] = "1 to 40 letters, digits, '-', '_', '/' or '.' (FA-2026-0041)"
-IssuerNumber = Annotated[str, Field(pattern=NUMBER_PATTERN, examples=["FA-2026-0041"], description=(
+NUMBER_PATTERN = r"^[A-Za-z0-9_/.-]{0,39}[A-Za-z0-9][A-Za-z0-9_/.-]{0,39}$"  # and at most 40 (max_length)
+PATTERN_WORDS[NUMBER_PATTERN] = "letters, digits, '-', '_', '/' or '.', with a letter or digit (FA-2026-0041)"
+IssuerNumber = Annotated[str, Field(pattern=NUMBER_PATTERN, max_length=40, examples=["FA-2026-0041"], description=(
     "the number the invoicing system gave it; omit it and ar numbers the invoice in `series`. Kept as given, "
     "unique in its series: the same invoice sent again under its number answers 200 with the invoice recorded "
     "(whatever the Idempotency-Key), another invoice under a taken number 409 `number-taken`. A series is numbered "
