@@ -143,6 +143,14 @@ def test_every_operation_but_the_probes_declares_the_shared_errors(doc: Json) ->
     assert count >= 45
 
 
+def test_the_document_reads_the_same_each_time(admin_client: TestClient, doc: Json) -> None:
+    """Each page load asks for /openapi.json: what is added to FastAPI's document is added once, not per request."""
+    again = admin_client.get("/openapi.json").json()
+    assert again == doc
+    description = doc["paths"]["/v1/customers"]["post"].get("description", "")
+    assert description.count("Scope:") <= 1, description
+
+
 def test_the_routes_own_declarations_are_kept(doc: Json) -> None:
     invoices = doc["paths"]["/v1/invoices"]
     assert invoices["get"]["responses"]["503"]["description"].startswith("Not ready, or the storage unavailable")

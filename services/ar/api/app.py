@@ -108,6 +108,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     original = app.openapi
 
     def openapi() -> dict[str, object]:
+        if app.openapi_schema is not None:  # completed once (in place): completing it again repeats each addition
+            return app.openapi_schema
         schema = original()
         schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = Problem.model_json_schema()
         schema["components"]["schemas"].update(events.components())  # each event type's `data`: EventData.<type>
