@@ -18,7 +18,8 @@ def test_an_issuer_number_holds_letters_digits_and_dash_underscore_slash_dot(num
     assert check_issuer_number(number) == number
 
 
-@pytest.mark.parametrize("number", ["", "A" * 41, "FA 2026", "FA\t1", "FA-1\n", "F#1", "Facturé-1", "F:1", "F\x00", "-", "./_"])
+@pytest.mark.parametrize("number", ["", "A" * 41, "FA 2026", "FA\t1", "FA-1\n", "F#1", "Facturé-1", "F:1", "F\x00",
+                                    "-", "./_"])
 def test_an_issuer_number_is_refused_naming_the_number(number: str) -> None:
     with pytest.raises(DomainRuleViolation) as refused:
         check_issuer_number(number)
