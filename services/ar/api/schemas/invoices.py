@@ -31,12 +31,7 @@ PATTERN_WORDS[SERIES_PATTERN] = "1 to 16 capitals, digits, '_' or '-', starting 
 Series = Annotated[str, Field(pattern=SERIES_PATTERN, examples=["F2026"])]
 NUMBER_PATTERN = r"^[A-Za-z0-9_/.-]{0,39}[A-Za-z0-9][A-Za-z0-9_/.-]{0,39}$"  # and at most 40 (max_length)
 PATTERN_WORDS[NUMBER_PATTERN] = "letters, digits, '-', '_', '/' or '.', with a letter or digit (FA-2026-0041)"
-IssuerNumber = Annotated[str, Field(pattern=NUMBER_PATTERN, max_length=40, examples=["FA-2026-0041"], description=(
-    "the number the invoicing system gave it; omit it and ar numbers the invoice in `series`. Kept as given, "
-    "unique in its series: the same invoice sent again under its number answers 200 with the invoice recorded "
-    "(whatever the Idempotency-Key), another invoice under a taken number 409 `number-taken`. A series is numbered "
-    "either by ar or by the issuer, never both (422 `series-numbered-elsewhere`); a gap in the issuer's numbers is "
-    "reported by GET /v1/numbering/series, not refused"))]
+IssuerNumber = Annotated[str, Field(pattern=NUMBER_PATTERN, max_length=40, examples=["FA-2026-0041"])]
 
 
 class VatLineIn(In):
@@ -51,7 +46,12 @@ class VatLineIn(In):
 class IssueInvoiceIn(In):
     customer_id: UUID
     series: Series = "F"
-    number: IssuerNumber | None = None
+    number: IssuerNumber | None = Field(None, description=(
+        "the number the invoicing system gave it; omit it and ar numbers the invoice in `series`. Kept as given, "
+        "unique in its series: the same invoice sent again under its number answers 200 with the invoice recorded "
+        "(whatever the Idempotency-Key), another invoice under a taken number 409 `number-taken`. A series is "
+        "numbered either by ar or by the issuer, never both (422 `series-numbered-elsewhere`); a gap in the issuer's "
+        "numbers is reported by GET /v1/numbering/series, not refused"))
     kind: InvoiceKind = InvoiceKind.STANDARD
     currency: Currency = "EUR"
     total_minor: PositiveMinor = Field(description="total including VAT, in minor units")
