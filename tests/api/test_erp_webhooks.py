@@ -70,6 +70,7 @@ TAMPERED: dict[str, dict[str, Any]] = {
     "timestamp 301 s ahead": {"at_offset_s": 301},
     "signed with another secret": {"secrets": ("whsec_" + "A" * 43 + "=",)},
     "unknown source": {"source": "nobody"},
+    "a source name no source can have": {"source": "erp%00"},
 }
 
 
@@ -122,8 +123,15 @@ def test_a_missing_or_malformed_header_is_a_400_naming_it(case: str, client: Tes
     assert event_head() == before
 
 
-def test_a_body_that_is_not_utf8_is_a_400(post: Post, problem: CheckProblem) -> None:
+def test_a_body_that_is_not_utf8_or_holds_a_nul_is_a_400(post: Post, problem: CheckProblem) -> None:
     problem(post(b"\xff\xfe{}"), 400, field="body")
+    problem(post(b'{"type": "customer.upserted", "data": {}}\x00'), 400, field="body")
+
+
+def test_a_type_no_row_can_file_is_kept_without_it(post: Post, problem: CheckProblem, client: TestClient) -> None:
+    refused = problem(post(b'{"type": "a\\u0000\\ud800", "data": {}}'), 422, field="type")
+    assert ok(client.get(f"/v1/webhooks/inbox/{refused['inbox_id']}"))["type"] == ""
+    problem(client.get("/v1/webhooks/inbox", params={"source": "erp\x00"}), 422, field="source")
 
 
 # Rotation and revocation --------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ version knows the type). The commands run as the source (`caused_by = "webhook:<
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +18,7 @@ from ar.application.receivables import Receivables
 from ar.domain.errors import DomainError, NotFound
 
 State = Literal["processed", "failed"]
+FILED_TYPE = re.compile(r"[\x21-\x7E]{1,100}")  # what an inbox row files a delivery under; else ""
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ def envelope_type(body: str) -> str:
     except ValueError:
         return ""
     kind = parsed.get("type") if isinstance(parsed, dict) else None
-    return kind if isinstance(kind, str) else ""
+    return kind if isinstance(kind, str) and FILED_TYPE.fullmatch(kind) else ""
 
 
 class ErpDeliveries:

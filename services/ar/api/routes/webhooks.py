@@ -15,12 +15,13 @@ from fastapi.responses import JSONResponse
 
 from ar.adapters.webhook_inbox import WebhookInbox
 from ar.adapters.webhook_signature import MalformedHeader, NotAuthentic, parse_headers, verify
-from ar.adapters.webhook_sources import WebhookSources
+from ar.adapters.webhook_sources import SOURCE_NAME, WebhookSources
 from ar.api.deps import RuntimeDep
 from ar.api.problems import PROBLEM, TYPE_BASE, problem, responses
 from ar.api.routes.webhook_sources import router as sources_router
 from ar.api.schemas.common import QueryInt
 from ar.api.schemas.webhooks import (
+    SOURCE_PATTERN,
     DeliveryOut,
     ReceivedOut,
     UnknownType,
@@ -101,8 +102,10 @@ def receive(
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         return problem(400, "Malformed request", "the body is not UTF-8 JSON", rule="webhook-body", field="body")
+    if "\x00" in text:  # no database stores it, and JSON never needs it raw
+        return problem(400, "Malformed request", "the body holds a NUL character", rule="webhook-body", field="body")
     now = runtime.clock.now()
-    secrets = WebhookSources(runtime.engine).valid_secrets(source, now)
+    secrets = WebhookSources(runtime.engine).valid_secrets(source, now) if SOURCE_NAME.fullmatch(source) else None
     if not secrets:
         return _unauthorized(f"no active webhook source {source!r}")
     try:
@@ -121,7 +124,7 @@ def receive(
 def list_inbox(
     runtime: RuntimeDep,
     state: Annotated[str | None, Query(pattern="^(processed|failed)$")] = None,
-    source: Annotated[str | None, Query(max_length=32)] = None,
+    source: Annotated[str | None, Query(pattern=SOURCE_PATTERN)] = None,
     limit: Annotated[QueryInt, Query(ge=1, le=500)] = 50,
 ) -> list[DeliveryOut]:
     inbox = WebhookInbox(runtime.engine)

@@ -206,7 +206,7 @@ def parse_delivery(body: str) -> erp.ErpCommand:
         raise UnreadableDelivery('the body is {"type": "...", "data": {...}}', field="type")
     kind = envelope["type"]
     if kind not in PAYLOADS:
-        raise UnknownType(f"this version of ar does not know the type {kind!r}; kept in the inbox, it can be "
+        raise UnknownType(f"this version of ar does not know the type {kind[:100]!r}; kept in the inbox, it can be "
                           f"replayed once it does (known: {', '.join(PAYLOADS)})", field="type")
     try:
         payload = PAYLOADS[kind].model_validate(envelope.get("data"))
