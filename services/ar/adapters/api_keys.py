@@ -6,13 +6,14 @@ constant-time comparison."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import re
 import secrets
 import string
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 import sqlalchemy as sa
@@ -54,9 +55,19 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _aware(moment: datetime | None, like: datetime) -> datetime | None:
+def _utc(moment: datetime) -> datetime:
+    """Written in UTC: SQLite keeps a datetime's wall time and drops its offset."""
+    return moment.astimezone(UTC)
+
+
+def _aware(moment: datetime | None) -> datetime | None:
     """SQLite gives back naive datetimes: they were written in UTC."""
-    return moment.replace(tzinfo=like.tzinfo) if moment is not None and moment.tzinfo is None else moment
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
+
+
+def derived_id(seed: str) -> str:
+    """A key id from a caller's Idempotency-Key: the same seed, the same id."""
+    return base64.b32encode(hashlib.sha256(seed.encode()).digest()).decode().lower()[:12]
 
 
 def new_token(key_id: str | None = None) -> tuple[str, str, str]:
@@ -77,6 +88,7 @@ class ApiKey:
     expires_at: datetime | None
     rotated_at: datetime | None
     revoked_at: datetime | None
+    previous_valid_until: datetime | None = None  # the grace period of the previous secret after a rotation
 
     def state(self, now: datetime) -> Literal["active", "expired", "revoked"]:
         if self.revoked_at is not None:
@@ -99,23 +111,25 @@ class ApiKeyStore:
 
     def _key(self, row: sa.RowMapping, now: datetime) -> ApiKey:
         return ApiKey(key_id=row["key_id"], name=row["name"], scope=row["scope"],
-                      created_at=_aware(row["created_at"], now) or now, created_by=row["created_by"],
-                      last_used_at=_aware(row["last_used_at"], now), expires_at=_aware(row["expires_at"], now),
-                      rotated_at=_aware(row["rotated_at"], now), revoked_at=_aware(row["revoked_at"], now))
+                      created_at=_aware(row["created_at"]) or now, created_by=row["created_by"],
+                      last_used_at=_aware(row["last_used_at"]), expires_at=_aware(row["expires_at"]),
+                      rotated_at=_aware(row["rotated_at"]), revoked_at=_aware(row["revoked_at"]),
+                      previous_valid_until=_aware(row["previous_valid_until"]))
 
-    def create(self, *, name: str, scope: Scope, now: datetime, created_by: str,
-               expires_at: datetime | None = None, token: str | None = None) -> tuple[ApiKey, str]:
-        """A new key; its token, shown this once. `token` installs a given one (the bootstrap key)."""
+    def create(self, *, name: str, scope: Scope, now: datetime, created_by: str, expires_at: datetime | None = None,
+               key_id: str | None = None, token: str | None = None) -> tuple[ApiKey, str]:
+        """A new key; its token, shown this once. `key_id` chooses its id (one derived from an Idempotency-Key, so
+        that a retry finds it: IntegrityError); `token` installs a given one (the bootstrap key)."""
         if token is None:
-            token, key_id, secret = new_token()
+            token, key_id, secret = new_token(key_id)
         else:
             match = TOKEN.fullmatch(token)
             assert match, "a token reads ark_<12 [a-z0-9]>_<40 [A-Za-z0-9]>"
             key_id, secret = match.groups()
         with self.engine.begin() as conn:
             conn.execute(api_keys.insert().values(
-                key_id=key_id, name=name, scope=scope, secret_sha256=_hash(secret), created_at=now,
-                created_by=created_by, expires_at=expires_at))
+                key_id=key_id, name=name, scope=scope, secret_sha256=_hash(secret), created_at=_utc(now),
+                created_by=created_by, expires_at=_utc(expires_at) if expires_at else None))
         found = self.get(key_id, now)
         assert found is not None
         return found, token
@@ -157,7 +171,7 @@ class ApiKeyStore:
         if row is None:
             return Refused("unknown")
         digest = _hash(secret)
-        grace_until = _aware(row["previous_valid_until"], now)
+        grace_until = _aware(row["previous_valid_until"])
         current = hmac.compare_digest(digest, row["secret_sha256"])
         previous = (row["previous_sha256"] is not None and grace_until is not None and now < grace_until
                     and hmac.compare_digest(digest, row["previous_sha256"]))
@@ -169,20 +183,20 @@ class ApiKeyStore:
 
     def touch(self, key_id: str, now: datetime) -> None:
         with self.engine.begin() as conn:
-            conn.execute(api_keys.update().where(api_keys.c.key_id == key_id).values(last_used_at=now))
+            conn.execute(api_keys.update().where(api_keys.c.key_id == key_id).values(last_used_at=_utc(now)))
 
     def rotate(self, key_id: str, now: datetime, grace: timedelta | None = None) -> str | None:
         """A new secret for the same key id (its token); the old one refused at once, or after `grace`. None if no
         such key."""
         token, _, secret = new_token(key_id)
-        values: dict[str, object] = {"secret_sha256": _hash(secret), "rotated_at": now,
+        values: dict[str, object] = {"secret_sha256": _hash(secret), "rotated_at": _utc(now),
                                      "previous_sha256": None, "previous_valid_until": None}
         with self.engine.begin() as conn:
             row = conn.execute(sa.select(api_keys.c.secret_sha256).where(api_keys.c.key_id == key_id)).first()
             if row is None:
                 return None
             if grace:
-                values.update(previous_sha256=row.secret_sha256, previous_valid_until=now + grace)
+                values.update(previous_sha256=row.secret_sha256, previous_valid_until=_utc(now + grace))
             conn.execute(api_keys.update().where(api_keys.c.key_id == key_id).values(**values))
         return token
 
@@ -190,7 +204,7 @@ class ApiKeyStore:
         """Revoked from now (kept, listed); a key already revoked keeps its first revocation time."""
         with self.engine.begin() as conn:
             conn.execute(api_keys.update().where((api_keys.c.key_id == key_id) & api_keys.c.revoked_at.is_(None))
-                         .values(revoked_at=now))
+                         .values(revoked_at=_utc(now)))
         return self.get(key_id, now)
 
     def active_admins(self, now: datetime) -> list[str]:

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from ar.adapters.api_keys import SCOPES, ApiKey, ApiKeyStore, Refused, grants
 from ar.adapters.api_keys import Scope as Scope
 from ar.api import authentication
-from ar.api.problems import problem
+from ar.api.problems import PROBLEM, problem
 from ar.application import actor
 from ar.runtime import Runtime
 
@@ -25,7 +25,7 @@ OPEN: Access = "open"
 SIGNATURE: Access = "signature"
 
 OPEN_PATHS = ("/healthz", "/readyz", "/openapi.json")
-OPEN_PREFIXES = ("/docs", "/redoc", "/static-offline-docs")  # the pages and fastapi-offline's assets
+OPEN_PREFIXES = ("/docs", "/redoc", "/static-offline-docs")  # the pages and their assets (/docs-assets/...)
 SIGNATURE_DOORS = ("/v1/webhooks/erp/",)  # no bearer key: the Standard Webhooks signature is the credential
 ADMIN_PREFIXES = ("/v1/keys", "/v1/webhooks/sources", "/v1/subscriptions", "/v1/admin")
 ADMIN_ROUTES = {("POST", "/v1/rates")}
@@ -34,6 +34,9 @@ READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 BEARER = "bearer"
 SIGNED_NOTE = "Signed (Standard Webhooks), no API key."
+REFUSALS = {"401": "No API key, or an unknown, expired or revoked one (`Authorization: Bearer <key>`)",
+            "403": "The API key lacks the scope this operation requires",
+            "429": "The API key's request budget is spent; retry after Retry-After"}
 WHY = {"malformed": "the Authorization header must read `Bearer ark_<key id>_<secret>`",
        "unknown": "unknown API key (or not its current secret)",
        "expired": "this API key has expired", "revoked": "this API key has been revoked"}
@@ -45,7 +48,7 @@ def _under(path: str, prefix: str) -> bool:
 
 def required(method: str, path: str) -> Access:
     """What a route needs, from its method and path template (`/v1/keys/{key_id}`)."""
-    if path in OPEN_PATHS or any(_under(path, p) for p in OPEN_PREFIXES):
+    if path in OPEN_PATHS or path.startswith(OPEN_PREFIXES):
         return OPEN
     if any(path.startswith(p) for p in SIGNATURE_DOORS):
         return SIGNATURE
@@ -144,5 +147,8 @@ def document(schema: dict[str, Any]) -> None:
             else:
                 operation["security"] = [{BEARER: []}]
                 line = f"Scope: `{needed}`."
+                for code, text in REFUSALS.items():
+                    operation["responses"].setdefault(code, {"description": text, "content": {
+                        PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}})
             description = operation.get("description")
             operation["description"] = f"{line}\n\n{description}" if description else line

@@ -33,6 +33,12 @@ def caller_of(scope: Scope) -> str:
     return f"key:{found.key_id}" if isinstance(found, ApiKey) else "anonymous"
 
 
+def _holds_a_secret(start: Message) -> bool:
+    """A response marked `Cache-Control: no-store` (a token or secret shown once) is never stored: a retry runs
+    the command again (a create finds its derived id taken and says so; a rotation rotates again)."""
+    return any(k.lower() == b"cache-control" and b"no-store" in v.lower() for k, v in start.get("headers", []))
+
+
 async def _send_problem(send: Send, status: int, rule: str, title: str, detail: str) -> None:
     body = json.dumps({"type": TYPE_BASE + rule, "title": title, "status": status, "detail": detail,
                        "field": "Idempotency-Key"}).encode()
@@ -114,7 +120,7 @@ class IdempotencyMiddleware:
         start = next(m for m in held if m["type"] == "http.response.start")
         status = int(start["status"])
         try:
-            if status >= 500 or status in NOT_REPLAYED:
+            if status >= 500 or status in NOT_REPLAYED or _holds_a_secret(start):
                 await to_thread.run_sync(self.store.release, caller, key)
             else:
                 headers = [(k.decode(), v.decode()) for k, v in start.get("headers", [])]
