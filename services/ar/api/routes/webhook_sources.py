@@ -11,7 +11,7 @@ from fastapi import APIRouter, Path
 from ar.adapters.webhook_sources import Issued, Source, WebhookSources
 from ar.api.deps import RuntimeDep
 from ar.api.problems import responses
-from ar.api.schemas.webhooks import CreateSourceIn, RotateSourceIn, SourceOut, SourceSecretOut
+from ar.api.schemas.webhook_admin import CreateSourceIn, RotateSourceIn, SourceOut, SourceSecretOut
 
 router = APIRouter(prefix="/v1/webhooks/sources", tags=["webhooks"])
 Name = Annotated[str, Path(max_length=64, examples=["erp"])]

@@ -20,9 +20,8 @@ from ar.api.deps import RuntimeDep
 from ar.api.problems import PROBLEM, TYPE_BASE, problem, responses
 from ar.api.routes.webhook_sources import router as sources_router
 from ar.api.schemas.common import QueryInt
+from ar.api.schemas.webhook_admin import SOURCE_PATTERN, DeliveryOut
 from ar.api.schemas.webhooks import (
-    SOURCE_PATTERN,
-    DeliveryOut,
     ReceivedOut,
     UnknownType,
     UnreadableDelivery,
@@ -46,8 +45,8 @@ def problem_of(error: DomainError) -> dict[str, Any]:
     """A refused delivery's answer, kept with it in the inbox: always 422 to the sender (the delivery was
     authentic; what it asks cannot be done now), whatever the same error answers over the HTTP API."""
     title = next(title for cls, title in TITLES if isinstance(error, cls))
-    body: dict[str, Any] = {"type": TYPE_BASE + error.rule, "title": title, "status": 422, "detail": error.detail}
-    body.update(error.figures)
+    body: dict[str, Any] = {**error.figures, "type": TYPE_BASE + error.rule, "title": title, "status": 422,
+                            "detail": error.detail}
     if error.field is not None:
         body["field"] = error.field
     return body

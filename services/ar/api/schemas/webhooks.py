@@ -6,17 +6,15 @@ recommends; `timestamp` optional). `PAYLOADS` maps each type onto its model; eac
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Annotated, Any, ClassVar
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from ar.api.schemas.common import BusinessDate, Currency, ExternalId, In, MultilineText, PositiveMinor, Text
 from ar.api.schemas.customers import COUNTRY_PATTERN, TermsIn
 from ar.api.schemas.invoices import Series, VatLineIn
 from ar.application import erp_webhooks as erp
-from ar.application.erp_inbox import Delivery
 from ar.domain.customer import CreditLimitPolicy, Language
 from ar.domain.errors import DomainRuleViolation
 from ar.domain.invoice_kind import Category, InvoiceKind
@@ -215,58 +213,6 @@ def parse_delivery(body: str) -> erp.ErpCommand:
         raise UnreadableDelivery(f"{errors[0]['field']}: {errors[0]['message']}", field=errors[0]["field"],
                                  figures={"errors": errors}) from None
     return payload.to_command()
-
-
-# Sources and the inbox ----------------------------------------------------------------------------------------------
-SOURCE_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,31}$"
-SourceName = Annotated[str, Field(pattern=SOURCE_PATTERN, examples=["erp"])]
-
-
-class CreateSourceIn(In):
-    name: SourceName
-    description: Annotated[Text, Field(max_length=500)] = Field("", examples=["the group's ERP"])
-
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"name": "erp",
-                                                                             "description": "the group's ERP"}]})
-
-
-class RotateSourceIn(In):
-    grace_hours: Annotated[int, Field(ge=0, le=24 * 30)] = Field(
-        24, description="how long the secrets valid now stay valid beside the new one")
-
-
-class SourceOut(BaseModel):
-    name: str
-    description: str
-    created_at: datetime
-    revoked_at: datetime | None
-    secrets_valid: int = Field(description="secrets accepted now: 2 while a rotation's grace period runs")
-
-
-class SourceSecretOut(SourceOut):
-    secret: str = Field(description="the signing secret (Standard Webhooks, whsec_...): shown this once",
-                        examples=["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"])
-    previous_valid_until: datetime | None = Field(None, description="after a rotation: the end of the grace period")
-
-
-class DeliveryOut(BaseModel):
-    inbox_id: UUID
-    source: str
-    webhook_id: str
-    type: str
-    state: str = Field(examples=["processed"], description="processed | failed")
-    received_at: datetime
-    processed_at: datetime
-    attempts: int
-    result: dict[str, Any] | None = Field(None, description="what it did, by our ids (and the event position)")
-    error: dict[str, Any] | None = Field(None, description="the problem+json it was answered with")
-    payload: str | None = Field(None, description="the body as received (in GET /v1/webhooks/inbox/{id})")
-
-    @classmethod
-    def of(cls, d: Delivery, *, with_payload: bool = False) -> DeliveryOut:
-        return cls(inbox_id=d.inbox_id, source=d.source, webhook_id=d.webhook_id, type=d.type, state=d.state,
-                   received_at=d.received_at, processed_at=d.processed_at, attempts=d.attempts, result=d.result,
-                   error=d.error, payload=d.payload if with_payload else None)
 
 
 class ReceivedOut(BaseModel):
