@@ -30,6 +30,7 @@ REDOCLY_LOGO = ("img-src", "https://cdn.redoc.ly/redoc/logo-mini.svg")
 SCREENSHOT = Path("/tmp/ar-admin-page-docs.png")  # for a person to look at; not part of the repository
 
 
+@pytest.fixture
 def chromium() -> str:
     """Debian's chromium. Missing: a skip on a developer's machine (make test installs it), a failure in CI."""
     found = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
@@ -40,9 +41,9 @@ def chromium() -> str:
     return found
 
 
-def chromium_major() -> str:
-    """The major version of the chromium on PATH (`Chromium 156.0.8078.108 built on Debian ...`)."""
-    out = subprocess.run([chromium(), "--version"], capture_output=True, text=True, timeout=30, check=True).stdout
+def major_version(chromium: str) -> str:
+    """The major version of that chromium (`Chromium 156.0.8078.108 built on Debian ...`)."""
+    out = subprocess.run([chromium, "--version"], capture_output=True, text=True, timeout=30, check=True).stdout
     return out.split()[1].split(".")[0]
 
 
@@ -86,10 +87,11 @@ def server(tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def browser_context(server: str) -> Iterator[tuple[BrowserContext, Network]]:
+def browser_context(chromium: str, server: str) -> Iterator[tuple[BrowserContext, Network]]:
+    """Chromium is looked for before the server starts: a machine without it skips at once."""
     network = Network(origin=server)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium(), headless=True)
+        browser = playwright.chromium.launch(executable_path=chromium, headless=True)
         try:
             context = browser.new_context(viewport={"width": 1400, "height": 1000}, service_workers="block")
             context.set_default_timeout(UI_TIMEOUT_MS)
@@ -97,7 +99,7 @@ def browser_context(server: str) -> Iterator[tuple[BrowserContext, Network]]:
             context.route("**/*", network.route)
             context.expose_function("arViolation", lambda directive, url: network.stopped.append((directive, url)))
             context.add_init_script(VIOLATIONS)
-            assert browser.version.split(".")[0] == chromium_major(), "not the system's chromium"
+            assert browser.version.split(".")[0] == major_version(chromium), "not the system's chromium"
             yield context, network
         finally:
             browser.close()
