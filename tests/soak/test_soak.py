@@ -142,7 +142,7 @@ def _settle(runtime: Runtime, clock: SharedFileClock, procs: list[Proc]) -> tupl
                                              reminder_deliveries.c.claimed_until)
                                    .where(reminder_deliveries.c.state.in_(["pending", "sending"]))).all()
         state = f"head {head}, positions {sorted(positions)}, {len(waiting)} deliveries waiting"
-        if len(positions) == 3 and min(positions) >= head and not waiting:
+        if len(positions) == len(runtime.projections.projections) and min(positions) >= head and not waiting:
             if state != last:
                 last, quiet_since = state, time.monotonic()
             elif time.monotonic() - quiet_since >= STABLE_S:  # no sweep decided anything new meanwhile
