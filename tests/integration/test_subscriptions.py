@@ -168,3 +168,24 @@ def _envelopes(runtime: Runtime) -> Any:
 
     feed = EventFeed(runtime.app)
     return lambda p: feed.envelope(runtime.app.recorder.select_notifications(p, 1, stop=p)[0])
+
+
+def test_an_event_that_cannot_be_read_is_put_back_without_an_attempt(
+        runtime: Runtime, desk: Desk, clock: SettableClock) -> None:
+    def unreadable(_position: int) -> dict[str, Any]:
+        raise ConnectionError("storage down")
+
+    with receiving(Receiver(secrets=[])) as receiver:
+        sub = subscribe(runtime, receiver.url, ["customer.registered"])
+        receiver.secrets.append(sub.secret)
+        desk.customer(name="Later SARL")
+        runtime.projections.catch_up()
+        broken = SubscriptionSender(runtime.engine, clock, unreadable, allow_private=True,
+                                    claim_ttl=timedelta(minutes=10))
+        assert broken.run_once() == 1
+        (waiting,) = log_of(runtime)
+        assert (waiting.state, waiting.attempts, receiver.received) == ("pending", [], [])
+        assert runtime.subscriptions.run_once() == 0, "not due again at once"
+        deliver_all(runtime, clock, step=timedelta(seconds=5))
+    (delivered,) = log_of(runtime)
+    assert (delivered.state, [a.number for a in delivered.attempts]) == ("delivered", [1])

@@ -92,7 +92,12 @@ class SubscriptionSender:
             await asyncio.gather(*(self._deliver(client, c) for c in claims))
 
     async def _deliver(self, client: httpx.AsyncClient, claim: Claim) -> None:
-        envelope = await asyncio.to_thread(self.envelope_at, claim.position)
+        try:
+            envelope = await asyncio.to_thread(self.envelope_at, claim.position)
+        except Exception:
+            log.exception("delivery %s: cannot read the event at %d; put back", claim.delivery_id, claim.position)
+            await asyncio.to_thread(self.queue.put_back, claim, self.clock.now())
+            return
         attempt = await self._attempt(client, claim, body_of(envelope))
         state = await asyncio.to_thread(self.queue.record, claim, attempt)
         if state is None:

@@ -103,6 +103,15 @@ class SubscriptionQueue:
         return [Claim(r.delivery_id, int(r.position), r.attempts, aware(r.first_attempt_at), Subscription.of(r))
                 for r in rows]
 
+    def put_back(self, claim: Claim, now: datetime) -> None:
+        """Nothing was sent (the envelope could not be read): pending again in a moment, no attempt written."""
+        d = deliveries.c
+        with self.engine.begin() as conn:
+            conn.execute(deliveries.update().where(d.delivery_id == claim.delivery_id, d.state == "sending",
+                                                   d.claimed_by == self.worker_id)
+                         .values(state="pending", claimed_until=None, claimed_by=None,
+                                 next_attempt_at=now + BACKOFF[0]))
+
     def record(self, claim: Claim, attempt: Attempt) -> str | None:
         """Write the attempt and the delivery's next state in one transaction; the new state, or None when this
         worker no longer holds the claim (its lease passed and another worker took the row over: nothing
