@@ -121,6 +121,11 @@ def test_an_issuer_numbered_invoice_is_paid_by_its_number_and_reminded_like_any_
     payment = created(record_payment(36000, remittance="Reglement facture VT2026-004101 merci"))
     assert payment["allocations"].keys() == {paid["id"]}
     assert ok(client.get(f"/v1/invoices/{paid['id']}"))["status"] == "paid"
+    # any issuer number, whatever its shape, is in its structured reference (RF + check digits + its characters)
+    slashed = created(issue_invoice(customer, 12000, series=ERP, number="fa/2026/41"))
+    assert slashed["structured_reference"].endswith("FA202641")
+    by_reference = created(record_payment(12000, payer_reference=slashed["structured_reference"]))
+    assert by_reference["allocations"].keys() == {slashed["id"]}
 
     clock.set(datetime(2026, 4, 1, 9, 0, tzinfo=UTC))
     report = ok(client.post("/v1/dunning/sweep"))
