@@ -19,6 +19,7 @@ from typing import Any, Literal, TypeVar
 import httpx
 import uvicorn
 from aiosmtpd.controller import Controller
+from tests.support.api import ADMIN_TOKEN
 
 from ar.api.app import create_app
 from ar.runtime import Runtime
@@ -79,7 +80,8 @@ class ArProcess:
                  banner: bool = False) -> None:
         """`args` follow `ar` (e.g. ["worker"]), unless they start with "bash". `banner` writes a line into the log
         at each start, to tell restarts apart."""
-        self.args, self.log_path, self.env, self.port, self.banner = list(args), log_path, dict(env), port, banner
+        self.args, self.log_path, self.port, self.banner = list(args), log_path, port, banner
+        self.env = {"AR_ADMIN_KEY": ADMIN_TOKEN, **env}  # the tests' admin key, which their clients send
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
