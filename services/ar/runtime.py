@@ -101,7 +101,7 @@ def build(settings: Settings, clock: Clock | None = None, *, run_migrations: boo
                       creditor={"name": settings.creditor_name, "email": settings.creditor_email},
                       split_by_half_year=settings.penalty_split_by_half_year)
     runner = ProjectionRunner(app, engine, [ReceivablesProjection(), CustomersProjection(), DunningProjection(app),
-                                           SubscriptionOutbox(clock)])
+                                           SubscriptionOutbox(engine, clock)])
     # Each lookup advances only the read model it reads, and never retries a stopped one (the loop does).
     receivables_caught_up.resolve(partial(runner.catch_up, only={ReceivablesProjection.name}, retry_stalled=False))
     agenda_caught_up.resolve(partial(runner.catch_up, only={DunningProjection.name}, retry_stalled=False))

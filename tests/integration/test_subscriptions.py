@@ -15,9 +15,11 @@ from tests.support.webhook_receiver import Receiver, receiving
 
 from ar.adapters.clocks import SettableClock
 from ar.adapters.subscription_store import Subscription, SubscriptionStore
+from ar.application.feed_types import event_types
 from ar.config import Settings
 from ar.delivery.subscriptions import SubscriptionSender
 from ar.delivery.subscriptions_log import LoggedDelivery, delivery_log
+from ar.projections.subscription_outbox import NO_TOPIC, SubscriptionOutbox
 from ar.runtime import Runtime
 
 
@@ -189,3 +191,18 @@ def test_an_event_that_cannot_be_read_is_put_back_without_an_attempt(
         deliver_all(runtime, clock, step=timedelta(seconds=5))
     (delivered,) = log_of(runtime)
     assert (delivered.state, [a.number for a in delivered.attempts]) == ("delivered", [1])
+
+
+def test_the_outbox_reads_only_the_topics_enabled_subscriptions_want(runtime: Runtime, desk: Desk) -> None:
+    outbox = next(p for p in runtime.projections.projections if isinstance(p, SubscriptionOutbox))
+    assert outbox.topics == (NO_TOPIC,)
+    desk.customer(name="Nobody listens SARL")
+    runtime.projections.catch_up()
+    assert runtime.projections.position(outbox.name) == runtime.projections.head()
+    sub = subscribe(runtime, "https://example.com/hook", ["invoice.issued", "customer.registered"])
+    assert outbox.topics == tuple(sorted(event_types()[t].topic for t in ("invoice.issued", "customer.registered")))
+    everything = subscribe(runtime, "https://example.com/all", ["*"])
+    assert outbox.topics == ()
+    SubscriptionStore(runtime.engine).update(everything.id, {"enabled": False}, runtime.clock.now())
+    SubscriptionStore(runtime.engine).update(sub.id, {"types": ["payment.received"]}, runtime.clock.now())
+    assert outbox.topics == (event_types()["payment.received"].topic,)

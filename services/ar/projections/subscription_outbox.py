@@ -14,8 +14,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ar.adapters.subscription_store import Subscription, deliveries, delivery_id, subscriptions
-from ar.application.feed_types import by_topic, snake
+from ar.adapters.subscription_store import ALL_TYPES, Subscription, deliveries, delivery_id, subscriptions
+from ar.application.feed_types import by_topic, event_types, snake
 from ar.domain.clock import Clock
 from ar.projections.sql import insert_missing
 
@@ -27,11 +27,27 @@ def event_type(event: Any) -> str:
     return known.name if known else f"{snake(cls.__qualname__.split('.')[0])}.{snake(cls.__name__)}"
 
 
+NO_TOPIC = "ar.subscriptions:NoSubscription"  # no event has it: with no subscription, nothing is read or decoded
+
+
 class SubscriptionOutbox:
     name = "subscription_outbox"
 
-    def __init__(self, clock: Clock) -> None:
-        self.clock = clock
+    def __init__(self, engine: sa.Engine, clock: Clock) -> None:
+        self.engine, self.clock = engine, clock
+
+    @property
+    def topics(self) -> tuple[str, ...]:
+        """The topics some enabled subscription wants (empty: every topic), read before each batch, so that the
+        runner decodes only those. A subscription created after this read starts after the head the runner had
+        already read, so the events skipped for want of it are none of its business."""
+        with self.engine.connect() as conn:
+            wanted = [t for types in conn.scalars(sa.select(subscriptions.c.types)
+                                                  .where(subscriptions.c.enabled.is_(True))) for t in types]
+        if ALL_TYPES in wanted:
+            return ()
+        known = event_types()
+        return tuple(sorted({known[t].topic for t in wanted if t in known})) or (NO_TOPIC,)
 
     def apply(self, conn: sa.Connection, events: list[tuple[int, Any]]) -> None:
         enabled = [Subscription.of(r) for r in conn.execute(
