@@ -4,9 +4,13 @@ claim whose worker died is sent again; two senders never send the same attempt. 
 
 from __future__ import annotations
 
+import contextlib
+import threading
+import time
 import uuid
 from collections import defaultdict
 from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -206,3 +210,46 @@ def test_the_outbox_reads_only_the_topics_enabled_subscriptions_want(runtime: Ru
     SubscriptionStore(runtime.engine).update(everything.id, {"enabled": False}, runtime.clock.now())
     SubscriptionStore(runtime.engine).update(sub.id, {"types": ["payment.received"]}, runtime.clock.now())
     assert outbox.topics == (event_types()["payment.received"].topic,)
+
+
+class LongOrSlow(BaseHTTPRequestHandler):
+    """Answers 200 with 1 MB of text about "Long SARL", and drips a byte a second about anyone else."""
+
+    def do_POST(self) -> None:
+        long = b"Long SARL" in self.rfile.read(int(self.headers.get("content-length") or 0))
+        self.send_response(200 if long else 503)
+        self.end_headers()
+        with contextlib.suppress(OSError):
+            if long:
+                self.wfile.write("é".encode() * 500_000)
+                return
+            for _ in range(30):
+                self.wfile.write(b".")
+                self.wfile.flush()
+                time.sleep(1)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_a_long_answer_is_cut_to_its_excerpt_and_a_dripping_one_times_out(
+        runtime: Runtime, desk: Desk, clock: SettableClock) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), LongOrSlow)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        subscribe(runtime, f"http://127.0.0.1:{server.server_address[1]}/", ["customer.registered"])
+        sender = SubscriptionSender(runtime.engine, clock, _envelopes(runtime), allow_private=True,
+                                    claim_ttl=timedelta(minutes=10), timeout_s=1.5)
+        desk.customer(name="Long SARL")
+        desk.customer(name="Slow SARL")
+        runtime.projections.catch_up()
+        started = time.monotonic()
+        assert sender.run_once() == 2
+        assert time.monotonic() - started < 5
+    finally:
+        server.shutdown()
+        server.server_close()
+    long, slow = sorted(log_of(runtime), key=lambda d: d.event_id)
+    assert long.attempts[0].response_excerpt == "é" * 500 and long.state == "delivered"
+    assert slow.state == "pending" and slow.attempts[0].error == "TimeoutError"
