@@ -253,3 +253,22 @@ def test_a_long_answer_is_cut_to_its_excerpt_and_a_dripping_one_times_out(
     long, slow = sorted(log_of(runtime), key=lambda d: d.event_id)
     assert long.attempts[0].response_excerpt == "é" * 500 and long.state == "delivered"
     assert slow.state == "pending" and slow.attempts[0].error == "TimeoutError"
+
+
+def test_a_name_that_now_resolves_to_a_private_address_is_not_called(
+        runtime: Runtime, desk: Desk, clock: SettableClock) -> None:
+    """DNS rebinding: public when the subscription was written, loopback at delivery time."""
+    with receiving(Receiver(secrets=[])) as receiver:
+        port = receiver.url.split(":")[2].split("/")[0]
+        subscribe(runtime, f"http://rebind.example:{port}/hooks", ["customer.registered"])
+        sender = SubscriptionSender(runtime.engine, clock, _envelopes(runtime), allow_private=False,
+                                    claim_ttl=timedelta(minutes=10), resolver=lambda host, port: ["127.0.0.1"])
+        desk.customer(name="Rebound SARL")
+        runtime.projections.catch_up()
+        assert sender.run_once() == 1
+    assert receiver.received == []
+    (delivery,) = log_of(runtime)
+    (attempt,) = delivery.attempts
+    assert delivery.state == "pending" and attempt.status_code is None
+    assert attempt.error is not None and attempt.error.startswith("refused: rebind.example may not be called")
+    assert "loopback" in attempt.error
