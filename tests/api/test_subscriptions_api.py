@@ -13,6 +13,7 @@ from tests.support.api import CheckProblem, Json, created, ok
 from tests.support.webhook_receiver import Receiver, receiving
 
 from ar.adapters.clocks import SettableClock
+from ar.adapters.idempotency_store import idempotency_keys
 from ar.runtime import Runtime
 
 URL = "https://example.com/hooks/ar"
@@ -124,3 +125,14 @@ def test_the_delivery_log_of_an_unknown_subscription_or_delivery_is_404(client: 
     problem(client.post(f"/v1/subscriptions/{sub['id']}/deliveries/00000000-0000-4000-8000-000000000000/redeliver"),
             404, field="delivery_id")
     problem(client.get(f"/v1/subscriptions/{sub['id']}/deliveries?state=lost"), 422, field="state")
+
+
+def test_a_retry_with_the_same_idempotency_key_never_creates_a_second_subscription(
+        client: TestClient, runtime: Runtime, problem: CheckProblem) -> None:
+    body, key = {"url": URL, "types": ["*"]}, {"Idempotency-Key": "sub-once"}
+    first = created(client.post("/v1/subscriptions", json=body, headers=key))
+    assert client.post("/v1/subscriptions", json=body, headers=key).json()["id"] == first["id"]
+    with runtime.engine.begin() as conn:  # the key's stored answer expired
+        conn.execute(idempotency_keys.delete())
+    problem(client.post("/v1/subscriptions", json=body, headers=key), 409, field="Idempotency-Key")
+    assert [s["id"] for s in ok(client.get("/v1/subscriptions"))] == [first["id"]]

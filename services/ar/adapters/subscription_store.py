@@ -122,17 +122,17 @@ class SubscriptionStore:
         self.engine = engine
 
     def create(self, *, subscription_id: UUID, url: str, types: list[str], description: str, head: int,
-               now: datetime) -> Subscription:
+               now: datetime) -> Subscription | None:
+        """None when a subscription with this id exists (its id derives from the Idempotency-Key: the key was used
+        before, and its secret shown then is not shown again)."""
         values = dict(subscription_id=subscription_id, url=url, types=types, description=description, enabled=True,
                       secret=new_secret(), from_position=head, created_at=now)
-        with self.engine.begin() as conn:
-            existing = conn.execute(sa.select(subscriptions).where(
-                subscriptions.c.subscription_id == subscription_id)).one_or_none()
-            if existing is None:  # the same Idempotency-Key again: the subscription it created
+        try:
+            with self.engine.begin() as conn:
                 conn.execute(subscriptions.insert().values(**values))
-        found = self.get(subscription_id)
-        assert found is not None
-        return found
+        except sa.exc.IntegrityError:
+            return None
+        return self.get(subscription_id)
 
     def get(self, subscription_id: UUID) -> Subscription | None:
         with self.engine.connect() as conn:

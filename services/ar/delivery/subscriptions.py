@@ -111,8 +111,9 @@ class SubscriptionSender:
         url = claim.subscription.url
         started = time.monotonic()
 
-        def failed(error: str, status: int | None = None, excerpt: str | None = None) -> Attempt:
-            return Attempt(self.clock.now(), status, round((time.monotonic() - started) * 1000), excerpt, error)
+        def failed(error: str) -> Attempt:
+            """No answer came (refused before the call, or the call failed)."""
+            return Attempt(self.clock.now(), None, round((time.monotonic() - started) * 1000), None, error)
 
         try:
             host, port = host_and_port(url)

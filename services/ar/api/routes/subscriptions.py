@@ -26,7 +26,7 @@ from ar.application.feed_types import unknown_types
 from ar.delivery import subscriptions_log
 from ar.delivery.outbound_urls import check_url
 from ar.delivery.subscriptions_queue import redeliver as queue_again
-from ar.domain.errors import DomainRuleViolation, NotFound
+from ar.domain.errors import Conflict, DomainRuleViolation, NotFound
 from ar.runtime import Runtime
 
 router = APIRouter(prefix="/v1/subscriptions", tags=["subscriptions"])
@@ -71,6 +71,9 @@ def create_subscription(body: SubscriptionIn, runtime: RuntimeDep, key: Idempote
     store = SubscriptionStore(runtime.engine)
     created = store.create(subscription_id=new_id("subscription", idempotency=key), url=url, types=types,
                            description=body.description, head=runtime.projections.head(), now=runtime.clock.now())
+    if created is None:  # the key's stored answer has expired: its secret is not shown twice
+        raise Conflict("a subscription was created with this Idempotency-Key; its secret was shown then",
+                       field="Idempotency-Key")
     return SubscriptionWithSecret.of_new(created)
 
 
@@ -91,8 +94,8 @@ def get_subscription(subscription_id: UUID, runtime: RuntimeDep) -> Subscription
 def update_subscription(subscription_id: UUID, body: SubscriptionPatch, runtime: RuntimeDep) -> SubscriptionOut:
     """Enabling a subscription disabled for its failures closes its ops task; its waiting deliveries resume."""
     changes = body.model_dump(exclude_unset=True)
-    for name in [n for n, v in changes.items() if v is None]:
-        raise DomainRuleViolation(f"{name} cannot be null (leave it out to keep it)", field=name)
+    if nulls := [n for n, v in changes.items() if v is None]:
+        raise DomainRuleViolation(f"{nulls[0]} cannot be null (leave it out to keep it)", field=nulls[0])
     if "url" in changes:
         changes["url"] = _checked_url(runtime, changes["url"])
     if "types" in changes:
