@@ -134,6 +134,7 @@ def test_the_policy_puts_the_admin_resources_behind_admin_and_reads_behind_read(
     assert auth.required("GET", "/v1/keysets") == "read"  # a prefix is a path segment, not any string
     assert auth.required("POST", "/v1/webhooks/erp/{source}") == "signature"
     assert auth.required("GET", "/docs-assets/swagger-ui.css") == "open"
+    assert auth.required("GET", "/docsets") == "read"
 
 
 def test_a_malformed_authorization_header_is_401_naming_the_format(door: Door, problem: CheckProblem) -> None:

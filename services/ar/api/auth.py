@@ -25,7 +25,7 @@ OPEN: Access = "open"
 SIGNATURE: Access = "signature"
 
 OPEN_PATHS = ("/healthz", "/readyz", "/openapi.json")
-OPEN_PREFIXES = ("/docs", "/redoc", "/static-offline-docs")  # the pages and their assets (/docs-assets/...)
+OPEN_PREFIXES = ("/docs", "/redoc", "/docs-assets", "/static-offline-docs")  # the pages and their files
 SIGNATURE_DOORS = ("/v1/webhooks/erp/",)  # no bearer key: the Standard Webhooks signature is the credential
 ADMIN_PREFIXES = ("/v1/keys", "/v1/webhooks/sources", "/v1/subscriptions", "/v1/admin")
 ADMIN_ROUTES = {("POST", "/v1/rates")}
@@ -48,7 +48,7 @@ def _under(path: str, prefix: str) -> bool:
 
 def required(method: str, path: str) -> Access:
     """What a route needs, from its method and path template (`/v1/keys/{key_id}`)."""
-    if path in OPEN_PATHS or path.startswith(OPEN_PREFIXES):
+    if path in OPEN_PATHS or any(_under(path, p) for p in OPEN_PREFIXES):
         return OPEN
     if any(path.startswith(p) for p in SIGNATURE_DOORS):
         return SIGNATURE
