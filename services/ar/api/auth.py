@@ -148,7 +148,11 @@ def document(schema: dict[str, Any]) -> None:
                 operation["security"] = [{BEARER: []}]
                 line = f"Scope: `{needed}`."
                 for code, text in REFUSALS.items():
-                    operation["responses"].setdefault(code, {"description": text, "content": {
-                        PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}})
+                    answer: dict[str, Any] = {"description": text, "content": {
+                        PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+                    if code == "429":
+                        answer["headers"] = {"Retry-After": {"description": "Seconds to wait before retrying",
+                                                             "schema": {"type": "integer"}}}
+                    operation["responses"].setdefault(code, answer)
             description = operation.get("description")
             operation["description"] = f"{line}\n\n{description}" if description else line
