@@ -113,3 +113,15 @@ def test_bad_bodies_name_the_field(client: TestClient, problem: CheckProblem) ->
     problem(client.post("/v1/keys", json={"name": "x", "scope": "root"}), 422, field="scope")
     problem(client.post("/v1/keys", json={"name": "", "scope": "read"}), 422, field="name")
     problem(client.post("/v1/keys/nosuchkey000/rotate", params={"grace_s": -1}), 422, field="grace_s")
+
+
+def test_last_use_is_written_at_most_once_a_minute(client: TestClient, clock: SettableClock) -> None:
+    key = create(client)
+    first = clock.now()
+    assert client.get(READ, headers=bearer(key["token"])).status_code == 200
+    clock.advance(timedelta(seconds=30))
+    assert client.get(READ, headers=bearer(key["token"])).status_code == 200
+    assert listed(client, key["key_id"])["last_used_at"] == first.isoformat().replace("+00:00", "Z")
+    clock.advance(timedelta(seconds=31))
+    assert client.get(READ, headers=bearer(key["token"])).status_code == 200
+    assert listed(client, key["key_id"])["last_used_at"] == clock.now().isoformat().replace("+00:00", "Z")
