@@ -273,3 +273,30 @@ def test_a_simulated_clock_never_starts_behind_recorded_events(tmp_path: Path) -
                                  capture_output=True, text=True, timeout=60)
     assert unsimulated.returncode == 2
     assert "only with --simulated-clock" in unsimulated.stderr
+
+
+DOORS = "The doors: an ERP's webhooks in, a subscription out"
+
+
+def test_the_readme_doors_an_erp_webhook_issues_an_invoice_and_a_subscriber_receives_it_signed(
+        tmp_path: Path, serve: Callable[..., Server]) -> None:
+    """From `make run`'s first admin key to an ERP's signed webhook that issues an invoice under the ERP's number,
+    and a subscription whose local receiver gets it, its signature checked: the README's steps, as written."""
+    [restart, steps] = sh_blocks(DOORS)
+    assert restart.strip() == "AR_SUBSCRIPTION_ALLOW_PRIVATE=true make run"
+    port, receiver = free_port(), free_port()
+    server = serve(f"exec {ar_bin()} serve --host 127.0.0.1 --port {port}", port,  # what that `make run` does
+                   AR_SUBSCRIPTION_ALLOW_PRIVATE="true", AR_DATABASE_URL=f"sqlite:///{tmp_path / 'ar.sqlite'}",
+                   AR_OUTBOX_DIR=str(tmp_path / "outbox"))
+    steps = steps.replace("127.0.0.1:9000", f"127.0.0.1:{receiver}").replace("--port 9000", f"--port {receiver}")
+    steps = steps.replace(".venv/bin/ar ", f"{ar_bin()} ")
+    run = run_blocks([sh_blocks(TOUR)[0], steps], port, tmp_path, server)
+
+    received = (tmp_path / "received.txt").read_text()
+    assert "invoice.issued" in received and "FA-2026-0042" in received, received
+    [tours, erps] = run.json(calls("/v1/events"))["items"]  # the tour's invoice, then the ERP's
+    assert tours["data"]["number"] == "F-000001" and tours["caused_by"].startswith("key:")
+    assert (erps["type"], erps["data"]["number"], erps["caused_by"]) == (
+        "invoice.issued", "FA-2026-0042", "webhook:erp")
+    series = {s["series"]: s for s in run.json(calls("/v1/numbering/series"))["items"]}
+    assert series["ERP"]["numbered_by"] == "issuer"

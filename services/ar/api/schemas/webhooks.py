@@ -22,7 +22,7 @@ from ar.domain.money import Money
 from ar.domain.payment import PaymentMethod
 from ar.domain.terms import CustomerKind
 
-ErpNumber = Annotated[Text, Field(max_length=32, description="the number the ERP gave it", examples=["FA-2026-0042"])]
+ErpNumber = Annotated[Text, Field(max_length=40, description="the number the ERP gave it", examples=["FA-2026-0042"])]
 ErpSeries = Annotated[Series, Field(description="the ERP's numbering series of the invoice")]
 ERP_SERIES = "ERP"
 
