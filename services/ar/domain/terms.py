@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
 from ar.domain.errors import DomainRuleViolation, TermsBeyondLegalMaximum
@@ -40,11 +41,49 @@ def end_of_month(day: date) -> date:
     return day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
 
+MAX_DISCOUNT_RATE = Decimal(10)  # percent: beyond, it is a price reduction, not an early-payment discount
+MAX_DISCOUNT_DAYS = 90
+
+
+@dataclass(frozen=True, slots=True)
+class EarlyPaymentDiscount:
+    """An escompte: `rate` percent off the total when paid within `days` of the issue date (L441-9 requires its
+    conditions on the invoice; see `ar.domain.early_payment`)."""
+
+    rate: Decimal
+    days: int
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.rate, Decimal) or not self.rate.is_finite() \
+                or not Decimal(0) < self.rate <= MAX_DISCOUNT_RATE:
+            raise DomainRuleViolation(f"an early-payment discount rate is a percentage above 0 and at most "
+                                      f"{MAX_DISCOUNT_RATE}", field="terms.discount.rate")
+        if type(self.days) is not int or not 1 <= self.days <= MAX_DISCOUNT_DAYS:
+            raise DomainRuleViolation(f"an early-payment discount window is 1 to {MAX_DISCOUNT_DAYS} days from the "
+                                      "issue date", field="terms.discount.days")
+
+    def until(self, issued_on: date) -> date:
+        """The last day of the window: a payment whose value date is on or before it takes the discount."""
+        return issued_on + timedelta(days=self.days)
+
+    def to_dict(self) -> dict[str, object]:
+        return {"rate": str(self.rate), "days": self.days}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> EarlyPaymentDiscount:
+        try:
+            rate = Decimal(str(data["rate"]))
+        except InvalidOperation:
+            raise DomainRuleViolation("the discount rate is a decimal number", field="terms.discount.rate") from None
+        return cls(rate=rate, days=int(str(data["days"])))
+
+
 @dataclass(frozen=True, slots=True)
 class PaymentTerms:
     kind: TermsKind = TermsKind.NET
     days: int = DEFAULT_NET_DAYS
     reading: EndOfMonthReading | None = None
+    discount: EarlyPaymentDiscount | None = None
 
     def __post_init__(self) -> None:
         if self.kind is TermsKind.NET:
@@ -90,15 +129,23 @@ class PaymentTerms:
         return legal_ceiling(kind, issued_on, self.reading)
 
     def to_dict(self) -> dict[str, object]:
-        return {"kind": self.kind.value, "days": self.days, "reading": self.reading.value if self.reading else None}
+        """Terms without a discount are written as they were before discounts existed (no `discount` key), so
+        that terms already stored and terms stored today without one read and encode alike."""
+        data: dict[str, object] = {"kind": self.kind.value, "days": self.days,
+                                   "reading": self.reading.value if self.reading else None}
+        if self.discount is not None:
+            data["discount"] = self.discount.to_dict()
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> PaymentTerms:
         reading = data.get("reading")
+        discount = data.get("discount")  # absent from terms stored before discounts: none
         return cls(
             kind=TermsKind(str(data["kind"])),
             days=int(str(data.get("days", DEFAULT_NET_DAYS))),
             reading=EndOfMonthReading(str(reading)) if reading else None,
+            discount=EarlyPaymentDiscount.from_dict(discount) if isinstance(discount, dict) else None,
         )
 
 

@@ -1,0 +1,131 @@
+"""Early-payment discount (escompte): the terms that carry it, its mention, its VAT split, when a payment takes it."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from ar.domain.early_payment import DiscountOffer, discount_taken, mention, vat_split
+from ar.domain.errors import DomainRuleViolation
+from ar.domain.money import Money
+from ar.domain.terms import EarlyPaymentDiscount, PaymentTerms
+from ar.domain.vat import VatLine
+
+TWO_PERCENT = EarlyPaymentDiscount(Decimal(2), 10)
+ISSUED_ON = date(2026, 3, 5)
+OFFER = DiscountOffer.of(TWO_PERCENT, ISSUED_ON)
+
+
+def eur(minor: int) -> Money:
+    return Money(minor, "EUR")
+
+
+# Terms ---------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("rate", "days", "field"), [
+    (Decimal(0), 10, "terms.discount.rate"),
+    (Decimal("-1"), 10, "terms.discount.rate"),
+    (Decimal("10.01"), 10, "terms.discount.rate"),
+    (Decimal("NaN"), 10, "terms.discount.rate"),
+    (Decimal(2), 0, "terms.discount.days"),
+    (Decimal(2), 91, "terms.discount.days"),
+])
+def test_a_discount_outside_its_bounds_is_refused_naming_the_field(rate: Decimal, days: int, field: str) -> None:
+    with pytest.raises(DomainRuleViolation) as refused:
+        EarlyPaymentDiscount(rate, days)
+    assert refused.value.field == field
+
+
+@pytest.mark.parametrize(("rate", "days"), [(Decimal("0.01"), 1), (Decimal(10), 90), (Decimal("1.5"), 30)])
+def test_a_discount_within_its_bounds_is_accepted(rate: Decimal, days: int) -> None:
+    assert EarlyPaymentDiscount(rate, days).until(ISSUED_ON) == date.fromordinal(ISSUED_ON.toordinal() + days)
+
+
+def test_terms_with_a_discount_round_trip_and_old_terms_read_as_none() -> None:
+    terms = PaymentTerms(days=30, discount=EarlyPaymentDiscount(Decimal("1.5"), 10))
+    assert terms.to_dict()["discount"] == {"rate": "1.5", "days": 10}
+    assert PaymentTerms.from_dict(terms.to_dict()) == terms
+    stored_before_discounts = {"kind": "net", "days": 45, "reading": None}
+    assert PaymentTerms.from_dict(stored_before_discounts) == PaymentTerms(days=45)
+    assert PaymentTerms(days=45).to_dict() == stored_before_discounts  # encodes as it was stored
+
+
+def test_the_window_ends_days_after_the_issue_date() -> None:
+    assert DiscountOffer(Decimal(2), date(2026, 3, 15)) == OFFER
+    assert OFFER.amount(eur(120_000)) == eur(2_400)
+    assert OFFER.discounted(eur(120_000)) == eur(117_600)
+
+
+def test_the_discount_is_rounded_half_up_to_the_cent() -> None:
+    assert DiscountOffer(Decimal("1.5"), ISSUED_ON).amount(eur(12_345)) == eur(185)  # 185.175
+    assert DiscountOffer(Decimal(2), ISSUED_ON).amount(eur(12_525)) == eur(251)  # 250.5
+
+
+# Mention -------------------------------------------------------------------------------------------------------
+def test_without_a_discount_the_mention_says_none() -> None:
+    assert mention(None, "fr") == "Escompte pour paiement anticipé : néant"
+    assert mention(PaymentTerms(), "fr") == "Escompte pour paiement anticipé : néant"
+    assert mention(PaymentTerms(), "en") == "Early payment discount: none"
+
+
+def test_an_invoice_offer_is_mentioned_with_its_last_day() -> None:
+    assert mention(OFFER, "fr") == "Escompte pour paiement anticipé : 2 % si paiement avant le 15/03/2026"
+    assert mention(OFFER, "en") == "Early payment discount: 2% if paid by 15/03/2026"
+    half = DiscountOffer(Decimal("1.50"), date(2026, 3, 15))
+    assert mention(half, "fr") == "Escompte pour paiement anticipé : 1,5 % si paiement avant le 15/03/2026"
+    assert mention(half, "en") == "Early payment discount: 1.5% if paid by 15/03/2026"
+
+
+def test_terms_are_mentioned_with_their_days() -> None:
+    terms = PaymentTerms(discount=TWO_PERCENT)
+    assert mention(terms, "fr") == "Escompte pour paiement anticipé : 2 % si paiement sous 10 jours"
+    assert mention(TWO_PERCENT, "en") == "Early payment discount: 2% if paid within 10 days of the invoice date"
+
+
+# VAT split -----------------------------------------------------------------------------------------------------
+def test_the_discount_carries_the_vat_of_a_single_rate() -> None:
+    split = vat_split(eur(2_400), [VatLine(Decimal(20), eur(100_000), eur(20_000))])
+    assert split == [VatLine(Decimal(20), eur(2_000), eur(400))]
+
+
+def test_the_vat_split_adds_up_to_the_cent_with_the_remainder_on_the_largest_base() -> None:
+    lines = [VatLine(Decimal("5.5"), eur(33_333), eur(1_833)), VatLine(Decimal(20), eur(66_667), eur(13_333)),
+             VatLine(Decimal(0), eur(1), eur(0))]
+    amount = eur(2_223)  # 2 % of 1,111.67 + the VAT, rounded
+    split = vat_split(amount, lines)
+    assert sum(line.base.minor + line.vat.minor for line in split) == amount.minor
+    assert [line.rate for line in split] == [Decimal("5.5"), Decimal(20), Decimal(0)]
+    # gross 351.66, 800.00, 0.01: exact shares 6.7879, 15.4419, 0.0002 rounded 6.79 + 15.44 + 0.00 (22.23)
+    assert [line.base.minor + line.vat.minor for line in split] == [679, 1_544, 0]
+    assert split[0].vat == eur(35) and split[1].vat == eur(257)  # 6.79 x 5.5/105.5, 15.44 x 20/120
+
+
+def test_a_rounding_remainder_goes_to_the_line_with_the_largest_base() -> None:
+    lines = [VatLine(Decimal(20), eur(500), eur(100)), VatLine(Decimal(10), eur(545), eur(55)),
+             VatLine(Decimal(0), eur(600), eur(0))]
+    split = vat_split(eur(100), lines)  # thirds: 33.33 each, rounded 33 + 33 + 33, one cent left over
+    assert [line.base.minor + line.vat.minor for line in split] == [33, 33, 34]
+
+
+# The decision --------------------------------------------------------------------------------------------------
+def test_the_full_discounted_amount_within_the_window_takes_the_discount() -> None:
+    assert discount_taken(OFFER, total=eur(120_000), open_after=eur(2_400), value_on=date(2026, 3, 10)) == eur(2_400)
+
+
+def test_the_last_day_of_the_window_still_takes_it_and_the_next_does_not() -> None:
+    assert discount_taken(OFFER, total=eur(120_000), open_after=eur(2_400), value_on=date(2026, 3, 15)) == eur(2_400)
+    assert discount_taken(OFFER, total=eur(120_000), open_after=eur(2_400), value_on=date(2026, 3, 16)) is None
+
+
+def test_a_payment_short_of_the_discounted_amount_takes_none() -> None:
+    assert discount_taken(OFFER, total=eur(120_000), open_after=eur(2_401), value_on=date(2026, 3, 10)) is None
+
+
+def test_paying_a_little_more_than_the_discounted_amount_takes_what_is_left() -> None:
+    assert discount_taken(OFFER, total=eur(120_000), open_after=eur(400), value_on=date(2026, 3, 10)) == eur(400)
+
+
+def test_nothing_left_open_or_no_offer_takes_none() -> None:
+    assert discount_taken(OFFER, total=eur(120_000), open_after=eur(0), value_on=date(2026, 3, 10)) is None
+    assert discount_taken(None, total=eur(120_000), open_after=eur(2_400), value_on=date(2026, 3, 10)) is None
