@@ -5,8 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from schwifty import BIC, IBAN
+from schwifty.exceptions import SchwiftyException
+from stdnum.eu import vat
+from stdnum.fr import siren
 
 
 class Settings(BaseSettings):
@@ -52,8 +56,24 @@ class Settings(BaseSettings):
                                        "67 or 68 (Alsace-Moselle: Good Friday and 26 December)")
     penalty_split_by_half_year: bool = Field(True, description="a B2B delay across 1 January or 1 July accrues at "
                                              "each half-year's rate (to confirm with counsel)")
+    bank_match_tolerance_minor: int = Field(100, ge=0, description="a bank credit short of an invoice by at most "
+                                            "this (minor units: bank charges) settles it, the rest written off")
     creditor_name: str = Field("Your company", description="who the reminders come from")
     creditor_email: str = Field("receivables@example.invalid", description="From: and Reply-To: of reminders")
+    # The creditor's identity on the documents a customer pays from (statements, reminders, formal notices).
+    # The demo defaults validate; set yours. A bad value stops start-up naming its variable.
+    creditor_legal_name: str | None = Field(None, description="legal name with its form (e.g. \"Dubois Travaux "
+                                            "SAS\"); default: creditor_name")
+    creditor_address: str = Field("1 rue de l'Exemple", description="street lines, separated by \"|\"")
+    creditor_postcode: str = Field("75001", description="postcode")
+    creditor_city: str = Field("Paris", description="city")
+    creditor_country: str = Field("FR", pattern=r"^[A-Z]{2}$", description="ISO 3166 country code")
+    creditor_siren: str = Field("123456782", description="SIREN (9 digits, checked)")
+    creditor_vat_id: str = Field("FR11123456782", description="intra-EU VAT number (checked)")
+    creditor_iban: str = Field("FR76 3000 6000 0112 3456 7890 189", description="IBAN customers pay to (checked); "
+                               "printed with an EPC QR code (SEPA credit transfer)")
+    creditor_bic: str | None = Field("AGRIFRPP", description="BIC of that account (checked; optional in the QR)")
+    creditor_phone: str | None = Field("+33 1 00 00 00 00", description="phone number printed on documents")
     smtp_host: str | None = Field(None, description="SMTP server for reminders; unset: they go to outbox_dir")
     smtp_port: int = Field(25, description="SMTP port")
     smtp_starttls: bool = Field(False, description="upgrade the SMTP connection with STARTTLS")
@@ -62,6 +82,50 @@ class Settings(BaseSettings):
     outbox_dir: Path = Field(Path("var/outbox"), description="where reminders are written when no SMTP server is set")
     dunning_webhook_url: str | None = Field(None, description="where webhook-channel reminders are POSTed")
     dunning_webhook_secret: str | None = Field(None, description="Standard Webhooks secret (whsec_...) signing them")
+
+    @field_validator("creditor_siren")
+    @classmethod
+    def _siren(cls, value: str) -> str:
+        compact = siren.compact(value)
+        if not siren.is_valid(compact):
+            raise ValueError(f"AR_CREDITOR_SIREN {value!r} is not a valid SIREN (9 digits, Luhn key)")
+        return str(compact)
+
+    @field_validator("creditor_vat_id")
+    @classmethod
+    def _vat_id(cls, value: str) -> str:
+        compact = vat.compact(value)
+        if not vat.is_valid(compact):
+            raise ValueError(f"AR_CREDITOR_VAT_ID {value!r} is not a valid EU VAT number")
+        return str(compact)
+
+    @field_validator("creditor_iban")
+    @classmethod
+    def _iban(cls, value: str) -> str:
+        try:
+            return str(IBAN(value).compact)
+        except SchwiftyException as error:
+            raise ValueError(f"AR_CREDITOR_IBAN {value!r} is not a valid IBAN: {error}") from None
+
+    @field_validator("creditor_bic")
+    @classmethod
+    def _bic(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        try:
+            return str(BIC(value).compact)
+        except SchwiftyException as error:
+            raise ValueError(f"AR_CREDITOR_BIC {value!r} is not a valid BIC: {error}") from None
+
+    def creditor(self) -> dict[str, str]:
+        """The creditor as the documents print it (recorded in each reminder's content, so a reminder shows the
+        account it asked to be paid to). Address lines are joined with newlines; absent values are empty."""
+        return {"name": self.creditor_name, "email": self.creditor_email,
+                "legal_name": self.creditor_legal_name or self.creditor_name,
+                "address": "\n".join(part.strip() for part in self.creditor_address.split("|") if part.strip()),
+                "postcode": self.creditor_postcode, "city": self.creditor_city, "country": self.creditor_country,
+                "siren": self.creditor_siren, "vat_id": self.creditor_vat_id, "iban": self.creditor_iban,
+                "bic": self.creditor_bic or "", "phone": self.creditor_phone or ""}
 
     @property
     def is_postgres(self) -> bool:

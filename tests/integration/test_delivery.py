@@ -178,7 +178,8 @@ def with_smtp(runtime: Runtime, port: int, **extra: Any) -> Settings:
 
 def worker(runtime: Runtime, settings: Settings, channels: dict[str, Channel] | None = None,
            **kwargs: Any) -> DeliveryWorker:
-    return DeliveryWorker(runtime.app, runtime.engine, settings, runtime.clock, RENDERER, channels, **kwargs)
+    return DeliveryWorker(runtime.app, runtime.engine, settings, runtime.clock, runtime.app.ports.renderer, channels,
+                          **kwargs)
 
 
 def row(runtime: Runtime, reminder_id: UUID) -> dict[str, Any]:

@@ -4,8 +4,12 @@ Layout of `services/ar/templates/` (see its README.md): `<language>/<template>.t
 subject with `{% set subject %}...{% endset %}`; `<language>/<template>.html` is the HTML body (autoescaped: the only
 templates that are), which receives the rendered `subject`. Files starting with `_` are shared partials.
 
-The same content and the same template files give the same message, byte for byte: the renderer reads no clock, no
-locale and no environment. `template_version` names the files that made a message; `content_hash` is the evidence.
+The same content, the same template files and the same creditor identity give the same message, byte for byte: the
+renderer reads no clock, no locale and no environment. The creditor's identity (address, SIREN, IBAN...) comes from
+the settings, given once (`JinjaRenderer(creditor=settings.creditor())`); what the content records of the creditor
+(its name and e-mail) wins over it. Templates receive `payments`: per currency, how to pay the amount asked
+(`ar.reports.payment_block`: IBAN, BIC, the RF reference, an EPC QR code as a PNG data URI); empty without an IBAN.
+`template_version` names the files that made a message; `content_hash` is the evidence.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from jinja2.runtime import Context
 
 from ar.application.ports import RenderedMessage
 from ar.domain.money import MINOR_UNITS
+from ar.reports.payment_block import Creditor, PaymentBlock, customer_reference
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
 TEMPLATES = ("courtesy", "reminder-1", "reminder-2", "reminder-3", "call", "formal-notice", "handoff")
@@ -80,10 +85,26 @@ def _tidy(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)) + "\n"
 
 
+def payments(content: dict[str, Any], creditor: dict[str, str]) -> list[dict[str, object]]:
+    """How to pay what a reminder asks, per currency: a single invoice with its own reference, several with the
+    customer's (one transfer for all, matched to the customer)."""
+    who = Creditor.of(creditor)
+    found = []
+    for total in content.get("totals", []):
+        lines = [line for line in content.get("lines", []) if line["currency"] == total["currency"]]
+        references = {line["structured_reference"] for line in lines}
+        reference = references.pop() if len(references) == 1 else customer_reference(content["customer"]["id"])
+        block = PaymentBlock.of(who, total["total_minor"], total["currency"], reference)
+        if block is not None:
+            found.append(block.to_dict())
+    return found
+
+
 class JinjaRenderer:
     """`ReminderRenderer` over the template files. Thread-safe: jinja2 environments are, once built."""
 
-    def __init__(self, templates_dir: Path | None = None) -> None:
+    def __init__(self, templates_dir: Path | None = None, *, creditor: dict[str, str] | None = None) -> None:
+        self.creditor = dict(creditor or {})
         self.templates_dir = (templates_dir or TEMPLATES_DIR).resolve()
         self.env = Environment(
             loader=FileSystemLoader(self.templates_dir),
@@ -102,7 +123,9 @@ class JinjaRenderer:
         if template not in TEMPLATES:
             raise ValueError(f"unknown reminder template {template!r}")
         lang = language if language in LANGUAGES else "en"
-        context = {**content, "language": lang, "template": template}
+        creditor = {**self.creditor, **content.get("creditor", {})}
+        context = {**content, "language": lang, "template": template, "creditor": creditor,
+                   "creditor_lines": Creditor.of(creditor).address_lines, "payments": payments(content, creditor)}
         module = self.env.get_template(f"{lang}/{template}.txt").make_module(context)
         subject = " ".join(str(getattr(module, "subject", "")).split())
         if not subject:

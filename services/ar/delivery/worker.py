@@ -245,5 +245,6 @@ class DeliveryWorker:
 
 def build_delivery(settings: Settings, app: DeliveryApp, engine: sa.Engine, clock: Clock) -> DeliveryWorker:
     """The worker as configured: SMTP if `smtp_host` is set, else the outbox folder; webhooks if configured."""
-    return DeliveryWorker(app, engine, settings, clock, JinjaRenderer(), default_channels(settings, clock),
+    return DeliveryWorker(app, engine, settings, clock, JinjaRenderer(creditor=settings.creditor()),
+                          default_channels(settings, clock),
                           claim_ttl=timedelta(seconds=settings.delivery_claim_ttl_s))
