@@ -39,6 +39,7 @@ class BankEntry:
     return_reason: str | None = None        # ISO 20022 return reason (AC06, MD06, ...) on a reversal
     reversal: bool = False                  # a reversal of an earlier entry (a returned direct debit)
     original_amount: Money | None = None    # the instructed amount in another currency (foreign-currency line)
+    charges: Money | None = None            # bank charges the bank reports for this transaction (camt Chrgs)
     where: str = ""                         # where in the file (line number or XML path), for errors and audit
 
     @property
