@@ -11,12 +11,12 @@ import pytest
 import zxingcpp
 from PIL import Image
 from pypdf import PdfReader
+from tests.unit.test_reminder_rendering import content, line, penalty
 
 from ar.config import Settings
 from ar.delivery.letter import letter_pdf
 from ar.delivery.renderer import JinjaRenderer
 from ar.reports.payment_block import customer_reference
-from tests.unit.test_reminder_rendering import content, line, penalty
 
 CREDITOR = Settings(_env_file=None, creditor_name="Atelier Durand SAS",  # type: ignore[call-arg]
                     creditor_email="compta@durand.example", creditor_address="12 avenue des Érables|Bâtiment B",
