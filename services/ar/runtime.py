@@ -9,10 +9,12 @@ from functools import partial
 import sqlalchemy as sa
 
 from ar.adapters.api_keys import ApiKeyStore
+from ar.adapters.bank_imports import BankImportStore
 from ar.adapters.business_days import HolidayCalendar
 from ar.adapters.clocks import SettableClock, SharedFileClock, SystemClock, parse_start
 from ar.adapters.event_reads import select_many
 from ar.adapters.rate_tables import load_rate_seed
+from ar.application.bank_import import BankImports
 from ar.application.ports import Ports
 from ar.application.rates import RateSeed
 from ar.application.receivables import Receivables
@@ -22,10 +24,12 @@ from ar.delivery.renderer import JinjaRenderer
 from ar.delivery.subscriptions import SubscriptionSender, build_sender
 from ar.delivery.worker import DeliveryWorker, build_delivery
 from ar.domain.clock import Clock
+from ar.projections.bank_queries import BankLookups
 from ar.projections.customers import CustomersProjection
 from ar.projections.dunning import DunningProjection
 from ar.projections.dunning_queries import DunningLookups
 from ar.projections.lookups import ReadModelLookups
+from ar.projections.payer_accounts import PayerAccountsProjection
 from ar.projections.receivables import ReceivablesProjection
 from ar.projections.runner import ProjectionRunner
 from ar.projections.subscription_outbox import SubscriptionOutbox
@@ -42,6 +46,7 @@ class Runtime:
     sweeper: Sweeper
     delivery: DeliveryWorker
     subscriptions: SubscriptionSender
+    bank: BankImports
 
     def start_dunning(self) -> None:
         """The sweeper, the delivery worker and the subscription sender in background threads (`ar worker`; `ar
@@ -102,14 +107,18 @@ def build(settings: Settings, clock: Clock | None = None, *, run_migrations: boo
                       creditor={"name": settings.creditor_name, "email": settings.creditor_email},
                       split_by_half_year=settings.penalty_split_by_half_year)
     runner = ProjectionRunner(app, engine, [ReceivablesProjection(), CustomersProjection(), DunningProjection(app),
-                                           SubscriptionOutbox(engine, clock)])
+                                           SubscriptionOutbox(engine, clock), PayerAccountsProjection()])
     # Each lookup advances only the read model it reads, and never retries a stopped one (the loop does).
     receivables_caught_up.resolve(partial(runner.catch_up, only={ReceivablesProjection.name}, retry_stalled=False))
     agenda_caught_up.resolve(partial(runner.catch_up, only={DunningProjection.name}, retry_stalled=False))
+    accounts_caught_up = partial(runner.catch_up, only={PayerAccountsProjection.name}, retry_stalled=False)
+    bank = BankImports(app, store=BankImportStore(engine), tolerance_minor=settings.bank_match_tolerance_minor,
+                       candidates=BankLookups(engine, invoices_caught_up=receivables_caught_up,
+                                              accounts_caught_up=accounts_caught_up))
     app.on_saved(runner.wake)
     app.ensure_default_policies()
     app.ensure_rate_book()
     sweeper = Sweeper(app, engine, runner.catch_up, clock)
     delivery = build_delivery(settings, app, engine, clock)
     return Runtime(settings=settings, clock=clock, engine=engine, app=app, projections=runner, sweeper=sweeper,
-                   delivery=delivery, subscriptions=build_sender(settings, app, engine, clock))
+                   delivery=delivery, subscriptions=build_sender(settings, app, engine, clock), bank=bank)

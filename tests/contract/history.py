@@ -107,6 +107,7 @@ def record(runtime: Runtime, clock: SettableClock) -> None:
     app.update_customer(acme.id, name="CONTRACT-ACME", country="FR", language=Language.EN,
                         emails=["compta@example.com", "ar@example.com"], terms=PaymentTerms(days=45),
                         credit_limit=eur(200_000))
+    app.learn_payer_account(acme.id, "DE89 3704 0044 0532 0130 00")  # a confirmed bank match
     # Invoices: over the limit, deposit and final, credit note, write-off, dispute
     big = r.invoice(acme, "CONTRACT-INV-BIG", 250_000)
     deposit = r.invoice(acme, "CONTRACT-INV-DEPOSIT", 30_000, kind=InvoiceKind.DEPOSIT)

@@ -232,7 +232,7 @@ def test_after_the_fix_a_restart_catches_up_from_that_event_and_equals_a_rebuild
     head = fixed.projections.head()
     assert {s.name: (s.position, s.stall) for s in fixed.projections.status()} == {
         "receivables": (head, None), "customers": (head, None), "dunning": (head, None),
-        "subscription_outbox": (head, None)}
+        "subscription_outbox": (head, None), "payer_accounts": (head, None)}
     with fixed.engine.connect() as conn:
         assert conn.execute(sa.select(projection_positions.c.failed_position, projection_positions.c.error,
                                       projection_positions.c.attempts)

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID
 
 from eventsourcing.persistence import AggregateRecorder, StoredEvent
 
+from ar.domain.bank_entry import BankEntry
 from ar.domain.calendar import BusinessCalendar
+from ar.domain.money import Money
+
+if TYPE_CHECKING:
+    from ar.application.bank_import import EntryOutcome, ImportReport
 
 
 class InvoiceFinder(Protocol):
@@ -80,3 +85,48 @@ class Ports:
     read_many: ManyAggregateReads
     renderer: ReminderRenderer
     calendar: BusinessCalendar
+
+
+class BankCandidates(Protocol):
+    """The read side's help in matching a bank credit (read models: they may lag the event store)."""
+
+    def customer_of(self, iban: str) -> UUID | None:
+        """The customer a payer's IBAN was learned for (a confirmed match), if any."""
+        ...
+
+    def near_amount(self, amount: Money) -> list[UUID]:
+        """A few open invoices of any customer whose open amount is close to `amount`, closest first."""
+        ...
+
+
+class BankImportStore(Protocol):
+    """Each bank import and its entries, kept for audit, the import report and the unmatched queue."""
+
+    def begin(self, report: ImportReport) -> None: ...
+
+    def known_keys(self, keys: Sequence[str]) -> set[str]:
+        """The entry keys already imported."""
+        ...
+
+    def payment_of(self, key: str) -> UUID | None: ...
+
+    def add_entry(self, import_id: UUID, outcome: EntryOutcome) -> None: ...
+
+    def finish(self, report: ImportReport) -> None:
+        """Record the import's counts."""
+        ...
+
+    def returned_credit(self, entry: BankEntry) -> UUID | None:
+        """The payment of the imported credit that a reversal returns (by end-to-end id, else reference and
+        amount)."""
+        ...
+
+    def waiting(self, limit: int) -> list[EntryOutcome]: ...
+
+    def payer_iban_of(self, payment_id: UUID) -> str | None: ...
+
+    def confirmed(self, payment_id: UUID, allocations: list[tuple[UUID, Money]]) -> None: ...
+
+    def imports(self, limit: int) -> list[ImportReport]: ...
+
+    def get(self, import_id: UUID) -> ImportReport | None: ...

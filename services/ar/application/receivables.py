@@ -88,6 +88,11 @@ class Receivables(Dunning):
     def get_customer(self, customer_id: UUID) -> Customer:
         return self._get(Customer, customer_id, "customer_id")
 
+    def learn_payer_account(self, customer_id: UUID, iban: str) -> Saved[Customer]:
+        """A confirmed bank match: credits from `iban` are this customer's (see `ar.application.bank_import`)."""
+        return self._update(Customer, customer_id, None, lambda c: c.learn_payer_account(iban, self.clock.now()),
+                            "customer_id")
+
     # Invoices --------------------------------------------------------------------------------------------------
     def _series(self, name: str, numbered_by: str = BY_AR) -> NumberingSeries:
         """The series, opened at its first use by whoever numbers it (ar, or the issuer of its first invoice)."""

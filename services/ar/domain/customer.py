@@ -112,6 +112,7 @@ class Customer(Aggregate):
         self.external_id = external_id
         self.registered_at = at
         self.dunning_policy_id: UUID | None = None  # None: the default policy of its kind
+        self.payer_accounts: list[str] = []  # IBANs its credits come from (PayerAccountLearned)
 
     def change_details(self, *, name: str, country: str, language: Language, emails: list[str],
                        at: datetime) -> None:
@@ -193,3 +194,18 @@ class Customer(Aggregate):
     @event(DunningPolicyAssigned)
     def _dunning_policy_assigned(self, policy_id: UUID | None, at: datetime) -> None:
         self.dunning_policy_id = policy_id
+
+    def learn_payer_account(self, iban: str, at: datetime) -> None:
+        """A confirmed bank match: credits from this IBAN are this customer's (recorded once per IBAN)."""
+        iban = iban.replace(" ", "").upper()
+        if iban in self.payer_accounts:
+            return
+        self._payer_account_learned(iban=iban, at=at)
+
+    class PayerAccountLearned(Aggregate.Event):
+        iban: str
+        at: datetime
+
+    @event(PayerAccountLearned)
+    def _payer_account_learned(self, iban: str, at: datetime) -> None:
+        self.payer_accounts = [*self.payer_accounts, iban]

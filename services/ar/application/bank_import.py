@@ -1,0 +1,208 @@
+"""Bank statement import: each credit a payment (idempotently), returned direct debits returned, other debits
+listed; credits matched in the domain (`ar.domain.bank_matching`) or left waiting with ranked suggestions.
+
+A credit's payment id derives from its entry's key (`bank:<key>`), so the same statement, or one that overlaps,
+imported again records nothing new: the entries already there are counted as duplicates. Payments, allocations and
+write-offs go through the existing `Receivables` commands (one save each); each import and its entries are kept
+for audit by the `BankImportStore` port. Candidates come from the read models (`BankCandidates`), which may lag the
+event store by the projections' interval: an invoice issued a moment ago may not be found yet, and its credit
+then waits for a person."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from uuid import UUID, uuid4
+
+from ar.application import actor
+from ar.application.commands import new_id
+from ar.application.ports import BankCandidates, BankImportStore
+from ar.application.receivables import Receivables
+from ar.domain.allocation import numbers_in
+from ar.domain.bank_entry import BankEntry, BankStatement, Direction
+from ar.domain.bank_matching import (
+    TOLERANCE_REASON,
+    Candidates,
+    OpenItem,
+    Suggestion,
+    decide,
+    normalised_reference,
+)
+from ar.domain.errors import DomainError
+from ar.domain.invoice import Invoice
+from ar.domain.money import Money
+from ar.domain.payment import Payment, PaymentMethod
+
+MATCHED, WAITING, DUPLICATE, RETURNED, LISTED = "matched", "waiting", "duplicate", "returned", "listed"
+NOT_PROVIDED = "NOTPROVIDED"
+
+
+@dataclass(frozen=True)
+class EntryOutcome:
+    entry: BankEntry
+    state: str
+    payment_id: UUID | None = None
+    rule: str | None = None
+    invoices: list[tuple[UUID, Money]] = field(default_factory=list)
+    written_off: Money | None = None
+    suggestions: list[Suggestion] = field(default_factory=list)
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    import_id: UUID
+    format: str
+    account: str
+    statement_id: str | None
+    received_at: datetime
+    caused_by: str
+    entries: list[EntryOutcome]
+    duplicates_not_kept: int = 0  # a stored import keeps its duplicates' count, not the entries
+
+    def count(self, state: str) -> int:
+        return sum(1 for e in self.entries if e.state == state) + (
+            self.duplicates_not_kept if state == DUPLICATE else 0)
+
+    @property
+    def credits(self) -> int:
+        return sum(1 for e in self.entries if e.entry.direction is Direction.CREDIT and e.state != DUPLICATE)
+
+    @property
+    def all_duplicates(self) -> bool:
+        return all(e.state == DUPLICATE for e in self.entries)
+
+
+def credit_method(entry: BankEntry) -> PaymentMethod:
+    """The entry says no bank transaction code: a credit carrying an end-to-end id (which a SEPA direct debit
+    collection always does, set by us as creditor) is taken for a direct debit, so that its return can be applied;
+    any other credit is a transfer."""
+    e2e = entry.end_to_end_id
+    return PaymentMethod.DIRECT_DEBIT if e2e and e2e.upper() != NOT_PROVIDED else PaymentMethod.TRANSFER
+
+
+class BankImports:
+    def __init__(self, app: Receivables, *, store: BankImportStore, candidates: BankCandidates,
+                 tolerance_minor: int) -> None:
+        self.app, self.store, self.candidates, self.tolerance_minor = app, store, candidates, tolerance_minor
+
+    # Import ------------------------------------------------------------------------------------------------------
+    def import_statements(self, statements: Sequence[BankStatement], *, format: str) -> list[ImportReport]:
+        return [self.import_statement(s, format=format or s.format) for s in statements]
+
+    def import_statement(self, statement: BankStatement, *, format: str | None = None) -> ImportReport:
+        import_id, now = uuid4(), self.app.clock.now()
+        report = ImportReport(import_id, format or statement.format, statement.account, statement.statement_id,
+                              now, actor.current(), [])
+        self.store.begin(report)
+        known = self.store.known_keys([e.key for e in statement.entries])
+        for entry in statement.entries:
+            if entry.key in known:
+                outcome = EntryOutcome(entry, DUPLICATE, payment_id=self.store.payment_of(entry.key))
+            elif entry.direction is Direction.CREDIT:
+                outcome = self._credit(entry)
+            else:
+                outcome = self._debit(entry)
+            if outcome.state != DUPLICATE:
+                self.store.add_entry(import_id, outcome)
+            known.add(entry.key)  # the same entry twice in one file is a duplicate too
+            report.entries.append(outcome)
+        self.store.finish(report)
+        return report
+
+    def _credit(self, entry: BankEntry) -> EntryOutcome:
+        payment_id = new_id("payment", external_id="bank:" + entry.key)
+        decision = decide(entry, self._candidates(entry), Money(self.tolerance_minor, entry.amount.currency))
+        match = decision.match
+        saved = self.app.record_payment(
+            payment_id=payment_id, customer_id=decision.customer_id, amount=entry.amount,
+            method=credit_method(entry), value_on=entry.value_on,
+            payer_reference=normalised_reference(entry.creditor_reference), remittance=entry.remittance,
+            external_id="bank:" + entry.key, allocations=match.allocations if match else None)
+        if saved.position is None:  # recorded already (a concurrent import, or one cut short)
+            return self._as_recorded(entry, saved.aggregate)
+        if match is None:
+            return EntryOutcome(entry, WAITING, payment_id, suggestions=decision.suggestions)
+        written_off = None
+        if match.write_off is not None:
+            self.app.write_off_invoice(match.write_off, reason=TOLERANCE_REASON, written_off_on=entry.value_on)
+            written_off = match.difference
+        return EntryOutcome(entry, MATCHED, payment_id, rule=match.rule, invoices=match.allocations,
+                            written_off=written_off)
+
+    @staticmethod
+    def _as_recorded(entry: BankEntry, payment: Payment) -> EntryOutcome:
+        return EntryOutcome(entry, DUPLICATE, payment.id, invoices=list(payment.allocations.items()))
+
+    def _debit(self, entry: BankEntry) -> EntryOutcome:
+        if not entry.reversal:
+            return EntryOutcome(entry, LISTED)
+        payment_id = self.store.returned_credit(entry)
+        if payment_id is None:
+            return EntryOutcome(entry, LISTED, note="no imported credit matches this return")
+        reason = f"bank return {entry.return_reason}" if entry.return_reason else "bank return"
+        reopened = list(self.app.get_payment(payment_id).allocations.items())
+        try:
+            self.app.return_payment(payment_id, reason=reason, returned_on=entry.value_on)
+        except DomainError as e:
+            return EntryOutcome(entry, LISTED, payment_id, note=f"the return cannot be applied: {e}")
+        return EntryOutcome(entry, RETURNED, payment_id, invoices=reopened, note=reason)
+
+    def _candidates(self, entry: BankEntry) -> Candidates:
+        currency = entry.amount.currency
+        finder = self.app.ports.finder
+        reference = normalised_reference(entry.creditor_reference)
+        by_reference = finder.by_reference(reference) if reference else []
+        by_numbers = finder.by_numbers(numbers_in(entry.remittance))
+        customer = self.candidates.customer_of(entry.payer_iban) if entry.payer_iban else None
+        own = finder.open_for_customer(customer, currency) if customer is not None else []
+        near = self.candidates.near_amount(entry.amount)
+        items = self._open_items([*by_reference, *by_numbers, *own, *near])
+
+        def pick(ids: list[UUID]) -> list[OpenItem]:
+            return [items[i] for i in ids if i in items]
+
+        return Candidates(by_reference=pick(by_reference), by_numbers=pick(by_numbers), known_customer=customer,
+                          customer_items=pick(own), near_amount=pick(near))
+
+    def _open_items(self, ids: list[UUID]) -> dict[UUID, OpenItem]:
+        """The invoices' current state from the event store (the read models only found them)."""
+        found: dict[UUID, OpenItem] = {}
+        for invoice in self.app.load_many(Invoice, ids).values():
+            if not invoice.is_closed:
+                found[invoice.id] = OpenItem(invoice.id, invoice.number, invoice.customer_id,
+                                             invoice.open_amount - invoice.disputed, invoice.due_on,
+                                             invoice.structured_reference)
+        return found
+
+    # The unmatched queue -----------------------------------------------------------------------------------------
+    def unmatched(self, limit: int = 100) -> list[EntryOutcome]:
+        """Credits waiting for a person, oldest first; one allocated meanwhile by another way is left out."""
+        waiting = []
+        for outcome in self.store.waiting(limit):
+            if outcome.payment_id is None:
+                continue
+            payment = self.app.get_payment(outcome.payment_id)
+            if payment.unapplied.is_positive and not payment.allocations:
+                waiting.append(outcome)
+        return waiting
+
+    def confirm_match(self, payment_id: UUID, allocations: list[tuple[UUID, Money]],
+                      expected_version: int | None = None) -> Payment:
+        """A person's match (one invoice, or a split over several): allocated by the existing command; the payer's
+        IBAN is then known for the customer of the first invoice, so its next credit matches by itself."""
+        saved = self.app.allocate_payment(payment_id, allocations=allocations, expected_version=expected_version)
+        iban = self.store.payer_iban_of(payment_id)
+        if iban and allocations:
+            customer_id = self.app.get_invoice(allocations[0][0]).customer_id
+            self.app.learn_payer_account(customer_id, iban)
+        self.store.confirmed(payment_id, allocations)
+        return saved.aggregate
+
+    def imports(self, limit: int = 100) -> list[ImportReport]:
+        return self.store.imports(limit)
+
+    def get_import(self, import_id: UUID) -> ImportReport | None:
+        return self.store.get(import_id)
+
