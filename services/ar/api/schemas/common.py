@@ -25,6 +25,7 @@ from pydantic import (
     WithJsonSchema,
 )
 from pydantic import GetJsonSchemaHandler as JsonHandler
+from pydantic.config import JsonDict
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
@@ -193,6 +194,11 @@ class MoneyOut(BaseModel):
     @classmethod
     def of(cls, money: Money) -> MoneyOut:
         return cls(minor=money.minor, currency=money.currency, formatted=str(money))
+
+
+def money_example(minor: int, currency: str = "EUR") -> JsonDict:
+    """A `MoneyOut` in an answer's documented example, formatted as the server formats it."""
+    return MoneyOut.of(Money(minor, currency)).model_dump()
 
 
 class Problem(BaseModel):

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic.config import JsonDict
 from pydantic_core import PydanticCustomError
 
 from ar.api.schemas.common import PATTERN_WORDS, BusinessDate, In, Text
@@ -35,6 +36,16 @@ Template = Annotated[str, AfterValidator(_known_template),
 
 
 # Policies ---------------------------------------------------------------------------------------------------------
+_POLICY_EXAMPLE: JsonDict = {
+    "name": "Key accounts", "notice_deadline_days": 15, "steps": [
+        {"key": "reminder-1", "offset_days": 10, "kind": "reminder", "channel": "email", "template": "reminder-1"},
+        {"key": "call", "offset_days": 20, "kind": "reminder", "channel": "phone", "template": "call"},
+        {"key": "reminder-2", "offset_days": 30, "kind": "reminder", "channel": "email",
+         "template": "reminder-2", "states_penalties": True},
+        {"key": "formal-notice", "offset_days": 45, "kind": "formal_notice", "channel": "letter",
+         "template": "formal-notice", "states_penalties": True, "claims_penalties": True}]}
+
+
 class StepIn(In):
     key: StepKey
     offset_days: Annotated[StrictInt, Field(ge=-365, le=3650, examples=[7], description=(
@@ -77,15 +88,7 @@ class PolicyIn(In):
     penalties_net_of_disputes: StrictBool = Field(True, description="no interest on an amount while it is disputed")
     notice_deadline_days: Annotated[StrictInt, Field(ge=8, le=30, description="the deadline a formal notice gives")] = 8
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "name": "Key accounts", "notice_deadline_days": 15, "steps": [
-            {"key": "reminder-1", "offset_days": 10, "kind": "reminder", "channel": "email",
-             "template": "reminder-1"},
-            {"key": "call", "offset_days": 20, "kind": "reminder", "channel": "phone", "template": "call"},
-            {"key": "reminder-2", "offset_days": 30, "kind": "reminder", "channel": "email",
-             "template": "reminder-2", "states_penalties": True},
-            {"key": "formal-notice", "offset_days": 45, "kind": "formal_notice", "channel": "letter",
-             "template": "formal-notice", "states_penalties": True, "claims_penalties": True}]}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [_POLICY_EXAMPLE]})
 
     def to_rules(self) -> PolicyRules:
         return PolicyRules(steps=tuple(s.to_domain() for s in self.steps), remind_undisputed=self.remind_undisputed,
@@ -116,6 +119,8 @@ class PolicyOut(BaseModel):
 class AssignPolicyIn(In):
     policy_id: UUID | None = Field(description="null: back to the default policy of the customer's kind")
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"policy_id": "7c3e9a10-2b4d-4f6a-8e1c-5d7f9b0a2c4e"}]})
+
 
 class AssignedPolicyOut(BaseModel):
     customer_id: UUID
@@ -133,7 +138,9 @@ class SimulateIn(In):
     to: Annotated[BusinessDate, Field(description="last day replayed (at most two years after `from`)")]
     customer_ids: list[UUID] | None = Field(None, max_length=1000, description="default: every customer")
 
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True, json_schema_extra={"examples": [{
+        "policy": _POLICY_EXAMPLE, "from": "2026-01-01", "to": "2026-06-30",
+        "customer_ids": ["3f1c2a9e-5b7d-4c1e-9a2b-0d8e7f6a5b4c"]}]})
 
 
 class SimulatedReminderOut(BaseModel):

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Annotated, Self
 from uuid import UUID
 
-from pydantic import BaseModel, Field, StrictInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from ar.api.schemas.common import In, Instant, MultilineText, Text
 from ar.domain.reminder import Reminder
@@ -44,6 +44,9 @@ class TaskDoneIn(In):
     outcome: Annotated[MultilineText, Field(examples=["promised to pay on Friday"])]
     by: Annotated[Text, Field(max_length=128, examples=["marie@ops"])]
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "outcome": "M. Martin promet un virement vendredi pour F2026-000001", "by": "marie@ops"}]})
+
 
 # Operations -------------------------------------------------------------------------------------------------------
 class SweepOut(BaseModel):
@@ -59,6 +62,9 @@ class ClockIn(In):
     now: Instant | None = Field(None, description="the new instant (with its offset); never earlier")
     advance_days: Annotated[StrictInt, Field(ge=0, le=3650)] | None = Field(
         None, description="move forward by this many days")
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"now": "2026-04-01T09:00:00+02:00"}, {"advance_days": 7}]})
 
     @model_validator(mode="after")
     def _one_of(self) -> Self:

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ar.api.schemas.common import BusinessDate, In, PositiveMinor, Text
 from ar.domain.dunning import DunningStatus, Outlook
@@ -202,6 +202,10 @@ class PromiseIn(In):
         description="reminders wait until the day after; unpaid then, the next step goes out")
     amount_minor: PositiveMinor | None = Field(None, description="default: the whole open amount")
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"promised_on": "2026-04-15", "amount_minor": 60000}]})
+
 
 class ReasonIn(In):
     reason: Reason
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "customer called: invoice under review"}]})

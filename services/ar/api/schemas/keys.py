@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ar.adapters.api_keys import ApiKey, Scope
 from ar.api.schemas.common import In, Instant, Text
@@ -19,6 +19,10 @@ class KeyIn(In):
     scope: Scope = Field(examples=["write"], description="`read` (GET), `write` (and read), `admin` (everything: "
                          "keys, webhook sources, subscriptions, rates, the simulated clock)")
     expires_at: Instant | None = Field(None, description="refused from this instant on; default: never")
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"name": "billing service", "scope": "write", "expires_at": "2027-03-01T00:00:00+01:00"},
+        {"name": "tableau de bord trésorerie", "scope": "read"}]})
 
 
 class KeyOut(BaseModel):

@@ -6,7 +6,18 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from ar.api.schemas.common import BusinessDate, Currency, ExternalId, In, MoneyOut, PositiveMinor, Text
+from ar.api.schemas.common import (
+    BusinessDate,
+    Currency,
+    ExternalId,
+    In,
+    MoneyOut,
+    PositiveMinor,
+    Text,
+)
+from ar.api.schemas.common import (
+    money_example as _eur,
+)
 from ar.domain.money import Money
 from ar.domain.payment import Payment, PaymentMethod
 
@@ -43,15 +54,23 @@ class RecordPaymentIn(In):
 class AllocateIn(In):
     allocations: list[AllocationIn] | None = Field(None, max_length=200, description="omit to allocate automatically")
 
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"allocations": [{"invoice_id": "5b0e7c1d-2a4f-4e8b-9c3d-6f1a2b3c4d5e", "amount_minor": 60000}]}, {}]})
+
 
 class RefundIn(In):
     amount_minor: PositiveMinor
     refunded_on: BusinessDate | None = None
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"amount_minor": 1500, "refunded_on": "2026-04-02"}]})
+
 
 class ReturnIn(In):
     reason: Text = Field(examples=["AM04 insufficient funds"])
     returned_on: BusinessDate | None = None
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "reason": "AM04 insufficient funds", "returned_on": "2026-04-03"}]})
 
 
 class PaymentOut(BaseModel):
@@ -71,6 +90,15 @@ class PaymentOut(BaseModel):
     unapplied: MoneyOut = Field(description="cash neither applied nor refunded")
     returned_on: date | None
     received_at: datetime
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": "9d2c4b1a-7e6f-4a5b-8c9d-0e1f2a3b4c5d", "version": 3,
+        "customer_id": "3f1c2a9e-5b7d-4c1e-9a2b-0d8e7f6a5b4c", "amount": _eur(120000), "method": "direct_debit",
+        "value_on": "2026-03-31", "payer_reference": "RF63F2026000001",
+        "remittance": "PRLV SEPA BOULANGERIE MARTIN F2026-000001", "external_id": "BQ-2026-03-31-0007",
+        "allocations": {}, "refunds": {}, "allocated": _eur(0), "refunded": _eur(0), "unapplied": _eur(0),
+        "returned_on": "2026-04-03", "received_at": "2026-03-31T14:05:00Z",
+    }]})  # a SEPA direct debit returned (AM04): every field shown, since null values leave the published example
 
     @classmethod
     def of(cls, p: Payment) -> PaymentOut:

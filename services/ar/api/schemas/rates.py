@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from ar.api.schemas.common import In, MultilineText, Percent, Text
 from ar.api.schemas.dunning_tasks import TaskOut
@@ -29,6 +29,11 @@ class RateIn(In):
     to_confirm: StrictBool = Field(False, description="used as given, but shown as to be checked against its "
                                                       "source until recorded again without the mark")
     note: MultilineText | None = None
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "table": "ecb", "half_year": "2027-H1", "value": "2.15",
+        "source": "ECB press release of 17 December 2026 (MRO 2.15%)", "recorded_by": "marie@finance",
+        "to_confirm": False, "note": "taux BCE applicable au 1er janvier 2027"}]})
 
     def to_fact(self) -> RateFact:
         return RateFact(table=self.table, half_year_start=parse_half_year(self.half_year), value=self.value,

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, Field, StrictBool, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from ar.adapters.subscription_store import Subscription
 from ar.api.schemas.common import In, Storable
@@ -28,6 +28,10 @@ class SubscriptionIn(In):
     types: Types
     description: Description = ""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "url": "https://erp.example.com/hooks/ar", "types": ["invoice.issued", "payment.received"],
+        "description": "ERP: invoices and payments"}]})
+
 
 class SubscriptionPatch(In):
     """Only the fields given change."""
@@ -38,10 +42,15 @@ class SubscriptionPatch(In):
     enabled: StrictBool | None = Field(None, description="false stops deliveries: those queued wait, and events "
                                        "recorded while it is disabled are not queued for it; true resumes them")
 
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"enabled": True}, {"types": ["*"], "description": "ERP: every event"}]})
+
 
 class RotateIn(In):
     grace_hours: Annotated[StrictInt, Field(ge=0, le=168)] = Field(
         24, description="how long the old secret keeps signing beside the new one (both signatures are sent)")
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"grace_hours": 48}]})
 
 
 class SubscriptionOut(BaseModel):

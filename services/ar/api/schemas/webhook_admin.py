@@ -27,6 +27,8 @@ class RotateSourceIn(In):
     grace_hours: Annotated[int, Field(ge=0, le=24 * 30)] = Field(
         24, description="how long the secrets valid now stay valid beside the new one")
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"grace_hours": 72}]})
+
 
 class SourceOut(BaseModel):
     name: str
