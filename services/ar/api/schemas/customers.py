@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from ar.api.schemas.common import PATTERN_WORDS, Currency, Email, ExternalId, In, MinorUnits, MoneyOut, Text
 from ar.domain.customer import CreditLimitPolicy, Customer, Language
@@ -19,6 +19,9 @@ class TermsIn(In):
     kind: TermsKind = TermsKind.NET
     days: Annotated[StrictInt, Field(ge=0, le=365)] = 30
     reading: EndOfMonthReading | None = Field(None, description="required for end_of_month_45")
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"kind": "end_of_month_45", "reading": "end_of_month_then_plus_45"}, {"kind": "net", "days": 60}]})
 
     def to_domain(self) -> PaymentTerms:
         days = 45 if self.kind is TermsKind.END_OF_MONTH_45 else self.days
@@ -37,6 +40,9 @@ class CreditLimitIn(In):
     credit_limit_policy: CreditLimitPolicy = Field(
         CreditLimitPolicy.FLAG, description="flag: issue and record that the limit was exceeded; refuse: 422")
 
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"credit_limit_minor": 5000000, "currency": "EUR", "credit_limit_policy": "refuse"}]})
+
     def to_domain(self) -> Money | None:
         return None if self.credit_limit_minor is None else Money(self.credit_limit_minor, self.currency)
 
@@ -50,6 +56,12 @@ class RegisterCustomerIn(CreditLimitIn):
     terms: TermsIn = Field(default_factory=TermsIn)
     external_id: ExternalId | None = Field(
         None, description="id in your ERP; a retry with the same external_id returns the same customer")
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "name": "Boulangerie Martin SARL", "kind": "professional", "country": "FR", "language": "fr",
+        "emails": ["compta@martin.fr"], "terms": {"kind": "net", "days": 30}, "credit_limit_minor": 5000000,
+        "currency": "EUR", "external_id": "ERP-10442",
+    }]})
 
 
 class CustomerOut(BaseModel):
@@ -65,6 +77,14 @@ class CustomerOut(BaseModel):
     credit_limit_policy: CreditLimitPolicy
     external_id: str | None
     registered_at: datetime
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": "3f1c2a9e-5b7d-4c1e-9a2b-0d8e7f6a5b4c", "version": 1, "name": "Boulangerie Martin SARL",
+        "kind": "professional", "country": "FR", "language": "fr", "emails": ["compta@martin.fr"],
+        "terms": {"kind": "end_of_month_45", "days": 45, "reading": "end_of_month_then_plus_45"},
+        "credit_limit": {"minor": 5000000, "currency": "EUR", "formatted": "50000.00 EUR"},
+        "credit_limit_policy": "flag", "external_id": "ERP-10442", "registered_at": "2026-03-01T09:12:00Z",
+    }]})
 
     @classmethod
     def of(cls, c: Customer) -> CustomerOut:

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from ar.api.schemas.common import (
     PATTERN_WORDS,
@@ -19,6 +20,9 @@ from ar.api.schemas.common import (
     PositiveMinor,
     Text,
 )
+from ar.api.schemas.common import (
+    money_example as _eur,
+)
 from ar.domain.invoice import Invoice
 from ar.domain.invoice_kind import Category, InvoiceKind
 from ar.domain.money import Money
@@ -26,6 +30,24 @@ from ar.domain.status import InvoiceStatus, is_overdue
 from ar.domain.vat import VatLine
 
 NumberedBy = Literal["ar", "issuer"]
+_INVOICE_ID = "5b0e7c1d-2a4f-4e8b-9c3d-6f1a2b3c4d5e"
+_CUSTOMER_ID = "3f1c2a9e-5b7d-4c1e-9a2b-0d8e7f6a5b4c"
+
+
+_INVOICE_EXAMPLE: JsonDict = {
+    "id": _INVOICE_ID, "version": 2, "number": "F2026-000001", "numbered_by": "ar", "series": "F2026",
+    "kind": "standard", "category": "services", "customer_id": _CUSTOMER_ID, "status": "partly_paid",
+    "overdue": False, "issued_on": "2026-03-01", "due_on": "2026-05-15",
+    "due_on_derogation": "délai dérogatoire de l'accord interprofessionnel du secteur (L441-11)",
+    "total": _eur(120000), "vat": [{"rate": "20.0", "base": _eur(100000), "vat": _eur(20000)}],
+    "deducted": _eur(0), "allocated": _eur(60000), "credited": _eur(0), "written_off": _eur(0),
+    "disputed": _eur(0), "open_amount": _eur(60000), "structured_reference": "RF63F2026000001",
+    "purchase_order": "PO-778", "external_id": "ERP-FA-2026-0041",
+    "allocations": {"9d2c4b1a-7e6f-4a5b-8c9d-0e1f2a3b4c5d": _eur(60000)}, "credit_notes": {},
+    "over_credit_limit": _eur(20000), "issued_at": "2026-03-01T09:30:00Z",
+}
+"""An invoice as answered, for the examples of the answers that hold one."""
+
 SERIES_PATTERN = r"^[A-Z0-9][A-Z0-9_-]{0,15}$"
 PATTERN_WORDS[SERIES_PATTERN] = "1 to 16 capitals, digits, '_' or '-', starting with a capital or digit (F2026)"
 Series = Annotated[str, Field(pattern=SERIES_PATTERN, examples=["F2026"])]
@@ -84,10 +106,17 @@ class CreditNoteIn(In):
     series: Series = Field("AV", description="numbering series of credit notes (avoirs)")
     credited_on: BusinessDate | None = None
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "amount_minor": 24000, "reason": "2 cartons de farine T55 retournés endommagés", "series": "AV",
+        "credited_on": "2026-03-10"}]})
+
 
 class WriteOffIn(In):
     reason: Text
     written_off_on: BusinessDate | None = None
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "reason": "liquidation judiciaire du client, créance irrécouvrable", "written_off_on": "2026-09-30"}]})
 
 
 class OpenDisputeIn(In):
@@ -95,10 +124,17 @@ class OpenDisputeIn(In):
     reason: Text
     opened_on: BusinessDate | None = None
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "amount_minor": 36000, "reason": "quantité livrée inférieure au bon de commande PO-778",
+        "opened_on": "2026-03-12"}]})
+
 
 class ResolveDisputeIn(In):
     outcome: Annotated[Text, Field(max_length=200, examples=["rejected: goods delivered as ordered"])]
     resolved_on: BusinessDate | None = None
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "outcome": "rejected: goods delivered as ordered", "resolved_on": "2026-03-20"}]})
 
 
 class VatLineOut(BaseModel):
@@ -137,6 +173,8 @@ class InvoiceOut(BaseModel):
     credit_notes: dict[str, MoneyOut]
     over_credit_limit: MoneyOut | None = Field(description="issued over the customer's credit limit by this much")
     issued_at: datetime
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_INVOICE_EXAMPLE]})
 
     @classmethod
     def of(cls, i: Invoice, today: date) -> InvoiceOut:
@@ -178,7 +216,17 @@ class InvoicePage(BaseModel):
     items: list[InvoiceRow]
     next_cursor: str | None = Field(description="pass as `cursor` to get the next page; null on the last page")
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"items": [{
+        "id": _INVOICE_ID, "version": 2, "number": "F2026-000001", "customer_id": _CUSTOMER_ID,
+        "status": "partly_paid", "overdue": False, "currency": "EUR", "issued_on": "2026-03-01",
+        "due_on": "2026-05-15", "total_minor": 120000, "open_minor": 60000, "external_id": "ERP-FA-2026-0041"}],
+        "next_cursor": "MjAyNi0wMy0wMXxGMjAyNi0wMDAwMDE="}]})
+
 
 class DisputeOpened(BaseModel):
     dispute_id: UUID
     invoice: InvoiceOut
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "dispute_id": "c7a1e2f3-4b5c-4d6e-8f90-a1b2c3d4e5f6",
+        "invoice": {**_INVOICE_EXAMPLE, "version": 3, "status": "disputed", "disputed": _eur(36000)}}]})
