@@ -1,0 +1,126 @@
+"""CFONB 120 statements written from the specification: 01 old balance, 04 movements, 05 complements, 07 new
+balance; amounts in the signed-last-character encoding."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from ar.adapters.bank_files import read_statement
+from ar.adapters.bank_files.cfonb120 import signed_amount
+from ar.domain.bank_entry import BankEntry, BankFileUnreadable, Direction
+from ar.domain.money import Money
+
+DATA = Path(__file__).parents[1] / "data" / "bank"
+CREDIT, DEBIT = Direction.CREDIT, Direction.DEBIT
+ACCOUNT = "30006/00001/12345678901"
+
+
+def eur(minor: int) -> Money:
+    return Money(minor, "EUR")
+
+
+@pytest.mark.parametrize(("raw", "decimals", "value"), [
+    ("0000000012500{", 2, Decimal("1250.00")), ("0000000001500}", 2, Decimal("-150.00")),
+    ("0000000000125B", 2, Decimal("12.52")), ("0000000000125K", 2, Decimal("-12.52")),
+    ("0000000000001I", 0, Decimal("19")), ("0000000000001R", 3, Decimal("-0.019")),
+])
+def test_signed_last_character_gives_the_last_digit_and_the_sign(raw: str, decimals: int, value: Decimal) -> None:
+    assert signed_amount(raw, decimals, "line 1") == value
+
+
+def test_statement_reads_movements_with_their_complements() -> None:
+    [statement] = read_statement((DATA / "cfonb120_statement.txt").read_bytes())
+    assert (statement.format, statement.account, statement.currency, statement.statement_id) == (
+        "cfonb120", ACCOUNT, "EUR", f"{ACCOUNT}@030326")
+    assert statement.entries == [
+        # NPY payer name, IPY payer IBAN, RCN the payer's reference (a valid RF) and the purpose after it
+        BankEntry(account=ACCOUNT, bank_reference="VIRREF0001", booked_on=date(2026, 3, 2), value_on=date(2026, 3, 2),
+                  amount=eur(125000), direction=CREDIT, payer_name="ACME GMBH", payer_iban="DE89370400440532013000",
+                  remittance="VIR SEPA RECU ACME GMBH REGLEMENT MARS", creditor_reference="RF60F000042",
+                  end_to_end_id="RF60F000042", where="line 2"),
+        BankEntry(account=ACCOUNT, bank_reference="VIRREF0002", booked_on=date(2026, 3, 2), value_on=date(2026, 3, 3),
+                  amount=eur(80000), direction=CREDIT, payer_name="DUPONT SARL",
+                  remittance="VIR SEPA RECU DUPONT SARL FACTURE F-000043 ET F-000044", where="line 6"),
+        # a movement with a reject reason code is a reversal; the code is CFONB's own, two digits
+        BankEntry(account=ACCOUNT, bank_reference="PRLVRET0003", booked_on=date(2026, 3, 3), value_on=date(2026, 3, 3),
+                  amount=eur(15000), direction=DEBIT, payer_name="PETIT ET FILS", remittance="IMPAYE PRLV SEPA PETIT",
+                  end_to_end_id="SDD-PETIT-0007", return_reason="CFONB:36", reversal=True, where="line 9"),
+        # MMO: the amount in its original currency
+        BankEntry(account=ACCOUNT, bank_reference="VIRINT0004", booked_on=date(2026, 3, 3), value_on=date(2026, 3, 4),
+                  amount=eur(91540), direction=CREDIT, remittance="VIR INTERNATIONAL GLOBEX INV F-000046",
+                  original_amount=Money(100000, "USD"), where="line 12"),
+        # no reference: the entry number stands for it
+        BankEntry(account=ACCOUNT, bank_reference="0000005", booked_on=date(2026, 3, 3), value_on=date(2026, 3, 3),
+                  amount=eur(1250), direction=DEBIT, remittance="FRAIS TENUE DE COMPTE", where="line 15"),
+    ]
+
+
+def test_a_file_with_two_statements_gives_two_and_an_invalid_rf_stays_text() -> None:
+    first, second = read_statement((DATA / "cfonb120_two_statements.txt").read_bytes())
+    assert first.entries == [
+        BankEntry(account=ACCOUNT, bank_reference="VIR0310A", booked_on=date(2026, 3, 10), value_on=date(2026, 3, 10),
+                  amount=eur(48000), direction=CREDIT,
+                  remittance="VIR SEPA RECU LEROY BATIMENT PAIEMENT FACTURE F-000042 SOLDE RF99F000042",
+                  end_to_end_id="RF99F000042", where="line 2"),
+    ]
+    other = "20041/01005/0500013M026"
+    assert (second.account, second.statement_id) == (other, f"{other}@100326")
+    assert second.entries == [
+        BankEntry(account=other, bank_reference="VIR0310B", booked_on=date(2026, 3, 10), value_on=date(2026, 3, 11),
+                  amount=eur(240000), direction=CREDIT, payer_name="VERHOEVEN BV",
+                  remittance="VIR SEPA RECU VERHOEVEN BV", where="line 7"),
+    ]
+
+
+def test_a_file_without_line_breaks_is_cut_every_120_characters() -> None:
+    lines = (DATA / "cfonb120_statement.txt").read_text().splitlines()
+    [statement] = read_statement("".join(lines).encode("latin-1"))
+    assert [(e.bank_reference, e.amount.minor, e.where) for e in statement.entries] == [
+        ("VIRREF0001", 125000, "line 2"), ("VIRREF0002", 80000, "line 6"), ("PRLVRET0003", 15000, "line 9"),
+        ("VIRINT0004", 91540, "line 12"), ("0000005", 1250, "line 15")]
+
+
+def _fails(lines: list[str]) -> BankFileUnreadable:
+    with pytest.raises(BankFileUnreadable) as caught:
+        read_statement(("\r\n".join(lines) + "\r\n").encode("latin-1"))
+    return caught.value
+
+
+def _lines() -> list[str]:
+    return (DATA / "cfonb120_statement.txt").read_text().splitlines()
+
+
+def test_a_record_of_119_characters_names_its_line() -> None:
+    lines = _lines()
+    lines[2] = lines[2][:119]
+    error = _fails(lines)
+    assert error.figures["where"] == "line 3"
+    assert "119" in error.detail
+
+
+def test_an_amount_with_a_bad_sign_character_names_its_line() -> None:
+    lines = _lines()
+    lines[5] = lines[5][:103] + "X" + lines[5][104:]
+    assert _fails(lines).figures["where"] == "line 6"
+
+
+def test_a_bad_value_date_names_its_line() -> None:
+    lines = _lines()
+    lines[8] = lines[8][:42] + "310226" + lines[8][48:]
+    assert _fails(lines).figures["where"] == "line 9"
+
+
+def test_a_cut_file_without_its_new_balance_is_refused() -> None:
+    error = _fails(_lines()[:-1])
+    assert error.figures["where"] == "line 1"
+    assert "07" in error.detail
+
+
+def test_a_complement_before_any_movement_or_an_unknown_record_is_refused() -> None:
+    lines = _lines()
+    assert _fails([lines[0], lines[2], *lines[1:]]).figures["where"] == "line 2"
+    assert _fails([lines[0], "09" + lines[1][2:], *lines[2:]]).figures["where"] == "line 2"

@@ -1,0 +1,102 @@
+"""MT940 statements read with mt-940: the :61: line and its :86: details, German ?-fields and SWIFT-keyed ones."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from ar.adapters.bank_files import read_statement
+from ar.domain.bank_entry import BankEntry, BankFileUnreadable, Direction
+from ar.domain.money import Money
+
+DATA = Path(__file__).parents[1] / "data" / "bank"
+CREDIT, DEBIT = Direction.CREDIT, Direction.DEBIT
+
+
+def eur(minor: int) -> Money:
+    return Money(minor, "EUR")
+
+
+def test_german_file_with_two_statements_reads_both_with_every_entry() -> None:
+    first, second = read_statement((DATA / "mt940_german_two_statements.sta").read_bytes())
+    account = "37040044/0532013000"  # bank code/account: no IBAN in :25:, kept as the bank writes it
+    assert [(s.format, s.account, s.currency, s.statement_id) for s in (first, second)] == [
+        ("mt940", account, "EUR", "STARTUMS/00042/001"), ("mt940", account, "EUR", "STARTUMS/00043/001")]
+    assert first.entries == [
+        BankEntry(account=account, bank_reference="4711030200001", booked_on=date(2026, 3, 2),
+                  value_on=date(2026, 3, 2), amount=eur(125000), direction=CREDIT, payer_name="ACME GMBH",
+                  payer_iban="DE89370400440532013000", payer_bic="COBADEFFXXX", remittance="RF60F000042",
+                  creditor_reference="RF60F000042", end_to_end_id="E2E-ACME-0001", where="line 5"),
+        # SVWZ+ continued over ?20/?21, the name over ?32/?33
+        BankEntry(account=account, bank_reference="4711030300002", booked_on=date(2026, 3, 3),
+                  value_on=date(2026, 3, 3), amount=eur(80000), direction=CREDIT, payer_name="MUELLER UND SOEHNE KG",
+                  payer_iban="DE44500105175407324931", payer_bic="INGDDEFFXXX",
+                  remittance="Rechnung F-000043 und F-000044", where="line 8"),
+        # RC: the reversal of a credit (a returned direct debit), a debit; the return code read from the details;
+        # the ?31 IBAN does not validate and is dropped
+        BankEntry(account=account, bank_reference="4711030400003", booked_on=date(2026, 3, 4),
+                  value_on=date(2026, 3, 4), amount=eur(15000), direction=DEBIT, payer_name="PETIT GMBH",
+                  payer_iban=None, remittance="AC06 KONTO GESPERRT F-000039", end_to_end_id="SDD-0007",
+                  return_reason="AC06", reversal=True, where="line 11"),
+    ]
+    assert second.entries == [
+        BankEntry(account=account, bank_reference="4711030500001", booked_on=date(2026, 3, 5),
+                  value_on=date(2026, 3, 5), amount=eur(91540), direction=CREDIT, payer_name="GLOBEX CORP",
+                  remittance="INV F-000046 GLOBEX", original_amount=Money(100000, "USD"), where="line 20"),
+        BankEntry(account=account, bank_reference="4711030500002", booked_on=date(2026, 3, 5),
+                  value_on=date(2026, 3, 5), amount=eur(1250), direction=DEBIT, remittance="KONTOFUEHRUNG MAERZ",
+                  where="line 23"),
+    ]
+
+
+def test_swift_keyed_details_give_payer_remittance_return_reason_and_original_amount() -> None:
+    [statement] = read_statement((DATA / "mt940_swift_keyed.sta").read_bytes())
+    ours = "FR7630006000011234567890189"
+    assert (statement.account, statement.currency, statement.statement_id) == (ours, "EUR", "RELEVE0311/71/1")
+    assert statement.entries == [
+        BankEntry(account=ours, bank_reference="BNP0311C1", booked_on=date(2026, 3, 11), value_on=date(2026, 3, 11),
+                  amount=eur(240000), direction=CREDIT, payer_name="Verhoeven BV", payer_iban="NL91ABNA0417164300",
+                  payer_bic="ABNANL2A", remittance="Factures F-000042 F-000047", end_to_end_id="ORD-5521",
+                  where="line 5"),
+        # value date 12 March, entry date 11 March (MMDD of the :61: line)
+        BankEntry(account=ours, bank_reference="BNP0312R1", booked_on=date(2026, 3, 11), value_on=date(2026, 3, 12),
+                  amount=eur(26000), direction=DEBIT, payer_name="Leroy Batiment",
+                  payer_iban="FR1420041010050500013M02606", remittance="RF33F000043",
+                  creditor_reference="RF33F000043", end_to_end_id="SDD-0311", return_reason="MD06", reversal=True,
+                  where="line 7"),
+        BankEntry(account=ours, bank_reference="BNP0312C2", booked_on=date(2026, 3, 12), value_on=date(2026, 3, 12),
+                  amount=eur(106383), direction=CREDIT, payer_name="Helvetia Handel AG",
+                  payer_iban="CH9300762011623852957", payer_bic="UBSWCHZH80A", remittance="Rechnung F-000050",
+                  original_amount=Money(100000, "CHF"), where="line 10"),
+    ]
+
+
+def test_reversal_of_a_debit_is_a_credit() -> None:
+    content = (DATA / "mt940_swift_keyed.sta").read_bytes().replace(b"0311RC260,00", b"0311RD260,00")
+    entry = read_statement(content)[0].entries[1]
+    assert (entry.direction, entry.reversal, entry.return_reason) == (CREDIT, True, "MD06")
+
+
+def _fails(content: bytes) -> BankFileUnreadable:
+    with pytest.raises(BankFileUnreadable) as caught:
+        read_statement(content)
+    return caught.value
+
+
+def test_a_statement_line_without_amount_names_its_line() -> None:
+    content = (DATA / "mt940_german_two_statements.sta").read_bytes()
+    error = _fails(content.replace(b":61:2603030303CR800,00NTRF", b":61:2603030303CRNTRF"))
+    assert error.figures["where"] == "line 8"
+
+
+def test_a_statement_line_without_mark_or_date_names_its_line() -> None:
+    content = (DATA / "mt940_swift_keyed.sta").read_bytes()
+    assert _fails(content.replace(b":61:2603120312C1063", b":61:26031203121063")).figures["where"] == "line 10"
+    assert _fails(content.replace(b":61:2603110311C2400", b":61:2603C2400")).figures["where"] == "line 5"
+
+
+def test_an_amount_finer_than_the_currency_is_refused() -> None:
+    content = (DATA / "mt940_swift_keyed.sta").read_bytes().replace(b"C2400,00NTRF", b"C2400,005NTRF")
+    assert _fails(content).figures["where"] == "line 5"
