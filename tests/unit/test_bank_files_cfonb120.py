@@ -124,3 +124,23 @@ def test_a_complement_before_any_movement_or_an_unknown_record_is_refused() -> N
     lines = _lines()
     assert _fails([lines[0], lines[2], *lines[1:]]).figures["where"] == "line 2"
     assert _fails([lines[0], "09" + lines[1][2:], *lines[2:]]).figures["where"] == "line 2"
+
+
+def test_a_short_first_record_is_still_read_as_cfonb_and_named() -> None:
+    lines = _lines()
+    lines[0] = lines[0][:119]
+    assert _fails(lines).figures["where"] == "line 1"
+
+
+def test_a_record_for_another_account_inside_a_statement_is_refused() -> None:
+    lines = _lines()
+    lines[5] = lines[5][:21] + "99999999999" + lines[5][32:]
+    assert _fails(lines).figures["where"] == "line 6"
+
+
+def test_a_valid_rf_written_in_a_label_complement_is_the_structured_reference() -> None:
+    lines = _lines()
+    lines[7] = lines[7][:48] + "REF RF33 F000 043".ljust(70) + lines[7][118:]
+    entry = read_statement(("\n".join(lines)).encode("latin-1"))[0].entries[1]
+    assert entry.creditor_reference == "RF33F000043"
+    assert entry.remittance == "VIR SEPA RECU DUPONT SARL REF RF33 F000 043"

@@ -93,7 +93,7 @@ def read_camt(content: bytes) -> list[BankStatement]:
         root = fromstring(content)
     except ParseError as error:
         line, column = error.position
-        raise BankFileUnreadable(f"XML is not well-formed: {error.msg if hasattr(error, 'msg') else error}",
+        raise BankFileUnreadable(f"XML is not well-formed: {str(error).split(':')[0]}",
                                  where=f"line {line}, column {column}") from error
     except DefusedXmlException as error:
         raise BankFileUnreadable(f"XML declares entities or a DTD, refused: {error}", where="line 1") from error

@@ -2,7 +2,7 @@
 
 Written from the CFONB specification "Relevé de compte sur support informatique" (July 2004) and its update
 "Evolutions du relevé de compte 120 caractères pour les opérations de virements et de prélèvements SEPA" (2007);
-the column positions below were cross-checked against pennylane-hq/cfonb (lib/cfonb/line_parser/*.rb, MIT).
+the column positions below were cross-checked against pennylane-hq/cfonb (lib/cfonb/line_parser/*.rb).
 Positions are 1-based in the specification, written here as Python slices:
 
     all records   1-2 record code [0:2] · 3-7 bank code [2:7] · 8-11 internal operation code [7:11] (04/05)
@@ -39,6 +39,7 @@ from ar.adapters.bank_files._common import (
     foreign_money,
     joined,
     money_of,
+    rf_in_text,
     split_reference,
     valid_iban,
 )
@@ -59,8 +60,10 @@ def records_of(text: str) -> list[str]:
 
 
 def looks_like(text: str) -> bool:
+    """An old balance record first (a record a few characters off still is one: reading it names what is wrong)."""
     records = records_of(text)
-    return bool(records) and len(records[0]) == RECORD and records[0][:2] in {"01", "04", "05", "07"}
+    first = records[0] if records else ""
+    return first[:2] == "01" and abs(len(first) - RECORD) <= 10 and first[2:7].strip().isdigit()
 
 
 def signed_amount(raw: str, decimals: int, where: str) -> Decimal:
@@ -115,6 +118,9 @@ def read_cfonb120(content: bytes) -> list[BankStatement]:
             signed_amount(record[90:104], _decimals(record, where), where)
         elif code in {"04", "05", "07"} and current is None:
             raise BankFileUnreadable(f"a {code} record outside a statement (no 01 before it)", where=where)
+        elif current is not None and account != current.account:
+            raise BankFileUnreadable(f"record for account {account}, inside the statement of {current.account} "
+                                     f"opened on line {current.line}", where=where)
         elif code == "04" and current is not None:
             current.entries.append(_movement(record, current, where))
         elif code == "05" and current is not None:
@@ -123,9 +129,11 @@ def read_cfonb120(content: bytes) -> list[BankStatement]:
             current.entries[-1] = _complement(current.entries[-1], record, where)
         elif code == "07" and current is not None:
             signed_amount(record[90:104], _decimals(record, where), where)
+            entries = [replace(entry, creditor_reference=entry.creditor_reference or rf_in_text(entry.remittance))
+                       for entry in current.entries]
             statements.append(BankStatement(format="cfonb120", account=current.account,
                                             currency=current.currency, statement_id=f"{account}@{record[34:40]}",
-                                            entries=current.entries))
+                                            entries=entries))
             current = None
         else:
             raise BankFileUnreadable(f"unknown record code {code!r} (01, 04, 05 or 07)", where=where)
