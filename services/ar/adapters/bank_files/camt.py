@@ -82,7 +82,7 @@ def format_of(content: bytes) -> str | None:
     """camt.053 or camt.054 when the root is one of the versions read here, else None."""
     try:
         root = fromstring(content)
-    except (ParseError, DefusedXmlException):
+    except (ParseError, DefusedXmlException, LookupError, ValueError):
         return None
     match = NAMESPACE.match(root.tag)
     return match.group(1) if match else None
@@ -97,6 +97,8 @@ def read_camt(content: bytes) -> list[BankStatement]:
                                  where=f"line {line}, column {column}") from error
     except DefusedXmlException as error:
         raise BankFileUnreadable(f"XML declares entities or a DTD, refused: {error}", where="line 1") from error
+    except (LookupError, ValueError) as error:  # an encoding Python does not know, or one expat cannot read
+        raise BankFileUnreadable(f"XML declaration not usable: {error}", where="line 1") from error
     match = NAMESPACE.match(root.tag)
     if match is None:
         raise BankFileUnreadable(f"root {root.tag!r} is not a camt.053/.054 .001.02 to .001.08 Document",

@@ -64,7 +64,11 @@ def read_csv(content: bytes, mapping: CsvMapping) -> list[BankStatement]:
         text = content.decode(mapping.encoding)
     except (UnicodeDecodeError, LookupError) as error:
         raise BankFileUnreadable(f"the file is not {mapping.encoding}: {error}", where="file") from error
-    rows = list(csv.reader(io.StringIO(text), delimiter=mapping.delimiter))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=mapping.delimiter)
+    try:
+        rows = list(reader)
+    except csv.Error as error:
+        raise BankFileUnreadable(f"not CSV: {error}", where=f"line {reader.line_num}") from error
     if len(rows) < mapping.header_row:
         raise BankFileUnreadable(f"no header on line {mapping.header_row}", where=f"line {mapping.header_row}")
     header = [name.strip() for name in rows[mapping.header_row - 1]]
