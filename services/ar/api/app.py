@@ -17,6 +17,7 @@ from ar.api import auth, openapi_doc, problems
 from ar.api.idempotency import IdempotencyMiddleware
 from ar.api.routes import (
     admin,
+    bank,
     customers,
     dunning,
     events,
@@ -95,7 +96,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     problems.install(app)
     # Every router behind the one scope policy (auth.py): a new route gets its scope without declaring it.
     access = [auth.authorized()]
-    for router in (customers.router, invoices.router, payments.router, reports.router, dunning.router,
+    for router in (customers.router, invoices.router, bank.router, payments.router, reports.router, dunning.router,
                    invoice_dunning.router, dunning.tasks_router, health.router, numbering.router):
         app.include_router(router, dependencies=access)
     if settings.simulated_clock and isinstance(runtime.clock, SettableClock | SharedFileClock):

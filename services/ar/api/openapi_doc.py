@@ -47,6 +47,8 @@ TAGS: dict[str, str] = {
                 "list and search, credit notes, write-offs, disputes, and each invoice's full history.",
     "payments": "Cash received: recording, allocation to invoices (automatic or by hand), refunds of unapplied cash, "
                 "returned direct debits and bounced cheques.",
+    "bank": "Bank statements in (camt.053/.054, MT940, CFONB 120, CSV): each credit a payment, matched to invoices "
+            "automatically where it is sure, else waiting with ranked suggestions for a person to confirm.",
     "numbering": "The invoice number series: those `ar` numbers itself (gapless) and those an issuer (an ERP) "
                  "numbers, with the gaps found in an issuer's numbers (reported, never refused).",
     "reports": "Read-only figures from the read models: aging by days past due, KPIs, statements, and the read "
