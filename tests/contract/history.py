@@ -30,7 +30,7 @@ from ar.domain.money import Money
 from ar.domain.payment import Payment, PaymentMethod
 from ar.domain.reminder import Reminder
 from ar.domain.series import NumberingSeries
-from ar.domain.terms import CustomerKind, PaymentTerms
+from ar.domain.terms import CustomerKind, EarlyPaymentDiscount, PaymentTerms
 from ar.domain.vat import VatLine
 from ar.runtime import Runtime, build
 
@@ -58,10 +58,10 @@ class Recorder:
     def on(self, day: date) -> None:
         self.clock.set(datetime.combine(day, time(9, 0), tzinfo=BUSINESS_TZ))
 
-    def customer(self, name: str, *, limit: Money | None = None) -> Customer:
+    def customer(self, name: str, *, limit: Money | None = None, terms: PaymentTerms | None = None) -> Customer:
         return self.app.register_customer(
             customer_id=new_id("customer", external_id=name), name=name, kind=CustomerKind.PROFESSIONAL,
-            country="FR", language=Language.FR, emails=["compta@example.com"], terms=PaymentTerms(),
+            country="FR", language=Language.FR, emails=["compta@example.com"], terms=terms or PaymentTerms(),
             credit_limit=limit, external_id=name).aggregate
 
     def invoice(self, customer: Customer, name: str, total_minor: int, *, issued_on: date | None = None,
@@ -161,6 +161,14 @@ def record(runtime: Runtime, clock: SettableClock) -> None:
     app.record_delivery(letter.id, attempt=1, delivered=False, detail="printer on fire", final=True)
     call = next(m for m in reminders if m.channel == "phone")
     app.complete_task(call.id, outcome="promised to pay next week", by="clerk@example.com")
+    # Early-payment discount: offered at issue, taken by a payment in time, withdrawn when that payment is returned
+    escompte = r.customer("CONTRACT-ESCOMPTE", terms=PaymentTerms(discount=EarlyPaymentDiscount(Decimal(2), 10)))
+    taken = r.invoice(escompte, "CONTRACT-INV-ESCOMPTE", 120_000)
+    r.payment(escompte, "CONTRACT-PAY-ESCOMPTE", 117_600, allocations=[(taken.id, 117_600)])
+    withdrawn = r.invoice(escompte, "CONTRACT-INV-ESCOMPTE-DD", 60_000)
+    debit = r.payment(escompte, "CONTRACT-PAY-ESCOMPTE-DD", 58_800, allocations=[(withdrawn.id, 58_800)],
+                      method=PaymentMethod.DIRECT_DEBIT)
+    app.return_payment(debit.id, reason="MD06")
 
 
 def stored_events(runtime: Runtime) -> list[dict[str, Any]]:
@@ -199,6 +207,9 @@ def describe(a: Any) -> dict[str, Any]:
                     claimed_interest_minor=d.claimed_interest.minor if d.claimed_interest else None,
                     indemnity_claimed=d.indemnity_claimed,
                     settlements=_settlements(a), dispute_periods=_dispute_periods(a))
+        if a.discount_offer is not None:  # only invoices that offer one: the others read as they were stored
+            base.update(discount_offer=[str(a.discount_offer.rate), _day(a.discount_offer.until)],
+                        discount_taken_minor=a.discount_taken.amount.minor if a.discount_taken else None)
     elif isinstance(a, Payment):
         base.update(unapplied_minor=a.unapplied.minor, allocated_minor=a.allocated.minor,
                     refunded_minor=a.refunded.minor, returned_on=_day(a.returned_on),

@@ -47,6 +47,8 @@ OCCURRED_ON: dict[str, str | None] = {
     "invoice.dunning_opted_in": "opted_in_on",
     "invoice.payment_promised": "made_on",
     "invoice.promise_broken": "broken_on",
+    "invoice.early_payment_discount_offered": None,  # offered with the issue; `until` is its last day
+    "invoice.early_payment_discount_taken": "on",
     "payment.received": "value_on",
     "payment.refunded": "refunded_on",
     "payment.returned": "returned_on",

@@ -140,6 +140,8 @@ class Receivables(Dunning):
                     ceiling=customer.terms.legal_ceiling(customer.kind, on), due_on_derogation=due_on_derogation,
                     numbered_by=numbered_by)
                 self._check_credit(customer, invoice, now)
+                if customer.terms.discount is not None:
+                    invoice.offer_early_payment_discount(customer.terms.discount, now)
                 return Saved(invoice, self._save(numbering, invoice, *deposits))
 
         saved = self._create(Invoice, invoice_id, decide)

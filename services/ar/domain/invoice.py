@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, datetime
-from typing import Any
+from decimal import Decimal
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
 from ar.domain.clock import business_date
 from ar.domain.dunning_state import DunningState, Promise, TakenStep
+from ar.domain.early_payment import DiscountOffer, discount_taken, vat_split
 from ar.domain.errors import (
     Conflict,
     CurrencyMismatch,
@@ -23,13 +25,22 @@ from ar.domain.invoice_kind import Category, InvoiceKind
 from ar.domain.money import Money
 from ar.domain.settlement import DisputePeriod, Settlement, SettlementEffect, as_recorded_before_v3, settled, settling
 from ar.domain.status import InvoiceStatus, derive_status
-from ar.domain.terms import LegalCeiling, check_due_on
+from ar.domain.terms import EarlyPaymentDiscount, LegalCeiling, check_due_on
 from ar.domain.vat import VatLine, check_breakdown
 
 
 def positive(amount: Money, field: str) -> None:
     if not amount.is_positive:
         raise DomainRuleViolation("the amount must be greater than zero", field=field)
+
+
+class DiscountTaken(NamedTuple):
+    """The early-payment discount a payment took: how much, on what day (its value date), its VAT split."""
+
+    payment_id: UUID
+    amount: Money
+    on: date
+    vat_split: list[VatLine]
 
 
 class Invoice(Aggregate):
@@ -124,6 +135,8 @@ class Invoice(Aggregate):
         self.dunning = DunningState()
         self.settlements: dict[str, Settlement] = {}  # by what settled it: "payment:<id>", "credit:<number>"...
         self.dispute_periods: dict[UUID, DisputePeriod] = {}
+        self.discount_offer: DiscountOffer | None = None  # early-payment discount (ar.domain.early_payment)
+        self.discount_taken: DiscountTaken | None = None
 
     # Derived figures -----------------------------------------------------------------------------------------
     @property
@@ -153,7 +166,8 @@ class Invoice(Aggregate):
     def open_amount(self) -> Money:
         settled = sum(a.minor for a in (*self.deductions.values(), *self.allocations.values(),
                                         *self.credit_notes.values()))
-        return Money(self.total.minor - settled - self.written_off.minor, self.currency)
+        discount = self.discount_taken.amount.minor if self.discount_taken else 0
+        return Money(self.total.minor - settled - self.written_off.minor - discount, self.currency)
 
     @property
     def status(self) -> InvoiceStatus:
@@ -188,6 +202,7 @@ class Invoice(Aggregate):
         reanchored_on, promise_kept = self._settling(amount, at)
         self._allocated(payment_id=payment_id, amount=amount, at=at, value_on=value_on or business_date(at),
                         payer_customer_id=payer_customer_id, reanchored_on=reanchored_on, promise_kept=promise_kept)
+        self._take_discount_if_due(payment_id, value_on or business_date(at), at)
 
     class PaymentAllocated(Aggregate.Event):
         """`value_on`: the payment's value date, when the funds were at our disposal. v2 names the paying
@@ -239,6 +254,8 @@ class Invoice(Aggregate):
         if payment_id not in self.allocations:
             return
         self._allocation_reversed(payment_id=payment_id, amount=self.allocations[payment_id], reason=reason, at=at)
+        if self.discount_taken is not None and self.discount_taken.payment_id == payment_id:
+            self._discount_withdrawn(payment_id=payment_id, amount=self.discount_taken.amount, reason=reason, at=at)
 
     class AllocationReversed(Aggregate.Event):
         """The payment's allocation is undone (a returned direct debit): the invoice is open again by `amount`."""
@@ -580,3 +597,58 @@ class Invoice(Aggregate):
     @event(PromiseBroken)
     def _promise_broken(self, promise_id: UUID, broken_on: date, at: datetime) -> None:
         self.dunning = self.dunning.with_promise_broken(broken_on)
+
+    # Early-payment discount (escompte, ar.domain.early_payment) ----------------------------------------------
+    def offer_early_payment_discount(self, discount: EarlyPaymentDiscount, at: datetime) -> None:
+        """Record, with the issue, the discount the customer's terms offer: its rate and the last day to pay."""
+        if self.discount_offer is None:
+            offer = DiscountOffer.of(discount, self.issued_on)
+            self._discount_offered(rate=offer.rate, until=offer.until, at=at)
+
+    class EarlyPaymentDiscountOffered(Aggregate.Event):
+        """`rate` percent off the total for a payment whose value date is on or before `until`."""
+
+        rate: Decimal
+        until: date
+        at: datetime
+
+    @event(EarlyPaymentDiscountOffered)
+    def _discount_offered(self, rate: Decimal, until: date, at: datetime) -> None:
+        self.discount_offer = DiscountOffer(rate, until)
+
+    def _take_discount_if_due(self, payment_id: UUID, value_on: date, at: datetime) -> None:
+        """Decided when a payment is allocated (`early_payment.discount_taken`), recorded with its VAT split."""
+        amount = discount_taken(self.discount_offer, total=self.total, open_after=self.open_amount, value_on=value_on)
+        if amount is not None:
+            self._discount_taken(payment_id=payment_id, amount=amount, on=value_on,
+                                 vat_split=[line.to_dict() for line in vat_split(amount, self.vat)], at=at)
+
+    class EarlyPaymentDiscountTaken(Aggregate.Event):
+        """Payment `payment_id` paid at least the discounted amount in time: `amount` (VAT included, split per rate
+        in `vat_split` as the Issued event's `vat` lines) settles the rest; `on`: the payment's value date."""
+
+        payment_id: UUID
+        amount: Money
+        vat_split: list[dict[str, Any]]
+        on: date
+        at: datetime
+
+    @event(EarlyPaymentDiscountTaken)
+    def _discount_taken(self, payment_id: UUID, amount: Money, vat_split: list[dict[str, Any]], on: date,
+                        at: datetime) -> None:
+        lines = [VatLine.from_dict(line, self.currency) for line in vat_split]
+        self.discount_taken = DiscountTaken(payment_id, amount, on, lines)
+        self.settlements[f"discount:{payment_id}"] = Settlement(on, amount.minor)
+
+    class EarlyPaymentDiscountWithdrawn(Aggregate.Event):
+        """The payment that took the discount was reversed (a returned direct debit): the discount is open again."""
+
+        payment_id: UUID
+        amount: Money
+        reason: str
+        at: datetime
+
+    @event(EarlyPaymentDiscountWithdrawn)
+    def _discount_withdrawn(self, payment_id: UUID, amount: Money, reason: str, at: datetime) -> None:
+        self.discount_taken = None
+        self.settlements.pop(f"discount:{payment_id}", None)

@@ -1,37 +1,72 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from ar.api.schemas.common import PATTERN_WORDS, Currency, Email, ExternalId, In, MinorUnits, MoneyOut, Text
+from ar.api.schemas.common import (
+    PATTERN_WORDS,
+    Currency,
+    Email,
+    ExternalId,
+    In,
+    MinorUnits,
+    MoneyOut,
+    Percent,
+    Text,
+)
 from ar.domain.customer import CreditLimitPolicy, Customer, Language
 from ar.domain.money import Money
-from ar.domain.terms import CustomerKind, EndOfMonthReading, PaymentTerms, TermsKind
+from ar.domain.terms import CustomerKind, EarlyPaymentDiscount, EndOfMonthReading, PaymentTerms, TermsKind
 
 COUNTRY_PATTERN = r"^[A-Z]{2}$"
 PATTERN_WORDS[COUNTRY_PATTERN] = "an ISO 3166 country code in capitals, such as FR"
+
+
+class DiscountIn(In):
+    """An early-payment discount (escompte): `rate` percent off when paid within `days` of the issue date."""
+
+    rate: Percent = Field(description="percent off the total, above 0 and at most 10", examples=["2"])
+    days: StrictInt = Field(description="the window, 1 to 90 days from the issue date", examples=[10])
+
+    def to_domain(self) -> EarlyPaymentDiscount:
+        return EarlyPaymentDiscount(self.rate, self.days)
+
+
+class DiscountOut(BaseModel):
+    rate: Decimal
+    days: int
 
 
 class TermsIn(In):
     kind: TermsKind = TermsKind.NET
     days: Annotated[StrictInt, Field(ge=0, le=365)] = 30
     reading: EndOfMonthReading | None = Field(None, description="required for end_of_month_45")
+    discount: DiscountIn | None = Field(None, description="an early-payment discount; none if absent (L441-9)")
 
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"kind": "end_of_month_45", "reading": "end_of_month_then_plus_45"}, {"kind": "net", "days": 60}]})
 
     def to_domain(self) -> PaymentTerms:
         days = 45 if self.kind is TermsKind.END_OF_MONTH_45 else self.days
-        return PaymentTerms(kind=self.kind, days=days, reading=self.reading)
+        discount = self.discount.to_domain() if self.discount else None
+        return PaymentTerms(kind=self.kind, days=days, reading=self.reading, discount=discount)
 
 
 class TermsOut(BaseModel):
     kind: TermsKind
     days: int
     reading: EndOfMonthReading | None
+    discount: DiscountOut | None = Field(None, description="the early-payment discount, if any")
+
+    @classmethod
+    def of(cls, terms: PaymentTerms) -> TermsOut:
+        d = terms.discount
+        return cls(kind=terms.kind, days=terms.days, reading=terms.reading,
+                   discount=DiscountOut(rate=d.rate, days=d.days) if d else None)
 
 
 class CreditLimitIn(In):
@@ -89,7 +124,7 @@ class CustomerOut(BaseModel):
     @classmethod
     def of(cls, c: Customer) -> CustomerOut:
         return cls(id=c.id, version=c.version, name=c.name, kind=c.kind, country=c.country, language=c.language,
-                   emails=c.emails, terms=TermsOut(kind=c.terms.kind, days=c.terms.days, reading=c.terms.reading),
+                   emails=c.emails, terms=TermsOut.of(c.terms),
                    credit_limit=MoneyOut.of(c.credit_limit) if c.credit_limit else None,
                    credit_limit_policy=c.credit_limit_policy, external_id=c.external_id,
                    registered_at=c.registered_at)

@@ -23,6 +23,7 @@ from ar.api.schemas.common import (
 from ar.api.schemas.common import (
     money_example as _eur,
 )
+from ar.domain.early_payment import mention
 from ar.domain.invoice import Invoice
 from ar.domain.invoice_kind import Category, InvoiceKind
 from ar.domain.money import Money
@@ -143,6 +144,20 @@ class VatLineOut(BaseModel):
     vat: MoneyOut
 
 
+class DiscountOfferedOut(BaseModel):
+    rate: Decimal = Field(description="percent off the total")
+    until: date = Field(description="the last value date that takes the discount")
+    mention: str = Field(description="the L441-9 mention, in French",
+                         examples=["Escompte pour paiement anticipé : 2 % si paiement avant le 15/03/2026"])
+
+
+class DiscountTakenOut(BaseModel):
+    payment_id: UUID
+    amount: MoneyOut = Field(description="VAT included; settles the invoice with the payment")
+    on: date = Field(description="the value date of the payment that took it")
+    vat: list[VatLineOut] = Field(description="its split by VAT rate, to the cent")
+
+
 class InvoiceOut(BaseModel):
     id: UUID
     version: int
@@ -173,6 +188,8 @@ class InvoiceOut(BaseModel):
     credit_notes: dict[str, MoneyOut]
     over_credit_limit: MoneyOut | None = Field(description="issued over the customer's credit limit by this much")
     issued_at: datetime
+    discount_offered: DiscountOfferedOut | None = Field(None, description="the early-payment discount offered")
+    discount_taken: DiscountTakenOut | None = Field(None, description="the early-payment discount a payment took")
 
     model_config = ConfigDict(json_schema_extra={"examples": [_INVOICE_EXAMPLE]})
 
@@ -192,6 +209,13 @@ class InvoiceOut(BaseModel):
             allocations={k: m(v) for k, v in i.allocations.items()},
             credit_notes={k: m(v) for k, v in i.credit_notes.items()},
             over_credit_limit=m(i.over_credit_limit) if i.over_credit_limit else None, issued_at=i.issued_at,
+            discount_offered=DiscountOfferedOut(rate=i.discount_offer.rate, until=i.discount_offer.until,
+                                                mention=mention(i.discount_offer, "fr"))
+            if i.discount_offer else None,
+            discount_taken=DiscountTakenOut(
+                payment_id=i.discount_taken.payment_id, amount=m(i.discount_taken.amount), on=i.discount_taken.on,
+                vat=[VatLineOut(rate=v.rate, base=m(v.base), vat=m(v.vat)) for v in i.discount_taken.vat_split])
+            if i.discount_taken else None,
         )
 
 
