@@ -123,3 +123,11 @@ def test_a_csv_is_read_only_with_a_mapping() -> None:
 def test_an_unknown_format_name_is_refused() -> None:
     with pytest.raises(BankFileUnreadable):
         read_statement(b"anything", format="bai2")
+
+
+def test_a_line_break_inside_a_quoted_cell_keeps_the_line_numbers_true() -> None:
+    content = (DATA / "csv_credit_debit.csv").read_bytes().replace(b",Invoice F-000042,", b',"Invoice\nF-000042",')
+    entries = read_statement(content, csv_mapping=DUTCH)[0].entries
+    assert [(e.remittance, e.where) for e in entries] == [
+        ("Invoice\nF-000042", "line 3"), ("Ref RF18 5390 0754 7034", "line 4"), ("Kosten", "line 5")]
+    assert _fails(content.replace(b"2026-03-10,,3.20", b"10/03/2026,,3.20"), DUTCH).figures["where"] == "line 5"

@@ -44,7 +44,8 @@ def test_german_file_with_two_statements_reads_both_with_every_entry() -> None:
     assert second.entries == [
         BankEntry(account=account, bank_reference="4711030500001", booked_on=date(2026, 3, 5),
                   value_on=date(2026, 3, 5), amount=eur(91540), direction=CREDIT, payer_name="GLOBEX CORP",
-                  remittance="INV F-000046 GLOBEX", original_amount=Money(100000, "USD"), where="line 20"),
+                  payer_iban="GB29NWBK60161331926819", remittance="INV F-000046 GLOBEX",
+                  original_amount=Money(100000, "USD"), where="line 20"),
         BankEntry(account=account, bank_reference="4711030500002", booked_on=date(2026, 3, 5),
                   value_on=date(2026, 3, 5), amount=eur(1250), direction=DEBIT, remittance="KONTOFUEHRUNG MAERZ",
                   where="line 23"),

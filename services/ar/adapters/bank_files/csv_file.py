@@ -65,8 +65,12 @@ def read_csv(content: bytes, mapping: CsvMapping) -> list[BankStatement]:
     except (UnicodeDecodeError, LookupError) as error:
         raise BankFileUnreadable(f"the file is not {mapping.encoding}: {error}", where="file") from error
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=mapping.delimiter)
+    rows: list[list[str]] = []
+    ends: list[int] = []  # the line each row ends on (a quoted cell may hold a line break)
     try:
-        rows = list(reader)
+        for row in reader:
+            rows.append(row)
+            ends.append(reader.line_num)
     except csv.Error as error:
         raise BankFileUnreadable(f"not CSV: {error}", where=f"line {reader.line_num}") from error
     if len(rows) < mapping.header_row:
@@ -82,7 +86,7 @@ def read_csv(content: bytes, mapping: CsvMapping) -> list[BankStatement]:
     column = {name: header.index(name) for name in wanted}
     entries: list[BankEntry] = []
     accounts: set[str] = set()
-    for number, row in enumerate(rows[mapping.header_row:], start=mapping.header_row + 1):
+    for number, row in zip(ends[mapping.header_row:], rows[mapping.header_row:], strict=True):
         if not any(cell.strip() for cell in row):
             continue
         where = f"line {number}"

@@ -1,8 +1,9 @@
 """SWIFT MT940 statements, read with the `mt-940` package (module `mt940`): one `BankStatement` per `:20:` block.
 
 `mt940` parses the tags and the German structured `:86:` (`?00` posting text, `?20`..`?29` remittance with the SEPA
-keywords `EREF+`, `KREF+`, `SVWZ+`, `?30` BIC, `?31` IBAN, `?32`/`?33` name). The SWIFT-keyed `:86:` that French
-and Dutch banks write (`/EREF/`, `/REMI/`, `/ORDP//NAME/`, `/CNTP/iban/bic/name/`, `/RTRN/`, `/OCMT/`) is read here.
+keywords `EREF+`, `KREF+`, `SVWZ+`, `?30` BIC, `?31` IBAN, `?32`/`?33` name). Read here: `?38` (the payer's IBAN at
+some banks) and the SWIFT-keyed `:86:` that French and Dutch banks write (`/EREF/`, `/REMI/`, `/ORDP//NAME/`,
+`/CNTP/iban/bic/name/`, `/RTRN/`, `/OCMT/`).
 Before the package runs, every `:61:` line is checked against the field's layout (value date, optional entry date,
 debit/credit mark, amount) so that a bad line is named by its number.
 
@@ -14,6 +15,7 @@ details (AC06, MD06, ...). The `:61:` value date is the value date; its entry da
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -46,9 +48,16 @@ def looks_like(text: str) -> bool:
     return all(re.search(rf"(?m)^{tag}", text) for tag in (":20:", ":25:", ":60[FM]:"))
 
 
-def _lines_of_61(text: str) -> list[list[int]]:
-    """The line numbers of the `:61:` tags of each `:20:` block, each line checked against the field's layout."""
-    blocks: list[list[int]] = []
+@dataclass(frozen=True)
+class _Line61:
+    number: int                  # the line of the `:61:` tag
+    details: str = ""            # its `:86:` as written (continuation lines joined), for what `mt940` drops
+
+
+def _lines_of_61(text: str) -> list[list[_Line61]]:
+    """The `:61:` tags of each `:20:` block with their raw `:86:`, each `:61:` checked against the field's layout."""
+    blocks: list[list[_Line61]] = []
+    in_86 = False
     for number, line in enumerate(text.splitlines(), start=1):
         if line.startswith(":20:"):
             blocks.append([])
@@ -58,7 +67,11 @@ def _lines_of_61(text: str) -> list[list[int]]:
                                          "amount", where=f"line {number}")
             if not blocks:
                 raise BankFileUnreadable("a :61: statement line before any :20:", where=f"line {number}")
-            blocks[-1].append(number)
+            blocks[-1].append(_Line61(number))
+        in_86 = (line.startswith(":86:") or (in_86 and not line.startswith(":") and line != "-"))
+        if in_86 and blocks and blocks[-1]:
+            last = blocks[-1][-1]
+            blocks[-1][-1] = replace(last, details=last.details + line.removeprefix(":86:"))
     return blocks
 
 
@@ -74,11 +87,11 @@ def read_mt940(content: bytes) -> list[BankStatement]:
     if len(parsed) != len(lines) or any(len(block) != len(numbers) for block, numbers in zip(parsed, lines,
                                                                                              strict=True)):
         raise BankFileUnreadable("the :61: lines do not match the statements read", where="file")
-    return [_statement(block, numbers, index) for index, (block, numbers) in enumerate(zip(parsed, lines,
-                                                                                          strict=True), start=1)]
+    return [_statement(block, found, index) for index, (block, found) in enumerate(zip(parsed, lines, strict=True),
+                                                                                     start=1)]
 
 
-def _statement(block: Any, numbers: list[int], index: int) -> BankStatement:
+def _statement(block: Any, found: list[_Line61], index: int) -> BankStatement:
     data: dict[str, Any] = dict(block.data)
     where = f"statement {index}"
     raw_account = str(data.get("account_identification") or "").strip()
@@ -89,8 +102,8 @@ def _statement(block: Any, numbers: list[int], index: int) -> BankStatement:
     if balance is None:
         raise BankFileUnreadable("no :60F:/:60M: opening balance", where=where)
     currency = currency_of(balance.amount.currency, f"{where} :60F:")
-    entries = [_entry(dict(tx.data), account, currency, f"line {line}") for tx, line in zip(block, numbers,
-                                                                                             strict=True)]
+    entries = [_entry(dict(tx.data), line.details, account, currency, f"line {line.number}")
+               for tx, line in zip(block, found, strict=True)]
     return BankStatement(format="mt940", account=account, currency=currency,
                          statement_id=_statement_id(data), entries=entries)
 
@@ -100,6 +113,12 @@ def _statement_id(data: dict[str, Any]) -> str | None:
     reference = str(data.get("transaction_reference") or "").strip()
     number = "/".join(str(data[key]) for key in ("statement_number", "sequence_number") if data.get(key))
     return "/".join(part for part in (reference, number) if part) or None
+
+
+def _subfield(details: str, key: str) -> str | None:
+    """A German `?NN` sub-field `mt940` does not map (`?38`, the payer's IBAN at some banks)."""
+    found = re.search(rf"\?{key}([^?]*)", details)
+    return found.group(1).strip() if found else None
 
 
 def _swift_fields(details: str) -> dict[str, str]:
@@ -112,7 +131,7 @@ def _swift_fields(details: str) -> dict[str, str]:
     return fields
 
 
-def _entry(tx: dict[str, Any], account: str, currency: str, where: str) -> BankEntry:
+def _entry(tx: dict[str, Any], raw_86: str, account: str, currency: str, where: str) -> BankEntry:
     mark = str(tx.get("status") or "").upper()
     amount_value = Decimal(abs(tx["amount"].amount))
     amount = money_of(amount_value, currency_of(tx.get("currency") or currency, where), where)
@@ -135,7 +154,7 @@ def _entry(tx: dict[str, Any], account: str, currency: str, where: str) -> BankE
         explicit_return = fields.get("RTRN", "").split("/")[0] or None
     else:
         name = tx.get("applicant_name")
-        iban = tx.get("applicant_iban") or tx.get("gvc_applicant_iban")
+        iban = tx.get("applicant_iban") or tx.get("gvc_applicant_iban") or _subfield(raw_86, "38")
         bic = tx.get("applicant_bin") or tx.get("gvc_applicant_bin")
         remittance = joined(tx.get("purpose"), tx.get("additional_purpose"), raw_details or None)
         end_to_end = tx.get("end_to_end_reference")
