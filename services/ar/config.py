@@ -58,8 +58,8 @@ class Settings(BaseSettings):
                                              "each half-year's rate (to confirm with counsel)")
     bank_match_tolerance_minor: int = Field(100, ge=0, description="a bank credit short of an invoice by at most "
                                             "this (minor units: bank charges) settles it, the rest written off")
-    bank_match_tolerance_minor: int = Field(100, ge=0, description="a bank credit short of an invoice by at most "
-                                            "this (minor units: bank charges) settles it, the rest written off")
+    lifecycle_payment_sent_snooze_days: int = Field(10, ge=1, le=90, description="how many days an e-invoice "
+                                                    "status 211 (payment sent) snoozes the invoice's reminders")
     creditor_name: str = Field("Your company", description="who the reminders come from")
     creditor_email: str = Field("receivables@example.invalid", description="From: and Reply-To: of reminders")
     # The creditor's identity on the documents a customer pays from (statements, reminders, formal notices).

@@ -105,7 +105,8 @@ def build(settings: Settings, clock: Clock | None = None, *, run_migrations: boo
                   calendar=HolidayCalendar(settings.holiday_region))
     app = Receivables(settings.event_store_env(), clock=clock, ports=ports, rate_seed=RateSeed(*load_rate_seed()),
                       creditor={"name": settings.creditor_name, "email": settings.creditor_email},
-                      split_by_half_year=settings.penalty_split_by_half_year)
+                      split_by_half_year=settings.penalty_split_by_half_year,
+                      lifecycle_snooze_days=settings.lifecycle_payment_sent_snooze_days)
     runner = ProjectionRunner(app, engine, [ReceivablesProjection(), CustomersProjection(), DunningProjection(app),
                                            SubscriptionOutbox(engine, clock), PayerAccountsProjection()])
     # Each lookup advances only the read model it reads, and never retries a stopped one (the loop does).

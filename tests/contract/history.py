@@ -19,11 +19,13 @@ from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from ar.adapters.clocks import SettableClock
+from ar.application.einvoices import Document
 from ar.application.receivables import Receivables, new_id
 from ar.config import Settings
 from ar.domain.clock import BUSINESS_TZ
 from ar.domain.customer import CreditLimitPolicy, Customer, Language
 from ar.domain.dunning_policy import Channel, DunningPolicy, PolicyRules, Step, StepKind
+from ar.domain.einvoice import EInvoice, Party, VatBreakdown
 from ar.domain.invoice import Invoice
 from ar.domain.invoice_kind import InvoiceKind
 from ar.domain.money import Money
@@ -169,6 +171,29 @@ def record(runtime: Runtime, clock: SettableClock) -> None:
     debit = r.payment(escompte, "CONTRACT-PAY-ESCOMPTE-DD", 58_800, allocations=[(withdrawn.id, 58_800)],
                       method=PaymentMethod.DIRECT_DEBIT)
     app.return_payment(debit.id, reason="MD06")
+    # E-invoices: imported with its document, cash on it reported to the platform (212), a platform's status in
+    r.on(date(2026, 6, 4))
+    imported = app.import_einvoice(contract_einvoice(), Document("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822c"
+                                                                 "d15d6c15b0f00a08", "application/pdf",
+                                                                 "FA-EINV-1.pdf")).aggregate
+    app.record_payment(payment_id=new_id("payment", external_id="CONTRACT-PAY-EINV"), customer_id=None,
+                       amount=eur(50_000), method=PaymentMethod.TRANSFER, external_id="CONTRACT-PAY-EINV",
+                       allocations=[(imported.id, eur(50_000))])
+    app.receive_lifecycle_status(imported.id, code="210", reason="commande annulée", message_id="PA-MSG-0001",
+                                 at=datetime(2026, 6, 4, 7, 0, tzinfo=UTC))
+
+
+def contract_einvoice() -> EInvoice:
+    """An e-invoice as a reader states it: two VAT rates, a due date, payment terms in words."""
+    seller = Party("Atelier Dupont SAS", siren="552100554", vat_id="FR40552100554", country="FR")
+    buyer = Party("CONTRACT-EINV-BUYER", siren="732829320", vat_id="FR44732829320", country="FR")
+    return EInvoice(syntax="CII", number="FA-EINV-1", type_code="380", issued_on=date(2026, 6, 4),
+                    due_on=date(2026, 7, 4), payment_terms="30 jours", currency="EUR", seller=seller, buyer=buyer,
+                    grand_total=eur(141_100), tax_basis=eur(120_000), vat_total=eur(21_100),
+                    amount_due=eur(141_100),
+                    vat=[VatBreakdown(Decimal("20.00"), eur(100_000), eur(20_000)),
+                         VatBreakdown(Decimal("5.50"), eur(20_000), eur(1_100))],
+                    buyer_reference=None, purchase_order="PO-7781")
 
 
 def stored_events(runtime: Runtime) -> list[dict[str, Any]]:

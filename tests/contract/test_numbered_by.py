@@ -21,7 +21,9 @@ def rebuilt(runtime: Runtime, entries: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def test_invoices_and_series_stored_before_issuer_numbers_were_numbered_by_ar(runtime: Runtime) -> None:
-    aggregates = rebuilt(runtime, FIXTURE["events"]).values()
+    # those recorded since (an imported e-invoice and its series) state who numbered them
+    stating = {e["originator_id"] for e in FIXTURE["events"] if "numbered_by" in e["state"]}
+    aggregates = rebuilt(runtime, [e for e in FIXTURE["events"] if e["originator_id"] not in stating]).values()
     invoices = [a for a in aggregates if isinstance(a, Invoice)]
     series = [a for a in aggregates if isinstance(a, NumberingSeries)]
     assert invoices and series

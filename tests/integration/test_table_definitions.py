@@ -9,14 +9,22 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from ar.adapters import api_keys, bank_imports, idempotency_store, subscription_store, webhook_inbox
+from ar.adapters import (
+    api_keys,
+    bank_imports,
+    idempotency_store,
+    invoice_documents,
+    subscription_store,
+    webhook_inbox,
+)
 from ar.projections import dunning_tables, payer_accounts, tables
 from ar.runtime import Runtime
 
 DEFINED_BY = {"read models": tables.metadata, "dunning": dunning_tables.metadata,
               "idempotency store": idempotency_store.metadata, "api keys": api_keys.metadata,
               "webhook inbox": webhook_inbox.metadata, "subscriptions": subscription_store.metadata,
-              "bank imports": bank_imports.metadata, "payer accounts": payer_accounts.metadata}
+              "bank imports": bank_imports.metadata, "payer accounts": payer_accounts.metadata,
+              "invoice documents": invoice_documents.metadata}
 
 
 def _ours() -> sa.MetaData:

@@ -20,6 +20,7 @@ from ar.api.routes import (
     bank,
     customers,
     dunning,
+    einvoices,
     events,
     health,
     invoice_dunning,
@@ -96,8 +97,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     problems.install(app)
     # Every router behind the one scope policy (auth.py): a new route gets its scope without declaring it.
     access = [auth.authorized()]
-    for router in (customers.router, invoices.router, bank.router, payments.router, reports.router, dunning.router,
-                   invoice_dunning.router, dunning.tasks_router, health.router, numbering.router):
+    # einvoices before invoices: `/v1/invoices/import` is not an `{invoice_id}`
+    for router in (customers.router, einvoices.router, invoices.router, bank.router, payments.router, reports.router,
+                   dunning.router, invoice_dunning.router, dunning.tasks_router, health.router, numbering.router):
         app.include_router(router, dependencies=access)
     if settings.simulated_clock and isinstance(runtime.clock, SettableClock | SharedFileClock):
         app.include_router(admin.router, dependencies=access)

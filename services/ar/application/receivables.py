@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
 from ar.application.commands import Saved, derived_id, new_id
-from ar.application.dunning import Dunning
+from ar.application.einvoices import EInvoices
 from ar.application.history import event_to_dict
 from ar.application.issuer_numbers import AskedInvoice, numbered_invoice_id
 from ar.application.ports import Ports
@@ -34,15 +34,18 @@ from ar.domain.vat import VatLine
 __all__ = ["Receivables", "Saved", "derived_id", "new_id"]
 
 
-class Receivables(Dunning):
+class Receivables(EInvoices):
     name = "ar"
     snapshotting_intervals: ClassVar[dict[type[Any], int]] = {NumberingSeries: 100}
     env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "5000"}
 
     def __init__(self, env: dict[str, str] | None = None, *, clock: Clock, ports: Ports, rate_seed: RateSeed,
-                 creditor: Mapping[str, str], split_by_half_year: bool):
+                 creditor: Mapping[str, str], split_by_half_year: bool, lifecycle_snooze_days: int = 10):
+        """`lifecycle_snooze_days`: how long an e-invoice status 211 (payment sent) snoozes the reminders (the
+        setting `lifecycle_payment_sent_snooze_days`)."""
         super().__init__(env, clock=clock, ports=ports, rate_seed=rate_seed, creditor=creditor,
                          split_by_half_year=split_by_half_year)
+        self.lifecycle_snooze_days = lifecycle_snooze_days
         self._series_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
 
     # Customers -------------------------------------------------------------------------------------------------
@@ -105,7 +108,8 @@ class Receivables(Dunning):
                       kind: InvoiceKind = InvoiceKind.STANDARD, category: Category = Category.SERVICES,
                       purchase_order: str | None = None, external_id: str | None = None,
                       deposit_invoice_ids: Sequence[UUID] = (), due_on_derogation: str | None = None,
-                      number: str | None = None) -> Saved[Invoice]:
+                      number: str | None = None,
+                      attach: Callable[[Invoice], None] | None = None) -> Saved[Invoice]:
         """An explicit `due_on` beyond the legal maximum for the customer (L441-10, R2192-10) needs
         `due_on_derogation`, the reason it is agreed anyway; it is recorded on the Issued event.
 
@@ -113,7 +117,8 @@ class Receivables(Dunning):
         the issuer (opened so by its first invoice; a series ar numbers refuses it, 422 `series-numbered-elsewhere`).
         The invoice's id is then `numbered_invoice_id(series, number)`, whatever `invoice_id` says: the same
         invoice again is the existing one (nothing written), another under that number 409 `number-taken`.
-        Without `number`, ar gives the next number of `series`, gapless. See `ar.application.issuer_numbers`."""
+        Without `number`, ar gives the next number of `series`, gapless. See `ar.application.issuer_numbers`.
+        `attach`: records more on the new invoice before the one save (an e-invoice's document)."""
         check_series_name(series)
         if number is not None:
             check_issuer_number(number)
@@ -139,6 +144,8 @@ class Receivables(Dunning):
                     structured_reference=creditor_reference(given), deposits=deposits, at=now,
                     ceiling=customer.terms.legal_ceiling(customer.kind, on), due_on_derogation=due_on_derogation,
                     numbered_by=numbered_by)
+                if attach is not None:
+                    attach(invoice)
                 self._check_credit(customer, invoice, now)
                 if customer.terms.discount is not None:
                     invoice.offer_early_payment_discount(customer.terms.discount, now)

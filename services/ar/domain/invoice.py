@@ -22,6 +22,20 @@ from ar.domain.errors import (
     OverAllocation,
 )
 from ar.domain.invoice_kind import Category, InvoiceKind
+from ar.domain.lifecycle import (
+    CASHED,
+    DISPUTED,
+    PAYMENT_SENT,
+    REFUSED,
+    REJECTED,
+    SUSPENDED,
+    AttachedDocument,
+    LifecycleEntry,
+    LifecycleState,
+    check_received_code,
+    snooze_until,
+    split_by_rate,
+)
 from ar.domain.money import Money
 from ar.domain.settlement import DisputePeriod, Settlement, SettlementEffect, as_recorded_before_v3, settled, settling
 from ar.domain.status import InvoiceStatus, derive_status
@@ -137,6 +151,7 @@ class Invoice(Aggregate):
         self.dispute_periods: dict[UUID, DisputePeriod] = {}
         self.discount_offer: DiscountOffer | None = None  # early-payment discount (ar.domain.early_payment)
         self.discount_taken: DiscountTaken | None = None
+        self.lifecycle = LifecycleState()  # e-invoice document and platform statuses (ar.domain.lifecycle)
 
     # Derived figures -----------------------------------------------------------------------------------------
     @property
@@ -173,7 +188,7 @@ class Invoice(Aggregate):
     def status(self) -> InvoiceStatus:
         return derive_status(open_minor=self.open_amount.minor, allocated_minor=(self.allocated + self.deducted).minor,
                              credited_minor=self.credited.minor, written_off_minor=self.written_off.minor,
-                             disputed=bool(self.disputes))
+                             disputed=bool(self.disputes), verdict=self.lifecycle.verdict)
 
     @property
     def is_closed(self) -> bool:
@@ -203,6 +218,9 @@ class Invoice(Aggregate):
         self._allocated(payment_id=payment_id, amount=amount, at=at, value_on=value_on or business_date(at),
                         payer_customer_id=payer_customer_id, reanchored_on=reanchored_on, promise_kept=promise_kept)
         self._take_discount_if_due(payment_id, value_on or business_date(at), at)
+        if self.lifecycle.einvoice:  # an e-invoice: its platform is told the cash came in (212), by VAT rate
+            self._lifecycle_status_sent(code=CASHED, payment_id=payment_id, amount=amount,
+                                        amounts_by_rate=split_by_rate(amount, self.vat), at=at)
 
     class PaymentAllocated(Aggregate.Event):
         """`value_on`: the payment's value date, when the funds were at our disposal. v2 names the paying
@@ -597,6 +615,77 @@ class Invoice(Aggregate):
     @event(PromiseBroken)
     def _promise_broken(self, promise_id: UUID, broken_on: date, at: datetime) -> None:
         self.dunning = self.dunning.with_promise_broken(broken_on)
+
+    # E-invoices: the document, lifecycle statuses in and out (ar.domain.lifecycle) ----------------------------
+    def attach_document(self, *, sha256: str, media_type: str, filename: str | None, payment_terms: str | None,
+                        at: datetime) -> None:
+        """The e-invoice document this invoice was recorded from (its bytes are kept by their SHA-256)."""
+        if self.lifecycle.document is None or self.lifecycle.document.sha256 != sha256:
+            self._document_attached(sha256=sha256, media_type=media_type, filename=filename,
+                                    payment_terms=payment_terms, at=at)
+
+    class DocumentAttached(Aggregate.Event):
+        """The original document (Factur-X PDF, CII or UBL XML) and the payment terms it states in words."""
+
+        sha256: str
+        media_type: str
+        filename: str | None
+        payment_terms: str | None
+        at: datetime
+
+    @event(DocumentAttached)
+    def _document_attached(self, sha256: str, media_type: str, filename: str | None, payment_terms: str | None,
+                           at: datetime) -> None:
+        self.lifecycle = replace(self.lifecycle, document=AttachedDocument(sha256, media_type, filename,
+                                                                           payment_terms))
+
+    def receive_lifecycle_status(self, *, code: str, reason: str | None, message_id: str, on: date, at: datetime,
+                                 stated_at: datetime, dispute_id: UUID, promise_id: UUID, snooze_days: int) -> bool:
+        """A platform's status and its effect: 207 opens a dispute (unless one is open), 208 pauses dunning, 210
+        and 213 opt the invoice out of dunning (refused, invalid), 211 snoozes the reminders as a promise to pay
+        the open amount `snooze_days` from `on` would. False (nothing recorded) for a message already received."""
+        check_received_code(code)
+        if self.lifecycle.seen(message_id):
+            return False
+        self._lifecycle_status_received(code=code, reason=reason, message_id=message_id, at=stated_at)
+        why = f"e-invoice status {code}" + (f": {reason}" if reason else "")
+        if code == DISPUTED and not self.disputes and self.open_amount.is_positive:
+            self.open_dispute(dispute_id, self.open_amount, why, on, at)
+        elif code == SUSPENDED:
+            self.pause_dunning(why, at)
+        elif code in (REFUSED, REJECTED):
+            self.opt_out_of_dunning(why, at)
+        elif code == PAYMENT_SENT and self.open_amount.is_positive:
+            self.promise_payment(promise_id=promise_id, promised_on=snooze_until(on, snooze_days),
+                                 amount=self.open_amount, made_on=on, at=at)
+        return True
+
+    class LifecycleStatusReceived(Aggregate.Event):
+        """A platform's lifecycle status (207, 208, 210, 211, 213) with its reason and the platform's message id."""
+
+        code: str
+        reason: str | None
+        message_id: str
+        at: datetime
+
+    @event(LifecycleStatusReceived)
+    def _lifecycle_status_received(self, code: str, reason: str | None, message_id: str, at: datetime) -> None:
+        self.lifecycle = self.lifecycle.with_entry(LifecycleEntry("in", code, at, reason, message_id))
+
+    class LifecycleStatusSent(Aggregate.Event):
+        """A status we report: 212 (Encaissée), `amount` of payment `payment_id` split by VAT rate."""
+
+        code: str
+        payment_id: UUID
+        amount: Money
+        amounts_by_rate: dict[str, Money]
+        at: datetime
+
+    @event(LifecycleStatusSent)
+    def _lifecycle_status_sent(self, code: str, payment_id: UUID, amount: Money, amounts_by_rate: dict[str, Money],
+                               at: datetime) -> None:
+        self.lifecycle = self.lifecycle.with_entry(LifecycleEntry("out", code, at, amounts_by_rate=amounts_by_rate,
+                                                                  payment_id=payment_id, amount=amount))
 
     # Early-payment discount (escompte, ar.domain.early_payment) ----------------------------------------------
     def offer_early_payment_discount(self, discount: EarlyPaymentDiscount, at: datetime) -> None:

@@ -13,15 +13,22 @@ class InvoiceStatus(StrEnum):
     DISPUTED = "disputed"
     CREDITED = "credited"
     WRITTEN_OFF = "written_off"
+    REFUSED = "refused"  # e-invoice status 210: the buyer refused it
+    INVALID = "invalid"  # e-invoice status 213: the platform rejected it
 
 
 def derive_status(
-    *, open_minor: int, allocated_minor: int, credited_minor: int, written_off_minor: int, disputed: bool
+    *, open_minor: int, allocated_minor: int, credited_minor: int, written_off_minor: int, disputed: bool,
+    verdict: str | None = None,
 ) -> InvoiceStatus:
+    """`verdict`: what an e-invoice platform said of the invoice ("refused", "invalid"); it stands while the
+    invoice is open (the read models, which do not follow lifecycle statuses, pass none)."""
     if open_minor == 0:
         if written_off_minor:
             return InvoiceStatus.WRITTEN_OFF
         return InvoiceStatus.PAID if allocated_minor else InvoiceStatus.CREDITED
+    if verdict is not None:
+        return InvoiceStatus(verdict)
     if disputed:
         return InvoiceStatus.DISPUTED
     if allocated_minor:

@@ -1,0 +1,98 @@
+"""What an e-invoice (Factur-X, CII or UBL) says, whatever its syntax: the unit the import records.
+
+The readers (`ar.adapters.einvoices`) turn a document into an `EInvoice`; the application records it as an invoice
+under its own number. Amounts are read as decimals and converted here, once, to minor units: an amount with more
+decimals than its currency has is an error naming the element, never rounded."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from ar.domain.errors import DomainRuleViolation
+from ar.domain.money import MINOR_UNITS, Money, check_currency
+
+INVOICE = "380"
+CREDIT_NOTE = "381"
+
+
+class EInvoiceUnreadable(DomainRuleViolation):
+    """A document that is not a well-formed, valid e-invoice; `field` names the element."""
+
+    rule = "einvoice-unreadable"
+
+
+def money(text: str | None, currency: str, element: str) -> Money:
+    """A decimal amount as the document states it, in minor units of `currency`; exact or refused."""
+    if text is None or not text.strip():
+        raise EInvoiceUnreadable(f"{element} is missing", field=element)
+    try:
+        amount = Decimal(text.strip())
+    except InvalidOperation:
+        raise EInvoiceUnreadable(f"{element} is not a decimal amount: {text!r}", field=element) from None
+    check_currency(currency, field=element)
+    minor = amount.scaleb(MINOR_UNITS[currency])
+    if not amount.is_finite() or minor != minor.to_integral_value():
+        raise EInvoiceUnreadable(f"{element} {text} has more decimals than {currency} allows", field=element)
+    return Money(int(minor), currency)
+
+
+@dataclass(frozen=True)
+class Party:
+    name: str
+    siren: str | None = None      # the 9-digit company number (the first 9 digits of a SIRET)
+    siret: str | None = None
+    vat_id: str | None = None
+    country: str | None = None
+
+
+@dataclass(frozen=True)
+class VatBreakdown:
+    rate: Decimal    # percent
+    basis: Money
+    amount: Money
+
+
+@dataclass(frozen=True)
+class EInvoice:
+    syntax: str                   # "CII" or "UBL"
+    number: str
+    type_code: str                # 380 invoice, 381 credit note
+    issued_on: date
+    due_on: date | None
+    payment_terms: str | None
+    currency: str
+    seller: Party
+    buyer: Party
+    grand_total: Money
+    tax_basis: Money
+    vat_total: Money
+    amount_due: Money
+    vat: list[VatBreakdown] = field(default_factory=list)
+    buyer_reference: str | None = None
+    purchase_order: str | None = None
+
+    def check(self) -> None:
+        """What `ar` can record: an invoice (a credit note is refused for now), totals that add up."""
+        if self.type_code == CREDIT_NOTE:
+            raise DomainRuleViolation("credit notes (type 381) cannot be imported yet: apply a credit note to the "
+                                      "invoice instead", field="TypeCode")
+        if self.type_code != INVOICE:
+            raise DomainRuleViolation(f"type {self.type_code} is not an invoice (380)", field="TypeCode")
+        if self.buyer.siren is None:
+            raise DomainRuleViolation("the buyer has no SIREN (legal organisation id, scheme 0002)",
+                                      field="BuyerTradeParty")
+        if self.tax_basis + self.vat_total != self.grand_total:
+            raise DomainRuleViolation(f"tax basis {self.tax_basis} plus VAT {self.vat_total} is not the grand total "
+                                      f"{self.grand_total}", field="GrandTotalAmount")
+        if self.due_on is not None and self.due_on < self.issued_on:
+            raise DomainRuleViolation("the due date precedes the issue date", field="DueDateDateTime")
+
+
+def siren_of(identifier: str | None) -> str | None:
+    """The SIREN in a SIREN (9 digits) or a SIRET (14 digits); None for anything else."""
+    digits = (identifier or "").replace(" ", "")
+    if digits.isdigit() and len(digits) in (9, 14):
+        return digits[:9]
+    return None
