@@ -101,3 +101,31 @@ def test_a_statement_line_without_mark_or_date_names_its_line() -> None:
 def test_an_amount_finer_than_the_currency_is_refused() -> None:
     content = (DATA / "mt940_swift_keyed.sta").read_bytes().replace(b"C2400,00NTRF", b"C2400,005NTRF")
     assert _fails(content).figures["where"] == "line 5"
+
+
+def test_an_impossible_value_date_names_its_line() -> None:
+    content = (DATA / "mt940_swift_keyed.sta").read_bytes().replace(b":61:2603110311C", b":61:2602300311C")
+    assert _fails(content).figures["where"] == "line 5"
+
+
+def test_a_statement_without_opening_balance_names_its_first_line() -> None:
+    content = (DATA / "mt940_german_two_statements.sta").read_bytes()
+    error = _fails(content.replace(b":60F:C260304EUR11900,00\r\n", b""))
+    assert error.figures["where"] == "line 16"
+    assert ":60F:" in error.detail
+
+
+def test_the_statements_own_information_is_not_read_into_its_last_entry() -> None:
+    content = (DATA / "mt940_swift_keyed.sta").read_bytes() + b":86:?38DE89370400440532013000 SALDO INFO\n"
+    last = read_statement(content)[0].entries[-1]
+    assert (last.payer_iban, last.remittance) == ("CH9300762011623852957", "Rechnung F-000050")
+
+
+def test_free_text_details_are_the_remittance() -> None:
+    content = (DATA / "mt940_swift_keyed.sta").read_bytes()
+    start = content.index(b":86:/EREF/ORD-5521")
+    end = content.index(b"\n", start)
+    content = content[:start] + b":86:VIREMENT DUPONT SARL FACTURE F-000043\nREF RF33 F000 043" + content[end:]
+    first = read_statement(content)[0].entries[0]
+    assert (first.payer_name, first.payer_iban, first.remittance, first.creditor_reference) == (
+        None, None, "VIREMENT DUPONT SARL FACTURE F-000043REF RF33 F000 043", "RF33F000043")

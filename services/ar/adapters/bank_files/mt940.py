@@ -15,7 +15,7 @@ details (AC06, MD06, ...). The `:61:` value date is the value date; its entry da
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -54,56 +54,78 @@ class _Line61:
     details: str = ""            # its `:86:` as written (continuation lines joined), for what `mt940` drops
 
 
-def _lines_of_61(text: str) -> list[list[_Line61]]:
-    """The `:61:` tags of each `:20:` block with their raw `:86:`, each `:61:` checked against the field's layout."""
-    blocks: list[list[_Line61]] = []
-    in_86 = False
+@dataclass
+class _Block:
+    number: int                  # the line of the `:20:` tag
+    lines: list[_Line61] = field(default_factory=list)
+
+
+_TAG = re.compile(r"^:(\d\d[A-Z]?):")
+
+
+def _check_61(line: str, number: int) -> None:
+    if not _LINE_61.match(line):
+        raise BankFileUnreadable("a :61: statement line needs a value date, a debit/credit mark and an amount",
+                                 where=f"line {number}")
+    try:
+        date(2000 + int(line[4:6]), int(line[6:8]), int(line[8:10]))
+    except ValueError as error:
+        raise BankFileUnreadable(f"value date {line[4:10]!r} is not YYMMDD", where=f"line {number}") from error
+
+
+def _blocks(text: str) -> list[_Block]:
+    """Each `:20:` block's `:61:` tags with their raw `:86:`, every `:61:` checked against the field's layout."""
+    blocks: list[_Block] = []
+    last_tag = ""
     for number, line in enumerate(text.splitlines(), start=1):
-        if line.startswith(":20:"):
-            blocks.append([])
-        elif line.startswith(":61:"):
-            if not _LINE_61.match(line):
-                raise BankFileUnreadable("a :61: statement line needs a value date, a debit/credit mark and an "
-                                         "amount", where=f"line {number}")
+        tag = _TAG.match(line)
+        if tag is None:
+            if last_tag == "86" and line != "-" and blocks and blocks[-1].lines:
+                blocks[-1].lines[-1] = replace(blocks[-1].lines[-1], details=blocks[-1].lines[-1].details + line)
+            continue
+        previous, last_tag = last_tag, tag.group(1)
+        if last_tag == "20":
+            blocks.append(_Block(number))
+        elif last_tag == "61":
+            _check_61(line, number)
             if not blocks:
                 raise BankFileUnreadable("a :61: statement line before any :20:", where=f"line {number}")
-            blocks[-1].append(_Line61(number))
-        in_86 = (line.startswith(":86:") or (in_86 and not line.startswith(":") and line != "-"))
-        if in_86 and blocks and blocks[-1]:
-            last = blocks[-1][-1]
-            blocks[-1][-1] = replace(last, details=last.details + line.removeprefix(":86:"))
+            blocks[-1].lines.append(_Line61(number))
+        elif last_tag == "86" and previous == "61" and blocks and blocks[-1].lines:
+            blocks[-1].lines[-1] = replace(blocks[-1].lines[-1], details=line[4:])
+        elif last_tag == "86":
+            last_tag = "86-statement"  # the statement's own information, not a transaction's
     return blocks
 
 
 def read_mt940(content: bytes) -> list[BankStatement]:
     text = decode_text(content).replace("\r\n", "\n")
-    lines = _lines_of_61(text)
+    blocks = _blocks(text)
     try:
         parsed = mt940.parse_statements(text, options=_OPTIONS)
     except Exception as error:  # the package raises RuntimeError, ValueError, KeyError... on a malformed tag
         raise BankFileUnreadable(f"MT940 not readable: {str(error).splitlines()[0][:200]}", where="file") from error
     if not parsed:
         raise BankFileUnreadable("no :20: statement in the file", where="line 1")
-    if len(parsed) != len(lines) or any(len(block) != len(numbers) for block, numbers in zip(parsed, lines,
-                                                                                             strict=True)):
+    if len(parsed) != len(blocks) or any(len(statement) != len(block.lines)
+                                         for statement, block in zip(parsed, blocks, strict=True)):
         raise BankFileUnreadable("the :61: lines do not match the statements read", where="file")
-    return [_statement(block, found, index) for index, (block, found) in enumerate(zip(parsed, lines, strict=True),
-                                                                                     start=1)]
+    return [_statement(statement, block) for statement, block in zip(parsed, blocks, strict=True)]
 
 
-def _statement(block: Any, found: list[_Line61], index: int) -> BankStatement:
-    data: dict[str, Any] = dict(block.data)
-    where = f"statement {index}"
+def _statement(parsed: Any, block: _Block) -> BankStatement:
+    data: dict[str, Any] = dict(parsed.data)
+    where = f"line {block.number}"
     raw_account = str(data.get("account_identification") or "").strip()
     if not raw_account:
-        raise BankFileUnreadable("no :25: account", where=where)
+        raise BankFileUnreadable("the statement has no :25: account", where=where)
     account = valid_iban(raw_account) or raw_account
     balance = data.get("final_opening_balance") or data.get("intermediate_opening_balance")
     if balance is None:
-        raise BankFileUnreadable("no :60F:/:60M: opening balance", where=where)
-    currency = currency_of(balance.amount.currency, f"{where} :60F:")
+        raise BankFileUnreadable("the statement has no :60F:/:60M: opening balance", where=where)
+    currency = currency_of(balance.amount.currency, where)
     entries = [_entry(dict(tx.data), line.details, account, currency, f"line {line.number}")
-               for tx, line in zip(block, found, strict=True)]
+               for tx, line in zip(parsed, block.lines, strict=True)]
     return BankStatement(format="mt940", account=account, currency=currency,
                          statement_id=_statement_id(data), entries=entries)
 
@@ -139,8 +161,9 @@ def _entry(tx: dict[str, Any], raw_86: str, account: str, currency: str, where: 
     value_on: date = date(tx["date"].year, tx["date"].month, tx["date"].day)
     entry = tx.get("entry_date") or tx["date"]
     booked_on = date(entry.year, entry.month, entry.day)
-    raw_details = str(tx.get("transaction_details") or "").replace("\n", "")
-    fields = _swift_fields(raw_details) if _SWIFT_KEYS.search(raw_details) else {}
+    # The :86: as written under this :61: (mt940 also appends a statement's closing :86: to its last entry).
+    german = re.match(r"^\d{3}\?", raw_86) is not None
+    fields = _swift_fields(raw_86) if not german and _SWIFT_KEYS.search(raw_86) else {}
     if fields:
         counterparty = fields.get("CNTP", "").split("/")
         name = fields.get("NAME") or (counterparty[2] if len(counterparty) > 2 else None)
@@ -152,13 +175,16 @@ def _entry(tx: dict[str, Any], raw_86: str, account: str, currency: str, where: 
         remittance = joined(fields.get("REMI", "").removeprefix("USTD//").removeprefix("USTD/"))
         end_to_end = fields.get("EREF")
         explicit_return = fields.get("RTRN", "").split("/")[0] or None
-    else:
+    elif german:
         name = tx.get("applicant_name")
         iban = tx.get("applicant_iban") or tx.get("gvc_applicant_iban") or _subfield(raw_86, "38")
         bic = tx.get("applicant_bin") or tx.get("gvc_applicant_bin")
-        remittance = joined(tx.get("purpose"), tx.get("additional_purpose"), raw_details or None)
+        remittance = joined(tx.get("purpose"), tx.get("additional_purpose"))
         end_to_end = tx.get("end_to_end_reference")
         explicit_return = None
+    else:  # free text: all of it is remittance
+        name = iban = bic = end_to_end = explicit_return = None
+        remittance = joined(raw_86)
     reversal = mark.startswith("R") or explicit_return is not None
     return_reason = explicit_return
     if reversal and return_reason is None:
@@ -166,7 +192,7 @@ def _entry(tx: dict[str, Any], raw_86: str, account: str, currency: str, where: 
                                                             tx.get("posting_text")) if v))
         return_reason = found.group(1) if found else None
     original = None
-    ocmt = _OCMT.search(f"{tx.get('extra_details') or ''} {raw_details}")
+    ocmt = _OCMT.search(f"{tx.get('extra_details') or ''} {raw_86}")
     if ocmt and ocmt.group(1) != amount.currency:
         original = foreign_money(decimal_of(ocmt.group(2), where, comma=True), ocmt.group(1))
     bank_reference = str(tx.get("bank_reference") or "").strip() or str(tx.get("customer_reference") or "").strip()
