@@ -11,6 +11,7 @@ import typer
 import uvicorn
 
 from ar.adapters.clocks import parse_start
+from ar.cli_bank import import_statement
 from ar.cli_keys import first_admin_key, keys_cli
 from ar.cli_subscriptions import subscriptions_cli
 from ar.cli_webhooks import webhooks_cli
@@ -128,6 +129,7 @@ cli.add_typer(rates_cli, name="rates")
 cli.add_typer(keys_cli, name="keys")
 cli.add_typer(webhooks_cli, name="webhooks")
 cli.add_typer(subscriptions_cli, name="subscriptions")
+cli.command("import-statement")(import_statement)
 
 
 @rates_cli.command("add")

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from tests.support.api import CheckProblem, EventHead, IssueInvoice, Json, RegisterCustomer, created, ok
 
 from ar.domain.reference import creditor_reference
+from ar.runtime import Runtime
 
 ACCOUNT = "FR7630006000011234567890189"
 PAYER = "DE89370400440532013000"
@@ -220,3 +221,32 @@ def test_a_bank_sample_imports_and_again_is_all_duplicates(
     again = Bank(client, register_customer, issue_invoice).post(content, status=200)
     entries = counts["matched"] + counts["waiting"] + counts["returned"] + counts["listed"]
     assert again["counts"]["duplicates"] == entries and event_head() == head
+
+
+def test_ar_import_statement_prints_the_report_and_a_second_run_finds_duplicates(
+        runtime: Runtime, client: TestClient, register_customer: RegisterCustomer, issue_invoice: IssueInvoice,
+        tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from ar.cli import cli
+
+    b = bank(client, register_customer, issue_invoice)
+    invoice = b.invoice(b.customer(), 6_000)
+    statement = tmp_path / "statement.xml"
+    statement.write_bytes(camt(ntry(6_000, "K1", text=invoice["number"]), ntry(900, "K2", debit=True)))
+    env = {"AR_DATABASE_URL": runtime.settings.database_url, "AR_CREATE_TABLES": "false"}
+    first = CliRunner().invoke(cli, ["import-statement", str(statement)], env=env)
+    assert first.exit_code == 0, first.output
+    assert "credits 1, matched 1, waiting 0, duplicates 0, returns 0, other debits 1" in first.output
+    assert invoice["id"] in first.output and b.open_minor(invoice) == 0
+    second = CliRunner().invoke(cli, ["import-statement", str(statement), "--format", "camt.053"], env=env)
+    assert "credits 0, matched 0, waiting 0, duplicates 2" in second.output
+    mapping = tmp_path / "mapping.json"
+    mapping.write_text('{"booked_on": "Date"}')
+    refused = CliRunner().invoke(cli, ["import-statement", str(statement), "--format", "csv", "--mapping",
+                                       str(mapping)], env=env)
+    assert refused.exit_code == 2 and "mapping" in refused.output
+    broken = tmp_path / "broken.xml"
+    broken.write_bytes(camt(ntry(6_000, "K3"))[:-40])
+    unreadable = CliRunner().invoke(cli, ["import-statement", str(broken)], env=env)
+    assert unreadable.exit_code == 1 and "refused" in unreadable.output

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ar.api.schemas.common import In, MoneyOut
 from ar.api.schemas.payments import AllocationIn
@@ -131,3 +131,7 @@ class UnmatchedOut(BaseModel):
 class MatchIn(In):
     allocations: Annotated[list[AllocationIn], Field(min_length=1, max_length=100, description=(
         "the invoices this payment pays and how much of each (several: a split)"))]
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"allocations": [
+        {"invoice_id": "5b0e7c1d-2a4f-4e8b-9c3d-6f1a2b3c4d5e", "amount_minor": 30000},
+        {"invoice_id": "0f6c2e9a-3b1d-4c7e-8a5f-2d4b6e8f0a1c", "amount_minor": 12000}]}]})
