@@ -27,14 +27,12 @@ from tests.support.servers import free_port
 from ar.adapters.clocks import SettableClock
 from ar.config import Settings
 from ar.delivery.channels import Channel, OutboxChannel, SmtpChannel, WebhookChannel
-from ar.delivery.renderer import JinjaRenderer
 from ar.delivery.worker import BACKOFF, INTERRUPTED, DeliveryWorker, build_delivery
 from ar.domain.clock import BUSINESS_TZ
 from ar.domain.reminder import Reminder
 from ar.projections.dunning_tables import reminder_deliveries
 from ar.runtime import Runtime
 
-RENDERER = JinjaRenderer()
 SECRET = "whsec_" + base64.b64encode(b"a-test-secret-of-32-bytes-long!!").decode()
 
 
@@ -161,7 +159,7 @@ def decide(runtime: Runtime, *, channel: str = "email", template: str = "reminde
     rid, customer_id, run_on = uuid4(), uuid4(), runtime.clock.today()
     body = content(rid, template=template, channel=channel, language=language, customer_id=customer_id,
                    run_on=run_on)
-    rendered = RENDERER.render(template, language, body)
+    rendered = runtime.app.ports.renderer.render(template, language, body)
     reminder = Reminder(id=rid, customer_id=customer_id, run_on=run_on, channel=channel, step_kind="reminder",
                         template=template, template_version=rendered.template_version, language=language,
                         recipients=["compta@martin.example"] if recipients is None else recipients, content=body,
@@ -297,7 +295,7 @@ def test_two_workers_racing_deliver_each_reminder_exactly_once(
         runtime: Runtime, second_runtime: Runtime, smtp: SmtpServer) -> None:
     first = worker(runtime, with_smtp(runtime, smtp.port), batch_size=3)
     second = DeliveryWorker(second_runtime.app, second_runtime.engine, with_smtp(runtime, smtp.port),
-                            second_runtime.clock, RENDERER, batch_size=3)
+                            second_runtime.clock, second_runtime.app.ports.renderer, batch_size=3)
     assert first.run_once() == second.run_once() == 0  # both connected: neither starts late
     reminders = [decide(runtime) for _ in range(24)]
     smtp.inbox.delay_s = 0.05  # a send takes a while, as it does over a network

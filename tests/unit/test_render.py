@@ -71,7 +71,8 @@ def test_statement_csv_runs_from_opening_through_movements_to_closing() -> None:
     st = make_statement()
     rows = list(csv.DictReader(io.StringIO(statement_csv(st))))
     assert list(rows[0]) == ["currency", "date", "kind", "reference", "invoice_number", "debit", "credit", "balance",
-                             "counterparty_id", "counterparty_name"]
+                             "counterparty_id", "counterparty_name",  # the columns added since come after these
+                             "due_on", "payment_reference", "account_number"]
     for section in st.sections:
         mine = [r for r in rows if r["currency"] == section.currency]
         assert mine[0]["kind"] == "opening" and mine[0]["date"] == "2026-03-01"
@@ -84,7 +85,8 @@ def test_statement_csv_runs_from_opening_through_movements_to_closing() -> None:
     eur = [r for r in rows if r["currency"] == "EUR"]
     assert eur[1] == {"currency": "EUR", "date": "2026-03-02", "kind": "invoice", "reference": "F2026-000012",
                       "invoice_number": "F2026-000012", "debit": "1234.56", "credit": "0.00", "balance": "1734.56",
-                      "counterparty_id": "", "counterparty_name": ""}
+                      "counterparty_id": "", "counterparty_name": "", "due_on": "", "payment_reference": "",
+                      "account_number": "0000000000"}
     assert eur[-1]["balance"] == "1700.00"
 
 
@@ -149,4 +151,4 @@ def test_a_huge_amount_shrinks_to_fit_while_a_long_reference_is_cut() -> None:
                                              "F2026-000999", -98_765_432_109))
     text = pdf_text(statement_pdf(st, compress=False))
     assert f"-987{NBSP}654{NBSP}321,09{NBSP}USD" in text
-    assert "F2026-000999 commande" in text and "…" in text and "livraison partielle" not in text
+    assert "F2026-000999 com" in text and "…" in text and "livraison partielle" not in text

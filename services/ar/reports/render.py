@@ -12,6 +12,7 @@ from datetime import UTC, date
 from fpdf import FPDF
 
 from ar.domain.money import MINOR_UNITS
+from ar.reports import payable_pdf
 from ar.reports.aging import AgingReport
 from ar.reports.penalties import PenaltyRow
 from ar.reports.statement import Movement, Statement, StatementSection
@@ -31,7 +32,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "paid_for_other_reversed": "Règlement pour un tiers annulé", "payment_allocated": "Règlement affecté",
         "allocation_reversed": "Affectation annulée", "paid_by": "Réglé par {}", "paid_for": "Facture {} de {}",
         "penalties": "Pénalités de retard au {}", "due": "Échéance", "interest": "Intérêts",
-        "indemnity": "Indemnité forfaitaire",
+        "indemnity": "Indemnité forfaitaire", "payment_reference": "Réf. de paiement",
         "penalties_note": "Pénalités de retard (art. L441-10 du Code de commerce) calculées jour par jour sur les "
                           "sommes payées ou dues après l'échéance, et indemnité forfaitaire pour frais de "
                           "recouvrement de 40 EUR par facture ; elles ne sont pas comprises dans le solde ci-dessus.",
@@ -47,7 +48,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "payment_allocated": "Payment applied", "allocation_reversed": "Payment unapplied", "paid_by": "Paid by {}",
         "paid_for": "Invoice {} of {}",
         "penalties": "Late-payment penalties at {}", "due": "Due", "interest": "Interest",
-        "indemnity": "Recovery indemnity",
+        "indemnity": "Recovery indemnity", "payment_reference": "Payment reference",
         "penalties_note": "Late-payment interest accrued day by day on amounts paid or owed after their due date, "
                           "and the fixed EUR 40 recovery indemnity per invoice where the law provides it; not "
                           "included in the balance above.",
@@ -91,21 +92,27 @@ def aging_csv(report: AgingReport) -> str:
 
 def statement_csv(st: Statement) -> str:
     """Debit and credit are blank on the opening and closing rows, which carry only the balance. The counterparty
-    columns name the other customer of third-party cash (the payer, or the customer whose invoice was paid)."""
+    columns name the other customer of third-party cash (the payer, or the customer whose invoice was paid). The
+    columns added since stay at the end: an invoice's due date and payment reference, the closing row's reference
+    for paying the balance (when one is owed), and the customer's account number on every row."""
+    account = st.account_number
+
     def rows() -> Iterator[Sequence[object]]:
         for s in st.sections:
             cur = s.currency
             yield [cur, st.from_on.isoformat(), "opening", "", "", "", "", format_amount(s.opening_minor, cur, PLAIN),
-                   "", ""]
+                   "", "", "", "", account]
             for m in s.movements:
                 yield [cur, m.effective_on.isoformat(), m.kind, m.reference or "", m.invoice_number or "",
                        *(format_amount(a, cur, PLAIN) for a in (m.debit_minor, m.credit_minor, m.balance_minor)),
-                       m.counterparty_id or "", m.counterparty_name or ""]
+                       m.counterparty_id or "", m.counterparty_name or "", m.due_on or "", m.payment_reference or "",
+                       account]
+            owed = st.payment_reference if s.closing_minor > 0 else ""
             yield [cur, st.to_on.isoformat(), "closing", "", "", "", "", format_amount(s.closing_minor, cur, PLAIN),
-                   "", ""]
+                   "", "", "", owed, account]
 
     return _csv(["currency", "date", "kind", "reference", "invoice_number", "debit", "credit", "balance",
-                 "counterparty_id", "counterparty_name"], rows())
+                 "counterparty_id", "counterparty_name", "due_on", "payment_reference", "account_number"], rows())
 
 
 class _StatementPdf(FPDF):
@@ -152,10 +159,11 @@ def _third_party(m: Movement, t: dict[str, str]) -> str | None:
     return _text(t["paid_by"].format(m.counterparty_name) + (f" ({m.reference})" if m.reference else ""))
 
 
-COLUMNS = ((19, "L"), (29, "L"), (48, "L"), (28, "R"), (28, "R"), (28, "R"))  # mm, A4 between 15 mm margins
-BALANCE = ((19, "L"), (77, "L"), (28, "R"), (28, "R"), (28, "R"))  # opening and closing: the label spans two columns
-NOTE = ((19, "L"), (161, "L"))  # under a movement: who paid, or whose invoice was paid
-ROW, FONT = 5.5, 9  # mm, pt
+# mm, A4 between 15 mm margins: date, kind, reference, due date, payment reference, debit, credit, balance
+COLUMNS = ((17, "L"), (26, "L"), (31, "L"), (17, "L"), (28, "L"), (20, "R"), (20, "R"), (21, "R"))
+BALANCE = ((17, "L"), (102, "L"), (20, "R"), (20, "R"), (21, "R"))  # opening and closing: the label spans four
+NOTE = ((17, "L"), (163, "L"))  # under a movement: who paid, or whose invoice was paid
+ROW, FONT = 5.5, 8  # mm, pt
 PENALTY_COLUMNS = ((40, "L"), (25, "L"), (35, "R"), (40, "R"), (40, "R"))
 
 
@@ -174,10 +182,9 @@ def statement_pdf(st: Statement, penalties: Sequence[PenaltyRow] = (), *, compre
     pdf.set_draw_color(190)
     pdf.set_fill_color(225, 230, 238)
     pdf.add_page()
+    payable_pdf.parties(pdf, st, lang, _text)
     pdf.set_font("helvetica", "B", 16)
     pdf.cell(0, 9, t["title"], new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font(size=13)
-    pdf.cell(0, 8, _text(st.name), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("helvetica", "", 10)
     pdf.cell(0, 6, t["period"].format(_date(st.from_on, lang), _date(st.to_on, lang)), new_x="LMARGIN", new_y="NEXT")
     if st.known_at is not None:
@@ -188,6 +195,8 @@ def statement_pdf(st: Statement, penalties: Sequence[PenaltyRow] = (), *, compre
         _section(pdf, st, section, t, lang)
     if penalties:
         _penalties(pdf, st, penalties, t, lang)
+    payable_pdf.how_to_pay(pdf, st, lang, lambda minor, currency: format_amount(minor, currency, lang), _text)
+    payable_pdf.mentions(pdf, st, lang, _text)
     return bytes(pdf.output())
 
 
@@ -238,8 +247,8 @@ def _section(pdf: FPDF, st: Statement, s: StatementSection, t: dict[str, str], l
         _row(pdf, texts, columns, style=style)
 
     def heading() -> None:
-        _row(pdf, [t[k] for k in ("date", "kind", "reference", "debit", "credit", "balance")], COLUMNS,
-             style="B", fill=True)
+        _row(pdf, [t[k] for k in ("date", "kind", "reference", "due", "payment_reference", "debit", "credit",
+                                  "balance")], COLUMNS, style="B", fill=True)
 
     if pdf.will_page_break(13 + 4 * ROW):  # a title with fewer than three lines under it waits for the next page
         pdf.add_page()
@@ -250,6 +259,7 @@ def _section(pdf: FPDF, st: Statement, s: StatementSection, t: dict[str, str], l
     line([_date(st.from_on, lang), t["opening"], "", "", money(s.opening_minor)], BALANCE, "B")
     for m in s.movements:
         line([_date(m.effective_on, lang), t.get(m.kind, m.kind), _reference(m),
+              _date(m.due_on, lang) if m.due_on and m.kind == "invoice" else "", m.payment_reference or "",
               money(m.debit_minor) if m.debit_minor else "", money(m.credit_minor) if m.credit_minor else "",
               money(m.balance_minor)])
         note = _third_party(m, t)

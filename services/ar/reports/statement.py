@@ -1,9 +1,12 @@
 """A customer statement: opening balance, every movement of the account with its running balance, closing balance,
-and the aging of what is open at the end of the period."""
+and the aging of what is open at the end of the period; as a document a customer pays from, also the creditor's
+identity, the customer's account number, each invoice's due date and payment reference, the legal mentions and how
+to pay the open balance (`payment`: the customer's RF reference, see `ar.reports.payment_block`)."""
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -11,10 +14,14 @@ from uuid import UUID
 
 import sqlalchemy as sa
 
+from ar.domain.early_payment import mention
 from ar.domain.errors import DomainRuleViolation, NotFound
+from ar.domain.reference import creditor_reference
+from ar.domain.terms import PaymentTerms
 from ar.projections.tables import customer_balances, customers, ledger_entries
 from ar.reports.aging import AgingLine, aging_on, instant
 from ar.reports.bands import Bands
+from ar.reports.payment_block import Creditor, PaymentBlock, account_number, customer_reference
 
 
 @dataclass(frozen=True)
@@ -31,6 +38,8 @@ class Movement:
     # customer whose invoice this customer's payment settled
     counterparty_id: UUID | None = None
     counterparty_name: str | None = None
+    due_on: date | None = None  # of the invoice the movement concerns
+    payment_reference: str | None = None  # on an invoice: the RF reference to quote when paying it
 
 
 @dataclass
@@ -55,10 +64,60 @@ class Statement:
     known_at: datetime | None
     bands: Bands
     sections: list[StatementSection]
+    external_id: str | None = None
+    kind: str = "professional"  # professional, public or individual: which penalties the law gives
+    creditor: Creditor | None = None
+    discount_mention: str | None = None  # L441-9, from the customer's payment terms
+
+    @property
+    def account_number(self) -> str:
+        return account_number(self.customer_id)
+
+    @property
+    def payment_reference(self) -> str:
+        """The RF reference that pays the customer's balance (several invoices in one transfer)."""
+        return customer_reference(self.customer_id)
+
+    def payment(self, section: StatementSection) -> PaymentBlock | None:
+        """How to pay a section's closing balance; None when nothing is owed or no IBAN is set."""
+        if self.creditor is None or section.closing_minor <= 0:
+            return None
+        return PaymentBlock.of(self.creditor, section.closing_minor, section.currency, self.payment_reference)
+
+    def legal_mentions(self) -> list[str]:
+        """L441-9 / L441-10 / D441-5 for professionals, R2192-31 / D2192-35 for public buyers; a consumer owes
+        interest at the legal rate from a formal notice only (Code civil 1231-6, 1344-1), and no EUR 40."""
+        fr = self.language == "fr"
+        texts = [self.discount_mention or mention(None, self.language)]
+        if self.kind == "individual":
+            texts.append("En cas de retard, les sommes dues portent intérêts au taux légal à compter de la mise en "
+                         "demeure (art. 1231-6 et 1344-1 du Code civil)." if fr else
+                         "Late payment: amounts due bear interest at the legal rate from a formal notice to pay "
+                         "(French Civil Code, art. 1231-6 and 1344-1).")
+            return texts
+        if self.kind == "public":
+            texts.append("Intérêts moratoires de plein droit dès le lendemain de l'échéance, au taux de la BCE en "
+                         "vigueur au premier jour du semestre majoré de 8 points, et indemnité forfaitaire pour "
+                         "frais de recouvrement de 40 € (art. R2192-31 et D2192-35 du Code de la commande publique)."
+                         if fr else
+                         "Moratory interest runs automatically from the day after the due date at the ECB rate in "
+                         "force on the first day of the half-year plus 8 points, with a fixed recovery indemnity of "
+                         "EUR 40 (French Public Procurement Code, R2192-31 and D2192-35).")
+            return texts
+        texts.append("Pénalités de retard exigibles de plein droit dès le lendemain de l'échéance, sans rappel "
+                     "préalable : taux de refinancement de la BCE en vigueur au 1er janvier ou au 1er juillet, "
+                     "majoré de 10 points (art. L441-10 du Code de commerce). Indemnité forfaitaire pour frais de "
+                     "recouvrement : 40 € par facture (art. D441-5 du Code de commerce)." if fr else
+                     "Late-payment penalties are due without reminder from the day after the due date: the ECB "
+                     "main refinancing rate in force on 1 January or 1 July plus 10 points (French Commercial "
+                     "Code, L441-10), and a fixed recovery indemnity of EUR 40 per invoice (D441-5).")
+        return texts
 
 
 def statement(engine: sa.Engine, customer_id: UUID, *, from_on: date, to_on: date, known_at: datetime | None = None,
-              bands: Bands = Bands()) -> Statement:
+              bands: Bands = Bands(), creditor: Mapping[str, str] | None = None,
+              terms: PaymentTerms | None = None) -> Statement:
+    """`creditor` (`Settings.creditor()`) and the customer's `terms` make it a document to pay from."""
     if to_on < from_on:
         raise DomainRuleViolation("`to` is before `from`", field="to")
     known_at = instant(known_at)
@@ -68,7 +127,7 @@ def statement(engine: sa.Engine, customer_id: UUID, *, from_on: date, to_on: dat
         if customer is None:
             raise NotFound(f"no customer {customer_id}", field="customer_id")
         rows = conn.execute(_movements_query(known_at is not None), params).all()
-        others = {row[-1] for row in rows if row[-1] is not None}
+        others = {row.counterparty_id for row in rows if row.counterparty_id is not None}
         names = dict(conn.execute(sa.select(customers.c.customer_id, customers.c.name)
                                   .where(customers.c.customer_id.in_(others))).all()) if others else {}
         report = aging_on(conn, as_of=to_on, known_at=known_at, bands=bands, currency=None,
@@ -80,7 +139,7 @@ def statement(engine: sa.Engine, customer_id: UUID, *, from_on: date, to_on: dat
     new = object.__new__
     sections: dict[str, StatementSection] = {}
     balances: dict[str, int] = {}
-    for position, currency, kind, effective_on, reference, delta, number, external_id, other in rows:
+    for position, currency, kind, effective_on, reference, delta, number, external_id, other, due_on in rows:
         delta = int(delta)
         if position is None:
             sections[currency], balances[currency] = StatementSection(currency, delta), delta
@@ -92,18 +151,21 @@ def statement(engine: sa.Engine, customer_id: UUID, *, from_on: date, to_on: dat
         vars(movement).update(
             effective_on=effective_on, kind=kind, reference=reference or external_id, invoice_number=number,
             debit_minor=max(delta, 0), credit_minor=max(-delta, 0), balance_minor=balance, position=position,
-            counterparty_id=other, counterparty_name=names.get(other, str(other)) if other is not None else None)
+            counterparty_id=other, counterparty_name=names.get(other, str(other)) if other is not None else None,
+            due_on=due_on, payment_reference=creditor_reference(number) if kind == "invoice" and number else None)
         sections[currency].movements.append(movement)
     for line in report.customers:
         sections.setdefault(line.currency, StatementSection(line.currency, 0)).aging = line
     return Statement(customer_id=customer_id, name=customer.name, language=customer.language, from_on=from_on,
                      to_on=to_on, known_at=known_at, bands=bands,
-                     sections=[sections[c] for c in sorted(sections)])
+                     sections=[sections[c] for c in sorted(sections)], external_id=customer.external_id,
+                     kind=customer.kind, creditor=Creditor.of(creditor) if creditor else None,
+                     discount_mention=mention(terms, customer.language) if terms is not None else None)
 
 
 @functools.cache
 def _customer_query() -> sa.Select[Any]:
-    return sa.select(customers.c.name, customers.c.language).where(
+    return sa.select(customers.c.name, customers.c.language, customers.c.external_id, customers.c.kind).where(
         customers.c.customer_id == sa.bindparam("customer_id", type_=sa.Uuid))
 
 
@@ -118,7 +180,7 @@ def _movements_query(known: bool) -> sa.Select[Any]:
     from_on, to_on = sa.bindparam("from_on", type_=sa.Date), sa.bindparam("to_on", type_=sa.Date)
     columns = (sa.null().label("kind"), sa.null().label("effective_on"), sa.null().label("reference"))
     names = (sa.null().label("invoice_number"), sa.null().label("payment_external_id"),
-             sa.null().label("counterparty_id"))
+             sa.null().label("counterparty_id"), sa.null().label("due_on"))
     if known:  # as known then: the entries before the period, summed
         openings = (sa.select(sa.null().label("position"), e.currency, *columns,
                               sa.func.sum(e.account_delta_minor).label("account_delta_minor"), *names)
@@ -132,9 +194,10 @@ def _movements_query(known: bool) -> sa.Select[Any]:
                               (b.account_minor - since).label("account_delta_minor"), *names)
                     .where(b.customer_id == customer_id, before))
     # the invoice number and the payment's external id are copied into each entry (migration 0005): the movements
-    # are one range of ix_ledger_customer_effective, which carries every column read here (index-only on PostgreSQL)
+    # are one range of ix_ledger_customer_effective, which carries every column read here but due_on (the due-date
+    # column; adding it to the index's INCLUDE would make the scan index-only on PostgreSQL again)
     movements = (sa.select(e.position, e.currency, e.kind, e.effective_on, e.reference, e.account_delta_minor,
-                           e.invoice_number, e.payment_external_id, e.counterparty_id)
+                           e.invoice_number, e.payment_external_id, e.counterparty_id, e.due_on)
                  .where(*mine, e.effective_on >= from_on, e.effective_on <= to_on))
     both = sa.union_all(movements, openings).subquery()  # the movements first: their column types are kept
     return sa.select(both).order_by(both.c.position.is_not(None), both.c.effective_on, both.c.position)

@@ -73,7 +73,8 @@ def get_statement(customer_id: UUID, runtime: RuntimeDep, _: ReadAfterDep,
                   ) -> StatementOut | Response:
     start, end = default_period(runtime.clock.today())
     st = statement(runtime.engine, customer_id, from_on=from_ or start, to_on=to or end, known_at=known_at,
-                   bands=parse_bands(bands))
+                   bands=parse_bands(bands), creditor=runtime.settings.creditor(),
+                   terms=runtime.app.get_customer(customer_id).terms)
     if format is Format.CSV:
         return Response(statement_csv(st), media_type="text/csv")
     rows = [PenaltyRow.of(i, c) for i, c in runtime.app.customer_penalties(customer_id, st.to_on)] if (

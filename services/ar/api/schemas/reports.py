@@ -59,6 +59,34 @@ class MovementOut(BaseModel):
         "third-party cash: on payment_allocated, the customer who paid (e.g. a parent company); on paid_for_other, "
         "the customer whose invoice this payment settled"))
     counterparty_name: str | None = None
+    due_on: date | None = Field(None, description="on an invoice: its due date")
+    payment_reference: str | None = Field(None, description="on an invoice: the ISO 11649 reference to quote when "
+                                          "paying it")
+
+
+class CreditorOut(BaseModel):
+    """Who is paid, from the settings (AR_CREDITOR_*)."""
+
+    name: str
+    legal_name: str
+    address: list[str] = Field(description="street lines, then postcode and city, then the country if not FR")
+    siren: str
+    vat_id: str
+    phone: str
+    email: str
+
+
+class PaymentOut(BaseModel):
+    """How to pay a currency's closing balance by bank transfer."""
+
+    beneficiary: str
+    iban: str
+    bic: str
+    amount_minor: int
+    currency: str
+    reference: str = Field(description="the customer's ISO 11649 reference (RF + the account number)")
+    epc_qr: str | None = Field(description="the EPC069-12 payload of the QR code (euro amounts only)")
+    qr_png_data_uri: str | None = Field(description="the QR code as a PNG data URI (euro amounts only)")
 
 
 class StatementSectionOut(BaseModel):
@@ -96,6 +124,14 @@ class StatementOut(BaseModel):
         "late-payment penalties accrued up to `to` on every invoice paid or still owed late (L441-10: interest "
         "from the day after the due date and the EUR 40 indemnity for professionals); not included in the "
         "balances, which hold what was invoiced"))
+    account_number: str = Field("", description="the customer's account number on documents (10 hex digits of its id)")
+    external_id: str | None = None
+    creditor: CreditorOut | None = None
+    payment: list[PaymentOut] = Field(default_factory=list, description=(
+        "how to pay each currency's closing balance, when one is owed"))
+    legal_mentions: list[str] = Field(default_factory=list, description=(
+        "L441-9 early-payment discount (or none), late-payment penalties and the EUR 40 indemnity as the law gives "
+        "them for this kind of customer"))
 
     @classmethod
     def of(cls, st: Statement, penalties: list[PenaltyRow] | None = None) -> StatementOut:
@@ -107,10 +143,19 @@ class StatementOut(BaseModel):
                                               invoice_number=m.invoice_number, debit_minor=m.debit_minor,
                                               credit_minor=m.credit_minor, balance_minor=m.balance_minor,
                                               counterparty_id=m.counterparty_id,
-                                              counterparty_name=m.counterparty_name)
+                                              counterparty_name=m.counterparty_name, due_on=m.due_on,
+                                              payment_reference=m.payment_reference)
                                   for m in s.movements],
                        aging=AgingLineOut.of(s.aging, labels) if s.aging else None) for s in st.sections],
-                   penalties=[StatementPenaltyOut(**asdict(p)) for p in penalties or []])
+                   penalties=[StatementPenaltyOut(**asdict(p)) for p in penalties or []],
+                   account_number=st.account_number, external_id=st.external_id,
+                   creditor=None if st.creditor is None else CreditorOut(
+                       name=st.creditor.name, legal_name=st.creditor.legal_name,
+                       address=st.creditor.address_lines, siren=st.creditor.siren, vat_id=st.creditor.vat_id,
+                       phone=st.creditor.phone, email=st.creditor.email),
+                   payment=[PaymentOut.model_validate(block.to_dict()) for s in st.sections
+                            if (block := st.payment(s)) is not None],
+                   legal_mentions=st.legal_mentions())
 
 
 class KpisOut(BaseModel):
