@@ -106,6 +106,18 @@ def test_a_shortfall_within_the_tolerance_is_written_off_beyond_it_the_invoice_s
     assert (partly["state"], partly["written_off_minor"], b.open_minor(far)) == ("matched", None, 1_000)
 
 
+
+def test_a_disputed_part_is_never_written_off_as_bank_charges(
+        client: TestClient, register_customer: RegisterCustomer, issue_invoice: IssueInvoice) -> None:
+    b = bank(client, register_customer, issue_invoice)
+    invoice = b.invoice(b.customer(), 12_000)
+    r = client.post(f"/v1/invoices/{invoice['id']}/disputes", json={"amount_minor": 500, "reason": "one item short"})
+    assert r.status_code == 201, r.text
+    [entry] = b.entries(b.post(camt(ntry(11_450, "W1", rf=creditor_reference(invoice["number"])))))
+    assert (entry["state"], entry["invoices"][0]["amount_minor"], entry["written_off_minor"]) == ("matched", 11_450,
+                                                                                                  None)
+    assert b.open_minor(invoice) == 550
+
 def test_the_same_statement_or_an_overlapping_one_records_nothing_new(
         client: TestClient, register_customer: RegisterCustomer, issue_invoice: IssueInvoice,
         event_head: EventHead) -> None:

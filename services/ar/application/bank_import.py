@@ -16,7 +16,7 @@ from datetime import datetime
 from uuid import UUID, uuid4
 
 from ar.application import actor
-from ar.application.commands import new_id
+from ar.application.commands import Saved, new_id
 from ar.application.ports import BankCandidates, BankImportStore
 from ar.application.receivables import Receivables
 from ar.domain.allocation import numbers_in
@@ -115,21 +115,31 @@ class BankImports:
         payment_id = new_id("payment", external_id="bank:" + entry.key)
         decision = decide(entry, self._candidates(entry), Money(self.tolerance_minor, entry.amount.currency))
         match = decision.match
-        saved = self.app.record_payment(
-            payment_id=payment_id, customer_id=decision.customer_id, amount=entry.amount,
-            method=credit_method(entry), value_on=entry.value_on,
-            payer_reference=normalised_reference(entry.creditor_reference), remittance=entry.remittance,
-            external_id="bank:" + entry.key, allocations=match.allocations if match else None)
+        try:
+            saved = self._record(entry, payment_id, decision.customer_id, match.allocations if match else None)
+        except DomainError as e:  # an invoice changed since it was found: the credit waits for a person
+            saved, match = self._record(entry, payment_id, decision.customer_id, None), None
+            note: str | None = f"not matched automatically: {e.detail}"
+        else:
+            note = None
         if saved.position is None:  # recorded already (a concurrent import, or one cut short)
             return self._as_recorded(entry, saved.aggregate)
         if match is None:
-            return EntryOutcome(entry, WAITING, payment_id, suggestions=decision.suggestions)
+            return EntryOutcome(entry, WAITING, payment_id, suggestions=decision.suggestions, note=note)
         written_off = None
-        if match.write_off is not None:
+        if match.write_off is not None and self.app.get_invoice(match.write_off).open_amount == match.difference:
+            # only the shortfall is open (a disputed part would be open too: then nothing is written off)
             self.app.write_off_invoice(match.write_off, reason=TOLERANCE_REASON, written_off_on=entry.value_on)
             written_off = match.difference
         return EntryOutcome(entry, MATCHED, payment_id, rule=match.rule, invoices=match.allocations,
                             written_off=written_off)
+
+    def _record(self, entry: BankEntry, payment_id: UUID, customer_id: UUID | None,
+                allocations: list[tuple[UUID, Money]] | None) -> Saved[Payment]:
+        return self.app.record_payment(
+            payment_id=payment_id, customer_id=customer_id, amount=entry.amount, method=credit_method(entry),
+            value_on=entry.value_on, payer_reference=normalised_reference(entry.creditor_reference),
+            remittance=entry.remittance, external_id="bank:" + entry.key, allocations=allocations)
 
     @staticmethod
     def _as_recorded(entry: BankEntry, payment: Payment) -> EntryOutcome:
