@@ -262,3 +262,26 @@ def test_ar_import_statement_prints_the_report_and_a_second_run_finds_duplicates
     broken.write_bytes(camt(ntry(6_000, "K3"))[:-40])
     unreadable = CliRunner().invoke(cli, ["import-statement", str(broken)], env=env)
     assert unreadable.exit_code == 1 and "refused" in unreadable.output
+
+
+def test_the_bank_sample_pays_the_invoices_it_quotes(
+        client: TestClient, register_customer: RegisterCustomer, issue_invoice: IssueInvoice) -> None:
+    """camt.053 as a bank exports it (tests/data/bank): an RF reference, numbers in free text (two in one batch
+    transaction), a foreign-currency line whose 5.00 EUR charges the bank reports, a return, account fees."""
+    b = bank(client, register_customer, issue_invoice)
+    customer = b.customer()
+    invoices = {}
+    for number, total in (("F-000042", 125_000), ("F-000043", 30_000), ("F-000044", 20_000),
+                          ("F-000045", 30_000), ("F-000046", 92_040)):
+        base = round(total / 1.2)
+        invoices[number] = created(issue_invoice(customer, total, series="ERP2026", number=number,
+                                                 issued_on="2026-02-20",
+                                                 vat=[{"rate": "20", "base_minor": base, "vat_minor": total - base}]))
+    report = b.post((SAMPLES / "camt053_v02_statement.xml").read_bytes())
+    assert report["counts"] | {} == {"credits": 4, "matched": 4, "waiting": 0, "duplicates": 0, "returned": 0,
+                                     "listed": 2}
+    rules = [(e["rule"], e["written_off_minor"]) for e in b.entries(report) if e["direction"] == "credit"]
+    assert rules == [("reference", None), ("numbers", None), ("numbers", None), ("numbers", 500)]
+    assert {n: b.open_minor(i) for n, i in invoices.items()} == dict.fromkeys(invoices, 0)
+    returned = [e for e in b.entries(report) if e["return_reason"] == "AC06"]
+    assert returned[0]["state"] == "listed" and "no imported credit" in returned[0]["note"]

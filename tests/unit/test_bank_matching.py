@@ -55,6 +55,16 @@ def test_a_shortfall_within_the_tolerance_is_settled_beyond_it_not() -> None:
     assert partly.allocations == [(a.invoice_id, Money(9_899, "EUR"))]
 
 
+def test_charges_the_bank_reports_settle_a_shortfall_beyond_the_tolerance() -> None:
+    from dataclasses import replace
+    a = item("FA-000020", 92_040)
+    charged = replace(credit(91_540), charges=Money(500, "EUR"))
+    settled = decide(charged, Candidates(by_numbers=[a]), TOLERANCE).match
+    assert settled is not None and settled.write_off == a.invoice_id and settled.difference == Money(500, "EUR")
+    more = decide(replace(credit(91_500), charges=Money(500, "EUR")), Candidates(by_numbers=[a]), TOLERANCE).match
+    assert more is not None and more.write_off is None
+
+
 def test_a_shortfall_on_the_last_of_several_invoices_is_settled_only_when_every_one_is_reached() -> None:
     a, b, c = item("FA-000006", 5_000), item("FA-000007", 5_000), item("FA-000008", 5_000)
     reached = decide(credit(9_980), Candidates(by_numbers=[a, b]), TOLERANCE).match

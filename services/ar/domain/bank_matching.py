@@ -9,8 +9,8 @@ Rules, in order of confidence:
    whole open balance);
 4. amount and date proximity: suggestions only, never automatic.
 
-A shortfall within `tolerance` (bank charges) settles the last invoice paid: the application writes the rest off;
-beyond it the invoice stays partly paid."""
+A shortfall within `tolerance` (bank charges; or within the charges the bank reports) settles the last invoice
+paid: the application writes the rest off; beyond it the invoice stays partly paid."""
 
 from __future__ import annotations
 
@@ -113,7 +113,11 @@ def _within(amount: Money, target: Money, tolerance: Money) -> bool:
 
 
 def decide(entry: BankEntry, found: Candidates, tolerance: Money) -> Decision:
+    """`tolerance`: the setting; charges the bank itself reports on the entry (camt `Chrgs`) settle as much."""
     amount = entry.amount
+    charges = entry.charges
+    if charges is not None and charges.currency == tolerance.currency and charges > tolerance:
+        tolerance = charges
     by_reference = _usable(found.by_reference, amount.currency)
     if len(by_reference) == 1:
         return Decision(_spread("reference", amount, by_reference, tolerance), by_reference[0].customer_id)
