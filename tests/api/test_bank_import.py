@@ -285,3 +285,22 @@ def test_the_bank_sample_pays_the_invoices_it_quotes(
     assert {n: b.open_minor(i) for n, i in invoices.items()} == dict.fromkeys(invoices, 0)
     returned = [e for e in b.entries(report) if e["return_reason"] == "AC06"]
     assert returned[0]["state"] == "listed" and "no imported credit" in returned[0]["note"]
+
+
+def test_an_import_cut_short_after_a_payment_records_its_entry_on_the_next_run(
+        runtime: Runtime, client: TestClient, register_customer: RegisterCustomer,
+        issue_invoice: IssueInvoice) -> None:
+    from ar.adapters.bank_files import read_statement
+    from ar.application.commands import new_id
+    from ar.domain.payment import PaymentMethod
+
+    content = camt(ntry(7_700, "X1", iban=PAYER, text="acompte"))
+    [entry] = read_statement(content)[0].entries
+    runtime.app.record_payment(payment_id=new_id("payment", external_id="bank:" + entry.key), customer_id=None,
+                               amount=entry.amount, method=PaymentMethod.TRANSFER, value_on=entry.value_on,
+                               external_id="bank:" + entry.key)  # as the first run did before it stopped
+    b = bank(client, register_customer, issue_invoice)
+    [recovered] = b.entries(b.post(content))
+    assert (recovered["state"], recovered["note"]) == ("waiting", "recorded by an earlier import")
+    assert [p["payment_id"] for p in ok(client.get("/v1/payments/unmatched"))] == [recovered["payment_id"]]
+    assert b.post(content, status=200)["counts"]["duplicates"] == 1

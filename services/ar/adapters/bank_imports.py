@@ -16,6 +16,7 @@ from ar.application.bank_import import DUPLICATE, LISTED, MATCHED, RETURNED, WAI
 from ar.domain.bank_entry import BankEntry, Direction
 from ar.domain.bank_matching import Suggestion
 from ar.domain.money import Money
+from ar.projections.sql import dialect_insert
 
 metadata = sa.MetaData()
 
@@ -91,6 +92,8 @@ def _outcome(row: Any) -> EntryOutcome:
 
 
 class BankImportStore:
+    """An entry is kept once: a concurrent import of the same entry adds nothing (its key is the primary key)."""
+
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
 
@@ -124,7 +127,7 @@ class BankImportStore:
         with self.engine.begin() as conn:
             seq = conn.scalar(sa.select(sa.func.count()).select_from(bank_entries)
                               .where(bank_entries.c.import_id == import_id))
-            conn.execute(bank_entries.insert().values(
+            conn.execute(dialect_insert(conn, bank_entries).on_conflict_do_nothing(index_elements=["entry_key"]).values(
                 entry_key=e.key, import_id=import_id, seq=seq or 0, account=e.account,
                 bank_reference=e.bank_reference, entry_index=e.index, direction=e.direction.value,
                 amount_minor=e.amount.minor, currency=e.amount.currency, booked_on=e.booked_on,

@@ -143,7 +143,11 @@ class BankImports:
 
     @staticmethod
     def _as_recorded(entry: BankEntry, payment: Payment) -> EntryOutcome:
-        return EntryOutcome(entry, DUPLICATE, payment.id, invoices=list(payment.allocations.items()))
+        """The payment is there but not its entry (an import cut short, or a concurrent one that the store keeps
+        once): the entry is recorded as the payment stands."""
+        state = MATCHED if payment.allocations else WAITING
+        return EntryOutcome(entry, state, payment.id, invoices=list(payment.allocations.items()),
+                            note="recorded by an earlier import")
 
     def _debit(self, entry: BankEntry) -> EntryOutcome:
         if not entry.reversal:
