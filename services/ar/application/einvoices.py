@@ -11,7 +11,7 @@ saved with the issue; its bytes are kept by the caller (`ar.adapters.invoice_doc
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -96,7 +96,7 @@ class EInvoices(Dunning):
             now = self.clock.now()
             invoice.receive_lifecycle_status(
                 code=code, reason=reason, message_id=message_id, on=on or self.clock.today(), at=now,
-                stated_at=at or now, dispute_id=derived_id("dispute", f"lifecycle:{key}"),
+                stated_at=at.astimezone(UTC) if at else now, dispute_id=derived_id("dispute", f"lifecycle:{key}"),
                 promise_id=derived_id("promise", f"lifecycle:{key}"), snooze_days=self.lifecycle_snooze_days)
 
         return self._update(Invoice, invoice_id, None, change, "invoice_id")

@@ -9,7 +9,7 @@ The inbox that keeps each delivery with its outcome is `ar.application.erp_inbox
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -108,8 +108,20 @@ class ResolveDispute:
     resolved_on: date | None
 
 
+@dataclass(frozen=True)
+class LifecycleStatus:
+    """An e-invoice platform's status about an invoice (see `ar.application.einvoices`)."""
+
+    invoice_number: str
+    series: str
+    status: str
+    reason: str | None
+    message_id: str
+    at: datetime | None
+
+
 ErpCommand = (UpsertCustomer | IssueInvoice | CancelInvoice | IssueCreditNote | ReceivePayment | OpenDispute
-              | ResolveDispute)
+              | ResolveDispute | LifecycleStatus)
 
 
 # Our ids from the ERP's references ---------------------------------------------------------------------------------
@@ -186,6 +198,11 @@ def execute(app: Receivables, command: ErpCommand) -> Result:
             saved = app.resolve_dispute(invoice, dispute_id=dispute, outcome=command.outcome,
                                         resolved_on=command.resolved_on)
             return {"invoice_id": str(invoice), "dispute_id": str(dispute), "position": saved.position}
+        case LifecycleStatus():
+            invoice, _ = _known_invoice(app, command.series, command.invoice_number, "data.invoice_number")
+            saved = app.receive_lifecycle_status(invoice, code=command.status, reason=command.reason,
+                                                 message_id=command.message_id, at=command.at)
+            return {"invoice_id": str(invoice), "status": saved.aggregate.status.value, "position": saved.position}
 
 
 def _upsert_customer(app: Receivables, c: UpsertCustomer) -> Result:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ar.api.schemas.common import In, Instant, MoneyOut, Text
 from ar.domain.lifecycle import LifecycleEntry
@@ -15,6 +15,10 @@ StatusCode = Field(pattern=r"^2[0-9]{2}$", examples=["207"],
 
 
 class LifecycleStatusIn(In):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "status": "207", "reason": "quantités livrées inférieures", "message_id": "PA-MSG-000193",
+        "at": "2026-03-02T10:15:00+01:00"}]})
+
     status: str = StatusCode
     reason: Text | None = Field(None, examples=["quantités livrées inférieures"],
                                 description="the reason the platform gives")

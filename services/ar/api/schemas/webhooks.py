@@ -11,7 +11,16 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field, ValidationError
 
-from ar.api.schemas.common import BusinessDate, Currency, ExternalId, In, MultilineText, PositiveMinor, Text
+from ar.api.schemas.common import (
+    BusinessDate,
+    Currency,
+    ExternalId,
+    In,
+    Instant,
+    MultilineText,
+    PositiveMinor,
+    Text,
+)
 from ar.api.schemas.customers import COUNTRY_PATTERN, TermsIn
 from ar.api.schemas.invoices import Series, VatLineIn
 from ar.application import erp_webhooks as erp
@@ -183,10 +192,33 @@ class DisputeResolvedIn(Payload):
                                   self.resolved_on)
 
 
+class InvoiceLifecycleIn(Payload):
+    """An e-invoice platform's lifecycle status, as `POST /v1/invoices/{id}/lifecycle` takes it: 207 opens a
+    dispute, 208 pauses dunning, 210 refused and 213 rejected stop it, 211 snoozes the reminders; a message id is
+    applied once. The invoice is named by its number and series; for an imported e-invoice, `seller_siren` names
+    its series (`EINV-<seller SIREN>`)."""
+
+    invoice_number: ErpNumber
+    series: ErpSeries = ERP_SERIES
+    seller_siren: Annotated[str, Field(pattern=r"^[0-9]{9}$", examples=["552100554"])] | None = None
+    status: Annotated[str, Field(pattern=r"^2[0-9]{2}$", examples=["210"])]
+    reason: Text | None = None
+    message_id: Annotated[Text, Field(max_length=128)]
+    at: Instant | None = None
+    example: ClassVar[dict[str, Any]] = {"invoice_number": "FA-2026-0107", "seller_siren": "552100554",
+                                         "status": "210", "reason": "commande annulée",
+                                         "message_id": "PA-MSG-000193"}
+
+    def to_command(self) -> erp.ErpCommand:
+        series = f"EINV-{self.seller_siren}" if self.seller_siren else self.series
+        return erp.LifecycleStatus(self.invoice_number, series, self.status, self.reason, self.message_id, self.at)
+
+
 PAYLOADS: dict[str, type[Payload]] = {
     "customer.upserted": CustomerUpserted, "invoice.issued": InvoiceIssued, "invoice.cancelled": InvoiceCancelled,
     "credit_note.issued": CreditNoteIssued, "payment.received": PaymentReceived,
     "dispute.opened": DisputeOpenedIn, "dispute.resolved": DisputeResolvedIn,
+    "invoice.lifecycle": InvoiceLifecycleIn,
 }
 
 
