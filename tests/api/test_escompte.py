@@ -129,3 +129,21 @@ def test_a_discount_out_of_bounds_is_refused_naming_the_field(
             "terms": {"kind": "net", "days": 30, "discount": discount}}
     problem(client.post("/v1/customers", json=body), 422, field=field)
     assert event_head() == head
+
+
+def test_the_read_models_see_the_invoice_paid_and_the_account_settled(
+        client: TestClient, invoice: dict[str, Any], record_payment: RecordPayment) -> None:
+    paid = record_payment(117600, customer_id=invoice["customer_id"], value_on="2026-02-20",
+                          allocations=[(invoice["id"], 117600)])
+    ok(paid)
+    position = paid.headers["ar-position"]
+
+    r = client.get("/v1/invoices", params={"min_position": position, "customer_id": invoice["customer_id"]})
+    [row] = ok(r, 200)["items"]
+    assert (row["status"], row["open_minor"]) == ("paid", 0)
+    st = client.get(f"/v1/customers/{invoice['customer_id']}/statement",
+                    params={"from": "2026-02-01", "to": "2026-02-28", "min_position": position})
+    [section] = ok(st, 200)["sections"]
+    assert [(m["kind"], m["debit_minor"], m["credit_minor"]) for m in section["movements"]] == [
+        ("invoice", 120000, 0), ("payment", 0, 117600), ("early_payment_discount", 0, 2400)]
+    assert section["closing_minor"] == 0

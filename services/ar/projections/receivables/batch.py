@@ -23,11 +23,14 @@ _INVOICE_MOVES: dict[type[Any], tuple[str, int]] = {
     I.PaymentAllocated: ("allocated", 1), I.AllocationReversed: ("allocated", -1),
     I.CreditNoteApplied: ("credited", 1), I.WrittenOff: ("written_off", 1),
     I.DisputeOpened: ("disputed", 1), I.DisputeResolved: ("disputed", -1),
+    # an early-payment discount reduces the price, as a credit note does (the invoice's answer tells them apart)
+    I.EarlyPaymentDiscountTaken: ("credited", 1), I.EarlyPaymentDiscountWithdrawn: ("credited", -1),
 }
 _PAYMENT_MOVES: dict[type[Any], tuple[str, int]] = {
     P.Allocated: ("allocated", 1), P.AllocationReversed: ("allocated", -1), P.Refunded: ("refunded", 1),
 }
-INVOICE_DELTAS = {I.PaymentAllocated, I.AllocationReversed, I.CreditNoteApplied, I.WrittenOff}  # move the aging
+INVOICE_DELTAS = {I.PaymentAllocated, I.AllocationReversed, I.CreditNoteApplied, I.WrittenOff,  # move the aging
+                  I.EarlyPaymentDiscountTaken, I.EarlyPaymentDiscountWithdrawn}
 
 
 def _derive_invoice(row: dict[str, Any]) -> None:

@@ -71,6 +71,12 @@ class Ledger(OpenAmounts):
         elif isinstance(event, I.WrittenOff):
             self._entry(position, event, kind="write_off", effective_on=event.written_off_on,
                         invoice_delta=delta, account_delta=delta, **common)
+        elif isinstance(event, I.EarlyPaymentDiscountTaken):  # from the value date of the payment that took it
+            self._entry(position, event, kind="early_payment_discount", effective_on=max(event.on, row["issued_on"]),
+                        payment_id=event.payment_id, invoice_delta=delta, account_delta=delta, **common)
+        elif isinstance(event, I.EarlyPaymentDiscountWithdrawn):  # (a kind is 24 characters at most)
+            self._entry(position, event, kind="discount_withdrawn", effective_on=business_date(event.at),
+                        payment_id=event.payment_id, invoice_delta=delta, account_delta=delta, **common)
 
     def _payment_ledger(self, position: int, event: Any, row: dict[str, Any]) -> None:
         if row["customer_id"] is None:
