@@ -113,7 +113,10 @@ class BankImports:
 
     def _credit(self, entry: BankEntry) -> EntryOutcome:
         payment_id = new_id("payment", external_id="bank:" + entry.key)
-        decision = decide(entry, self._candidates(entry), Money(self.tolerance_minor, entry.amount.currency))
+        tolerance = Money(self.tolerance_minor, entry.amount.currency)
+        decision = decide(entry, self._candidates(entry, near=False), tolerance)
+        if decision.match is None:  # only then are other customers' invoices of a similar amount worth a look
+            decision = decide(entry, self._candidates(entry, near=True), tolerance)
         match = decision.match
         try:
             saved = self._record(entry, payment_id, decision.customer_id, match.allocations if match else None)
@@ -163,7 +166,7 @@ class BankImports:
             return EntryOutcome(entry, LISTED, payment_id, note=f"the return cannot be applied: {e}")
         return EntryOutcome(entry, RETURNED, payment_id, invoices=reopened, note=reason)
 
-    def _candidates(self, entry: BankEntry) -> Candidates:
+    def _candidates(self, entry: BankEntry, *, near: bool) -> Candidates:
         currency = entry.amount.currency
         finder = self.app.ports.finder
         reference = normalised_reference(entry.creditor_reference)
@@ -171,14 +174,14 @@ class BankImports:
         by_numbers = finder.by_numbers(numbers_in(entry.remittance))
         customer = self.candidates.customer_of(entry.payer_iban) if entry.payer_iban else None
         own = finder.open_for_customer(customer, currency) if customer is not None else []
-        near = self.candidates.near_amount(entry.amount)
-        items = self._open_items([*by_reference, *by_numbers, *own, *near])
+        close = self.candidates.near_amount(entry.amount) if near else []
+        items = self._open_items([*by_reference, *by_numbers, *own, *close])
 
         def pick(ids: list[UUID]) -> list[OpenItem]:
             return [items[i] for i in ids if i in items]
 
         return Candidates(by_reference=pick(by_reference), by_numbers=pick(by_numbers), known_customer=customer,
-                          customer_items=pick(own), near_amount=pick(near))
+                          customer_items=pick(own), near_amount=pick(close))
 
     def _open_items(self, ids: list[UUID]) -> dict[UUID, OpenItem]:
         """The invoices' current state from the event store (the read models only found them)."""
