@@ -147,3 +147,13 @@ def test_the_read_models_see_the_invoice_paid_and_the_account_settled(
     assert [(m["kind"], m["debit_minor"], m["credit_minor"]) for m in section["movements"]] == [
         ("invoice", 120000, 0), ("payment", 0, 117600), ("early_payment_discount", 0, 2400)]
     assert section["closing_minor"] == 0
+
+
+def test_a_payment_allocated_automatically_takes_the_discount_too(
+        client: TestClient, invoice: dict[str, Any], record_payment: RecordPayment) -> None:
+    ok(record_payment(117600, customer_id=invoice["customer_id"], value_on="2026-02-15",
+                      payer_reference=invoice["structured_reference"]))
+
+    paid = ok(client.get(f"/v1/invoices/{invoice['id']}"), 200)
+    assert (paid["status"], paid["allocated"]["minor"], paid["discount_taken"]["amount"]["minor"]) == (
+        "paid", 117600, 2400)

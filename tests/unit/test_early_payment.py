@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import date
 from decimal import Decimal
+from uuid import uuid4
 
 import pytest
+from tests.unit.conftest import AT, IssueInvoice
 
 from ar.domain.early_payment import DiscountOffer, discount_taken, mention, vat_split
 from ar.domain.errors import DomainRuleViolation
+from ar.domain.invoice import Invoice
 from ar.domain.money import Money
+from ar.domain.status import InvoiceStatus
 from ar.domain.terms import EarlyPaymentDiscount, PaymentTerms
 from ar.domain.vat import VatLine
 
@@ -129,3 +134,67 @@ def test_paying_a_little_more_than_the_discounted_amount_takes_what_is_left() ->
 def test_nothing_left_open_or_no_offer_takes_none() -> None:
     assert discount_taken(OFFER, total=eur(120_000), open_after=eur(0), value_on=date(2026, 3, 10)) is None
     assert discount_taken(None, total=eur(120_000), open_after=eur(2_400), value_on=date(2026, 3, 10)) is None
+
+
+# The invoice: the decision taken when a payment is allocated, recorded by an event that only assigns -------------
+def offering(issue_invoice: IssueInvoice) -> Invoice:
+    invoice = issue_invoice(120_000, issued_on=ISSUED_ON, due_on=date(2026, 4, 4))
+    invoice.offer_early_payment_discount(TWO_PERCENT, AT)
+    invoice.collect_events()
+    return invoice
+
+
+def test_an_invoice_paid_in_time_records_the_discount_and_is_paid(issue_invoice: IssueInvoice) -> None:
+    invoice = offering(issue_invoice)
+    payment_id = uuid4()
+    invoice.allocate(payment_id, eur(117_600), AT, value_on=date(2026, 3, 15))
+
+    allocated, taken = invoice.collect_events()
+    assert isinstance(allocated, Invoice.PaymentAllocated) and isinstance(taken, Invoice.EarlyPaymentDiscountTaken)
+    assert (taken.payment_id, taken.amount, taken.on) == (payment_id, eur(2_400), date(2026, 3, 15))
+    assert taken.vat_split == [{"rate": "0", "base_minor": 2_400, "vat_minor": 0}]
+    assert (invoice.status, invoice.open_amount) == (InvoiceStatus.PAID, eur(0))
+    invoice.allocate(payment_id, eur(117_600), AT, value_on=date(2026, 3, 15))  # a retry: nothing more
+    assert invoice.collect_events() == []
+
+
+def test_an_invoice_paid_a_day_late_stays_partly_paid(issue_invoice: IssueInvoice) -> None:
+    invoice = offering(issue_invoice)
+    invoice.allocate(uuid4(), eur(117_600), AT, value_on=date(2026, 3, 16))
+
+    assert [type(e) for e in invoice.collect_events()] == [Invoice.PaymentAllocated]
+    assert (invoice.status, invoice.open_amount, invoice.discount_taken) == (
+        InvoiceStatus.PARTLY_PAID, eur(2_400), None)
+
+
+def test_two_payments_in_time_take_the_discount_with_the_second(issue_invoice: IssueInvoice) -> None:
+    invoice = offering(issue_invoice)
+    invoice.allocate(uuid4(), eur(60_000), AT, value_on=date(2026, 3, 6))
+    assert invoice.discount_taken is None
+    invoice.allocate(uuid4(), eur(57_600), AT, value_on=date(2026, 3, 14))
+    assert invoice.discount_taken is not None and invoice.discount_taken.amount == eur(2_400)
+    assert invoice.open_amount == eur(0)
+
+
+def test_an_invoice_without_an_offer_takes_no_discount(issue_invoice: IssueInvoice) -> None:
+    invoice = issue_invoice(120_000, issued_on=ISSUED_ON, due_on=date(2026, 4, 4))
+    invoice.allocate(uuid4(), eur(117_600), AT, value_on=ISSUED_ON)
+    assert (invoice.discount_offer, invoice.discount_taken, invoice.open_amount) == (None, None, eur(2_400))
+
+
+def test_replaying_the_events_rebuilds_the_discount_without_deciding_it_again(issue_invoice: IssueInvoice) -> None:
+    invoice = issue_invoice(120_000, issued_on=ISSUED_ON, due_on=date(2026, 4, 4))
+    issued = copy.deepcopy(invoice)  # the state its Issued event left
+    invoice.offer_early_payment_discount(TWO_PERCENT, AT)
+    payment_id = uuid4()
+    invoice.allocate(payment_id, eur(117_600), AT, value_on=date(2026, 3, 10))
+    invoice.reverse_allocation(payment_id, "MD06", AT)
+    events = invoice.collect_events()
+    assert [type(e) for e in events][-2:] == [Invoice.AllocationReversed, Invoice.EarlyPaymentDiscountWithdrawn]
+
+    replayed: Invoice | None = issued
+    for e in events:
+        replayed = e.mutate(replayed)
+    assert isinstance(replayed, Invoice)
+    assert (replayed.discount_offer, replayed.discount_taken, replayed.open_amount) == (
+        OFFER, None, eur(120_000))
