@@ -17,6 +17,7 @@ from uuid import UUID
 
 from ar.application.commands import Saved, derived_id, new_id
 from ar.application.dunning import Dunning
+from ar.application.issuer_numbers import numbered_invoice_id
 from ar.domain.customer import Customer, Language
 from ar.domain.einvoice import EInvoice
 from ar.domain.invoice import Invoice
@@ -63,10 +64,10 @@ class EInvoices(Dunning):
             invoice.attach_document(sha256=document.sha256, media_type=document.media_type,
                                     filename=document.filename, payment_terms=einvoice.payment_terms, at=now)
 
+        series = einvoice_series(einvoice)
         return self.issue_invoice(
-            invoice_id=derived_id("invoice", "unused"),  # replaced by the id of (series, number)
-            series=einvoice_series(einvoice), number=einvoice.number, customer_id=customer.id,
-            total=einvoice.grand_total, issued_on=einvoice.issued_on, due_on=einvoice.due_on,
+            invoice_id=numbered_invoice_id(series, einvoice.number), series=series, number=einvoice.number,
+            customer_id=customer.id, total=einvoice.grand_total, issued_on=einvoice.issued_on, due_on=einvoice.due_on,
             vat=[VatLine(line.rate, line.basis, line.amount) for line in einvoice.vat],
             purchase_order=einvoice.purchase_order or einvoice.buyer_reference,
             due_on_derogation=AS_STATED if beyond else None, attach=attach)
