@@ -77,7 +77,9 @@ def list_invoices(
     return InvoicePage(items=items, next_cursor=next_cursor)
 
 
-@router.get("/{invoice_id}", response_model=InvoiceOut, responses=responses(404, 422))
+# `:uuid`: only an id is an invoice, so `/v1/invoices/import` (POST only) answers 405 to a GET, not 422.
+@router.get("/{invoice_id:uuid}", response_model=InvoiceOut, responses=responses(404, 422),
+            summary="Read an invoice: status, open amount, dates, and its version as ETag")
 def get_invoice(invoice_id: UUID, runtime: RuntimeDep, response: Response) -> InvoiceOut:
     invoice = runtime.app.get_invoice(invoice_id)
     tagged(response, invoice.version)
