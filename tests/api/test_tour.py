@@ -312,12 +312,13 @@ def test_changed_terms_set_the_due_date_of_later_invoices(
     r = client.put(f"{path}/terms", json={"kind": "net", "days": 45})
     changed = ok(r)
     assert r.headers["etag"] == '"2"'
-    assert changed["terms"] == {"kind": "net", "days": 45, "reading": None}
+    assert changed["terms"] == {"kind": "net", "days": 45, "reading": None, "discount": None}
     assert created(issue_invoice(customer["id"]))["due_on"] == "2026-04-16"
 
     changed = ok(client.put(f"{path}/terms", json={"kind": "end_of_month_45",
                                                     "reading": "plus_45_then_end_of_month"}))
-    assert changed["terms"] == {"kind": "end_of_month_45", "days": 45, "reading": "plus_45_then_end_of_month"}
+    assert changed["terms"] == {"kind": "end_of_month_45", "days": 45, "reading": "plus_45_then_end_of_month",
+                                "discount": None}
     assert created(issue_invoice(customer["id"]))["due_on"] == "2026-04-30"
 
     got = client.get(path)
