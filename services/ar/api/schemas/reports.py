@@ -76,7 +76,7 @@ class CreditorOut(BaseModel):
     email: str
 
 
-class PaymentOut(BaseModel):
+class HowToPayOut(BaseModel):
     """How to pay a currency's closing balance by bank transfer."""
 
     beneficiary: str
@@ -127,7 +127,7 @@ class StatementOut(BaseModel):
     account_number: str = Field("", description="the customer's account number on documents (10 hex digits of its id)")
     external_id: str | None = None
     creditor: CreditorOut | None = None
-    payment: list[PaymentOut] = Field(default_factory=list, description=(
+    payment: list[HowToPayOut] = Field(default_factory=list, description=(
         "how to pay each currency's closing balance, when one is owed"))
     legal_mentions: list[str] = Field(default_factory=list, description=(
         "L441-9 early-payment discount (or none), late-payment penalties and the EUR 40 indemnity as the law gives "
@@ -153,7 +153,7 @@ class StatementOut(BaseModel):
                        name=st.creditor.name, legal_name=st.creditor.legal_name,
                        address=st.creditor.address_lines, siren=st.creditor.siren, vat_id=st.creditor.vat_id,
                        phone=st.creditor.phone, email=st.creditor.email),
-                   payment=[PaymentOut.model_validate(block.to_dict()) for s in st.sections
+                   payment=[HowToPayOut.model_validate(block.to_dict()) for s in st.sections
                             if (block := st.payment(s)) is not None],
                    legal_mentions=st.legal_mentions())
 
