@@ -19,8 +19,8 @@ import re
 from datetime import date
 from xml.etree.ElementTree import Element, ParseError
 
-from defusedxml import DefusedXmlException  # type: ignore[import-untyped]  # no stubs; checked where read
-from defusedxml.ElementTree import fromstring as _fromstring  # type: ignore[import-untyped]
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring as _fromstring
 
 from ar.adapters.bank_files._common import (
     currency_of,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, TypeAlias
 
-from lxml import etree  # type: ignore[import-untyped]  # no stubs; pyproject is not ours to extend
+from lxml import etree
 
 from ar.domain.einvoice import EInvoiceUnreadable
 
