@@ -61,7 +61,8 @@ def test_a_position_beyond_the_event_store_head_is_refused_at_once(base_url: str
     assert r.status_code == 422, r.text
     assert r.headers["content-type"] == "application/problem+json"
     assert r.json()["field"] == "min_position" and r.json()["head"] == head
-    assert elapsed < 0.5, f"{elapsed:.2f} s for a position that will never come"
+    # refused without the 2 s wait (READ_AFTER_WAIT_S); a loaded 2-core machine took 0.58 s once for the request itself
+    assert elapsed < 1.0, f"{elapsed:.2f} s for a position that will never come"
 
 
 def test_a_read_waits_while_the_read_models_lag_and_answers_once_they_catch_up(base_url: str,

@@ -122,3 +122,13 @@ def test_money_is_immutable() -> None:
     money = Money(100, "EUR")
     with pytest.raises(AttributeError):
         money.minor = 200  # type: ignore[misc]
+
+
+def test_a_stated_decimal_amount_is_taken_exactly_or_not_at_all() -> None:
+    from ar.domain.money import exact_minor
+
+    assert exact_minor(Decimal("1234.50"), "EUR") == 123450
+    assert exact_minor(Decimal("1234.505"), "EUR") is None  # never rounded
+    assert exact_minor(Decimal("1500"), "JPY") == 1500
+    assert exact_minor(Decimal("1500.5"), "JPY") is None
+    assert exact_minor(Decimal("NaN"), "EUR") is None

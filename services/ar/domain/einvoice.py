@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from ar.domain.errors import DomainRuleViolation
-from ar.domain.money import MINOR_UNITS, Money, check_currency
+from ar.domain.money import Money, check_currency, exact_minor
 
 INVOICE = "380"
 CREDIT_NOTE = "381"
@@ -32,10 +32,10 @@ def money(text: str | None, currency: str, element: str) -> Money:
     except InvalidOperation:
         raise EInvoiceUnreadable(f"{element} is not a decimal amount: {text!r}", field=element) from None
     check_currency(currency, field=element)
-    minor = amount.scaleb(MINOR_UNITS[currency])
-    if not amount.is_finite() or minor != minor.to_integral_value():
+    minor = exact_minor(amount, currency)
+    if minor is None:
         raise EInvoiceUnreadable(f"{element} {text} has more decimals than {currency} allows", field=element)
-    return Money(int(minor), currency)
+    return Money(minor, currency)
 
 
 @dataclass(frozen=True)

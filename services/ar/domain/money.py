@@ -84,6 +84,15 @@ class Money:
         return f"{value:.{exp}f} {self.currency}"
 
 
+def exact_minor(amount: Decimal, currency: str) -> int | None:
+    """A stated decimal amount (a bank line, an e-invoice total) in minor units of `currency`, or None when it has
+    more decimals than the currency allows (or is not a finite number): a stated amount is never rounded."""
+    if not amount.is_finite():
+        return None
+    scaled = amount.scaleb(MINOR_UNITS[currency])
+    return int(scaled) if scaled == scaled.to_integral_value() else None
+
+
 def total(amounts: list[Money] | tuple[Money, ...], currency: str) -> Money:
     result = Money.zero(currency)
     for amount in amounts:

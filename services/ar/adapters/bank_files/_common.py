@@ -1,8 +1,8 @@
 """What every bank-file reader shares: exact amounts, dates, IBAN/BIC and RF checks, text decoding.
 
 Amounts are read as `Decimal` and turned into integer minor units with the currency's exponent from
-`ar.domain.money.MINOR_UNITS` (the domain has no Decimal-to-Money helper: `Money.apply_rate` is the one place that
-rounds, and a statement amount is never rounded): an amount with more decimals than its currency allows is an error.
+`ar.domain.money.exact_minor` (`Money.apply_rate` is the one place that rounds; a statement amount is never
+rounded): an amount with more decimals than its currency allows is an error.
 
 Identifiers are checked with `schwifty` (IBAN, BIC) and `stdnum.iso11649` (RF references). A payer IBAN or BIC that
 does not validate is dropped (None), its raw text kept nowhere: a wrong IBAN must not be learnt for a customer, and
@@ -21,7 +21,7 @@ from stdnum import iso11649
 
 from ar.domain.bank_entry import BankFileUnreadable
 from ar.domain.errors import DomainRuleViolation
-from ar.domain.money import MINOR_UNITS, Money
+from ar.domain.money import MINOR_UNITS, Money, exact_minor
 
 _RF_IN_TEXT = re.compile(r"\bRF\d{2}(?: ?[0-9A-Z]){1,21}\b", re.IGNORECASE)
 
@@ -34,11 +34,11 @@ def currency_of(code: str | None, where: str) -> str:
 
 def to_minor(amount: Decimal, currency: str, where: str) -> int:
     """The amount in minor units, exactly; more decimals than the currency has is an error, never a rounding."""
-    exponent = MINOR_UNITS[currency]
-    scaled = amount.scaleb(exponent)
-    if scaled != scaled.to_integral_value():
-        raise BankFileUnreadable(f"amount {amount} has more than {exponent} decimals for {currency}", where=where)
-    return int(scaled)
+    minor = exact_minor(amount, currency)
+    if minor is None:
+        raise BankFileUnreadable(f"amount {amount} has more than {MINOR_UNITS[currency]} decimals for {currency}",
+                                 where=where)
+    return minor
 
 
 def decimal_of(text: str | None, where: str, *, comma: bool = False) -> Decimal:
@@ -69,10 +69,8 @@ def foreign_money(amount: Decimal, currency: str | None) -> Money | None:
     code = (currency or "").strip().upper()
     if code not in MINOR_UNITS or amount < 0:
         return None
-    scaled = amount.scaleb(MINOR_UNITS[code])
-    if scaled != scaled.to_integral_value():
-        return None
-    return Money(int(scaled), code)
+    minor = exact_minor(amount, code)
+    return None if minor is None else Money(minor, code)
 
 
 def iso_date(text: str | None, where: str) -> date:
