@@ -30,6 +30,7 @@ from ar.domain.invoice import Invoice
 from ar.domain.invoice_kind import InvoiceKind
 from ar.domain.money import Money
 from ar.domain.payment import Payment, PaymentMethod
+from ar.domain.postal_address import PostalAddress
 from ar.domain.reminder import Reminder
 from ar.domain.series import NumberingSeries
 from ar.domain.terms import CustomerKind, EarlyPaymentDiscount, PaymentTerms
@@ -181,6 +182,19 @@ def record(runtime: Runtime, clock: SettableClock) -> None:
                        allocations=[(imported.id, eur(50_000))])
     app.receive_lifecycle_status(imported.id, code="210", reason="commande annulée", message_id="PA-MSG-0001",
                                  at=datetime(2026, 6, 4, 7, 0, tzinfo=UTC))
+    # Billing identity: a customer registered with its address and SIREN (Registered v2), then moved, its SIREN
+    # corrected, by the same update an ERP sends
+    r.on(date(2026, 6, 5))
+    lyon = PostalAddress.of(["12 rue des Lilas"], "69003", "Lyon", "FR")
+    addressed = app.register_customer(
+        customer_id=new_id("customer", external_id="CONTRACT-ADDRESSED"), name="CONTRACT-ADDRESSED",
+        kind=CustomerKind.PROFESSIONAL, country="FR", language=Language.FR, emails=["compta@example.com"],
+        terms=PaymentTerms(), credit_limit=None, external_id="CONTRACT-ADDRESSED", billing_address=lyon,
+        siren="443061841").aggregate
+    app.update_customer(addressed.id, name="CONTRACT-ADDRESSED", country="FR", language=Language.FR,
+                        emails=["compta@example.com"], terms=PaymentTerms(), credit_limit=None,
+                        billing_address=PostalAddress.of(["Bâtiment B", "3 quai Perrache"], "69002", "Lyon", "FR"),
+                        siren="552100554")
 
 
 def contract_einvoice() -> EInvoice:
@@ -244,6 +258,8 @@ def describe(a: Any) -> dict[str, Any]:
                     credit_limit_minor=a.credit_limit.minor if a.credit_limit else None,
                     credit_limit_policy=a.credit_limit_policy.value,
                     dunning_policy_id=str(a.dunning_policy_id) if a.dunning_policy_id else None)
+        if a.billing_address is not None:  # only customers with an address: the others read as they were stored
+            base.update(billing_address=a.billing_address.block(), siren=a.siren)
     elif isinstance(a, Reminder):
         base.update(state=a.state, channel=a.channel, template=a.template, failures=len(a.failures),
                     task_done=a.task_done is not None, lines=len(a.lines))

@@ -59,7 +59,7 @@ def declared_topics() -> set[str]:
 def test_the_fixture_holds_every_topic_of_every_aggregate() -> None:
     topics = Counter(e["topic"] for e in FIXTURE["events"])
     assert declared_topics() <= set(topics), declared_topics() - set(topics)
-    assert len(declared_topics()) == 46
+    assert len(declared_topics()) == 48
 
 
 def test_each_stored_event_decodes_to_its_topic_and_encodes_back_unchanged(runtime: Runtime) -> None:

@@ -5,19 +5,22 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
+from copy import deepcopy
 from datetime import date, datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
 from ar.application.commands import Saved, derived_id, new_id
 from ar.application.einvoices import EInvoices
+from ar.application.group_commit import Ticket, broken
 from ar.application.history import event_to_dict
 from ar.application.issuer_numbers import AskedInvoice, numbered_invoice_id
 from ar.application.ports import Ports
 from ar.application.rates import RateSeed
 from ar.domain import allocation
 from ar.domain.clock import Clock
-from ar.domain.customer import CreditLimitPolicy, Customer, Language
+from ar.domain.customer import UNCHANGED, CreditLimitPolicy, Customer, Language, Unchanged
+from ar.domain.postal_address import PostalAddress
 from ar.domain.errors import (
     CreditLimitExceeded,
     DomainRuleViolation,
@@ -47,17 +50,22 @@ class Receivables(EInvoices):
                          split_by_half_year=split_by_half_year)
         self.lifecycle_snooze_days = lifecycle_snooze_days
         self._series_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
+        # Each series as this process last advanced it, and the ticket of that number (see `_series`).
+        self._live_series: dict[str, tuple[NumberingSeries, Ticket | None]] = {}
 
     # Customers -------------------------------------------------------------------------------------------------
     def register_customer(self, *, customer_id: UUID, name: str, kind: CustomerKind, country: str,
                           language: Language, emails: list[str], terms: PaymentTerms, credit_limit: Money | None,
                           external_id: str | None,
-                          credit_limit_policy: CreditLimitPolicy = CreditLimitPolicy.FLAG) -> Saved[Customer]:
+                          credit_limit_policy: CreditLimitPolicy = CreditLimitPolicy.FLAG,
+                          billing_address: PostalAddress | None = None,
+                          siren: str | None = None) -> Saved[Customer]:
         def decide() -> Saved[Customer]:
             customer = Customer.register(id=customer_id, name=name, kind=kind, country=country, language=language,
                                          emails=emails, terms=terms, credit_limit=credit_limit,
                                          credit_limit_policy=credit_limit_policy,
-                                         external_id=external_id, at=self.clock.now())
+                                         external_id=external_id, at=self.clock.now(),
+                                         billing_address=billing_address, siren=siren)
             return Saved(customer, self._save(customer))
 
         return self._create(Customer, customer_id, decide)
@@ -76,15 +84,22 @@ class Receivables(EInvoices):
     def update_customer(self, customer_id: UUID, *, name: str, country: str, language: Language, emails: list[str],
                         terms: PaymentTerms, credit_limit: Money | None,
                         credit_limit_policy: CreditLimitPolicy | None = None,
-                        expected_version: int | None = None) -> Saved[Customer]:
+                        expected_version: int | None = None,
+                        billing_address: PostalAddress | None | Unchanged = UNCHANGED,
+                        siren: str | None | Unchanged = UNCHANGED) -> Saved[Customer]:
         """The customer as its system of record (an ERP) now has it: each part that differs is recorded, in one
-        transaction; nothing when nothing differs."""
+        transaction; nothing when nothing differs. `billing_address` and `siren` left out stay as they are (None
+        clears them): an ERP that does not send them does not erase what another door recorded."""
 
         def change(customer: Customer) -> None:
             now = self.clock.now()
             customer.change_details(name=name, country=country, language=language, emails=emails, at=now)
             customer.change_terms(terms, now)
             customer.change_credit_limit(credit_limit, now, credit_limit_policy)
+            if not isinstance(billing_address, Unchanged):
+                customer.change_billing_address(billing_address, now)
+            if not isinstance(siren, Unchanged):
+                customer.record_siren(siren, now)
 
         return self._update(Customer, customer_id, expected_version, change, "customer_id")
 
@@ -97,11 +112,19 @@ class Receivables(EInvoices):
                             "customer_id")
 
     # Invoices --------------------------------------------------------------------------------------------------
-    def _series(self, name: str, numbered_by: str = BY_AR) -> NumberingSeries:
-        """The series, opened at its first use by whoever numbers it (ar, or the issuer of its first invoice)."""
+    def _series(self, name: str, numbered_by: str = BY_AR) -> tuple[NumberingSeries, Ticket | None]:
+        """The series (opened at its first use by whoever numbers it: ar, or the issuer of its first invoice), and
+        the ticket its next number must follow. Called under the series' lock.
+
+        Numbers are handed out while earlier ones are still waiting for their group commit: the series is kept as
+        this process last advanced it, so a batch holds consecutive numbers. When one of those was not written (a
+        conflict, or another process numbering the same series), the series is read again from the store."""
+        live = self._live_series.get(name)
+        if live is not None and not broken(live[1]):
+            return deepcopy(live[0]), live[1]
         series_id = NumberingSeries.create_id(name)
         found = self._exists(NumberingSeries, series_id)
-        return found if found is not None else NumberingSeries(name=name, numbered_by=numbered_by)
+        return (found if found is not None else NumberingSeries(name=name, numbered_by=numbered_by)), None
 
     def issue_invoice(self, *, invoice_id: UUID, series: str, customer_id: UUID, total: Money, vat: list[VatLine],
                       issued_on: date | None = None, due_on: date | None = None,
@@ -131,7 +154,7 @@ class Receivables(EInvoices):
             on = issued_on or self.clock.today()
             now = self.clock.now()
             with self._series_locks[series]:
-                numbering = self._series(series, numbered_by)
+                numbering, follows = self._series(series, numbered_by)
                 if number is None:
                     given = numbering.next_number(invoice_id, now)
                 else:
@@ -149,7 +172,10 @@ class Receivables(EInvoices):
                 self._check_credit(customer, invoice, now)
                 if customer.terms.discount is not None:
                     invoice.offer_early_payment_discount(customer.terms.discount, now)
-                return Saved(invoice, self._save(numbering, invoice, *deposits))
+                numbered = bool(numbering.pending_events)  # an issuer's number changes nothing in the series
+                pending = self._submit(numbering, invoice, *deposits, follows=follows)
+                self._live_series[series] = (numbering, pending.ticket if numbered else follows)
+            return Saved(invoice, self._wait(pending))
 
         saved = self._create(Invoice, invoice_id, decide)
         if number is not None and saved.position is None:  # the number was taken already: by this invoice?
@@ -195,11 +221,13 @@ class Receivables(EInvoices):
             self._check_version(invoice, expected_version)
             now = self.clock.now()
             with self._series_locks[series]:
-                numbering = self._series(series)
+                numbering, follows = self._series(series)
                 number = numbering.next_number(invoice.id, now)
                 invoice.apply_credit_note(number, amount, credited_on or self.clock.today(), reason, now,
                                           credit_note_id)
-                return Saved(invoice, self._save(numbering, invoice))
+                pending = self._submit(numbering, invoice, follows=follows)
+                self._live_series[series] = (numbering, pending.ticket)
+            return Saved(invoice, self._wait(pending))
 
         return self._retrying(attempt)
 

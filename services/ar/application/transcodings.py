@@ -8,6 +8,7 @@ from typing import Any
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from ar.domain.money import Money
+from ar.domain.postal_address import PostalAddress
 from ar.domain.terms import PaymentTerms
 
 
@@ -44,6 +45,17 @@ class PaymentTermsAsDict(Transcoding):
         return PaymentTerms.from_dict(data)
 
 
+class PostalAddressAsDict(Transcoding):
+    type = PostalAddress
+    name = "postal_address"
+
+    def encode(self, obj: PostalAddress) -> dict[str, Any]:
+        return obj.to_dict()
+
+    def decode(self, data: dict[str, Any]) -> PostalAddress:
+        return PostalAddress.from_dict(data)
+
+
 def register(transcoder: JSONTranscoder) -> None:
-    for transcoding in (MoneyAsDict(), DateAsISO(), PaymentTermsAsDict()):
+    for transcoding in (MoneyAsDict(), DateAsISO(), PaymentTermsAsDict(), PostalAddressAsDict()):
         transcoder.register(transcoding)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from enum import StrEnum
+from enum import Enum, StrEnum
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
 from ar.domain.errors import DomainRuleViolation
 from ar.domain.money import Money
+from ar.domain.postal_address import PostalAddress
+from ar.domain.siren import check_siren
 from ar.domain.terms import CustomerKind, PaymentTerms
 
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -29,6 +32,15 @@ class CreditLimitPolicy(StrEnum):
     REFUSE = "refuse"
 
 
+class Unchanged(Enum):
+    """A part of an update its sender did not send: left as it is (where None would clear it)."""
+
+    TOKEN = "unchanged"
+
+
+UNCHANGED = Unchanged.TOKEN
+
+
 def check_profile(name: str, country: str, emails: list[str]) -> None:
     if not name.strip():
         raise DomainRuleViolation("a customer needs a name", field="name")
@@ -37,6 +49,17 @@ def check_profile(name: str, country: str, emails: list[str]) -> None:
     for i, email in enumerate(emails):
         if not EMAIL.fullmatch(email):
             raise DomainRuleViolation(f"{email!r} is not an email address", field=f"emails[{i}]")
+
+
+def checked_siren(siren: str | None, kind: CustomerKind, country: str) -> str | None:
+    """Optional; a French company's or public body's must be a valid SIREN (a SIRET is refused, saying so). A
+    foreign or private customer's is kept as given: the number is INSEE's, we check only the ones it issues to
+    those it registers."""
+    if siren is None or not siren.strip():
+        return None
+    if country == "FR" and kind is not CustomerKind.INDIVIDUAL:
+        return check_siren(siren)
+    return siren.strip()
 
 
 class Customer(Aggregate):
@@ -55,8 +78,11 @@ class Customer(Aggregate):
         credit_limit_policy: CreditLimitPolicy = CreditLimitPolicy.FLAG,
         external_id: str | None,
         at: datetime,
+        billing_address: PostalAddress | None = None,
+        siren: str | None = None,
     ) -> Customer:
         check_profile(name, country, emails)
+        siren = checked_siren(siren, kind, country)
         terms.check_legal_for(kind)
         if credit_limit is not None and credit_limit.minor < 0:
             raise DomainRuleViolation("a credit limit cannot be negative", field="credit_limit_minor")
@@ -72,9 +98,14 @@ class Customer(Aggregate):
             credit_limit_policy=credit_limit_policy.value,
             external_id=external_id,
             at=at,
+            billing_address=billing_address,
+            siren=siren,
         )
 
     class Registered(Aggregate.Created):
+        """v2 adds the billing address and SIREN (None both before them)."""
+
+        class_version = 2
         name: str
         kind: str
         country: str
@@ -85,6 +116,13 @@ class Customer(Aggregate):
         credit_limit_policy: str
         external_id: str | None
         at: datetime
+        billing_address: PostalAddress | None
+        siren: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["billing_address"] = None
+            state["siren"] = None
 
     @event(Registered)
     def __init__(
@@ -100,6 +138,8 @@ class Customer(Aggregate):
         credit_limit_policy: str,
         external_id: str | None,
         at: datetime,
+        billing_address: PostalAddress | None = None,
+        siren: str | None = None,
     ) -> None:
         self.name = name
         self.kind = CustomerKind(kind)
@@ -111,6 +151,8 @@ class Customer(Aggregate):
         self.credit_limit_policy = CreditLimitPolicy(credit_limit_policy)
         self.external_id = external_id
         self.registered_at = at
+        self.billing_address = billing_address
+        self.siren = siren
         self.dunning_policy_id: UUID | None = None  # None: the default policy of its kind
         self.payer_accounts: list[str] = []  # IBANs its credits come from (PayerAccountLearned)
 
@@ -136,6 +178,37 @@ class Customer(Aggregate):
         self.country = country
         self.language = Language(language)
         self.emails = emails
+
+    def change_billing_address(self, address: PostalAddress | None, at: datetime) -> None:
+        """Where letters and statements go (None: no postal address known); recorded only where it differs."""
+        if address != self.billing_address:
+            self._billing_address_changed(address=address, at=at)
+
+    class BillingAddressChanged(Aggregate.Event):
+        """`address` None: no postal address known any more."""
+
+        address: PostalAddress | None
+        at: datetime
+
+    @event(BillingAddressChanged)
+    def _billing_address_changed(self, address: PostalAddress | None, at: datetime) -> None:
+        self.billing_address = address
+
+    def record_siren(self, siren: str | None, at: datetime) -> None:
+        """The customer's SIREN (None: none known), checked as at registration; recorded only where it differs."""
+        siren = checked_siren(siren, self.kind, self.country)
+        if siren != self.siren:
+            self._siren_recorded(siren=siren, at=at)
+
+    class SirenRecorded(Aggregate.Event):
+        """`siren` None: the number recorded before was withdrawn."""
+
+        siren: str | None
+        at: datetime
+
+    @event(SirenRecorded)
+    def _siren_recorded(self, siren: str | None, at: datetime) -> None:
+        self.siren = siren
 
     def change_terms(self, terms: PaymentTerms, at: datetime) -> None:
         terms.check_legal_for(self.kind)
