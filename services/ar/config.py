@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -12,6 +13,14 @@ from schwifty.exceptions import SchwiftyException
 from stdnum.eu import vat
 from stdnum.fr import siren
 
+EVENT_STORE_MIN_CONNECTIONS = 2  # kept open by each process's event store
+
+
+def sized_to_cores(per_core: int = 4, minimum: int = 8) -> int:
+    """A pool or threadpool size for this machine: `per_core` a core, at least `minimum`. One process runs Python
+    on one core at a time; beyond a few connections a core, threads only wait for the GIL and hold connections."""
+    return max(minimum, per_core * (os.cpu_count() or 1))
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="AR_", env_file=".env", extra="ignore")
@@ -21,9 +30,18 @@ class Settings(BaseSettings):
         description="sqlite:///path/to/ar.sqlite (embedded; events go to a sibling *.events.sqlite file) or "
         "postgresql://user:password@host:port/dbname (events and read models in one database)",
     )
-    pool_size: int = Field(40, description="PostgreSQL connections for the event store; size it to the threadpool")
-    threadpool_size: int = Field(40, description="worker threads for synchronous command routes")
-    projection_interval_s: float = Field(0.2, description="polling interval of the in-process projections")
+    pool_size: int = Field(default_factory=sized_to_cores, ge=1, description="database connections "
+                           "of each pool (the event store's, our tables'), opened as needed; default 4 per core, "
+                           "at least 8")
+    threadpool_size: int = Field(default_factory=sized_to_cores, ge=1, description="worker threads for "
+                                 "synchronous routes; default 4 per core, at least 8 (one process holds the GIL: "
+                                 "more threads only queue)")
+    projection_interval_s: float = Field(0.2, description="polling interval of the projections (events saved by "
+                                         "other processes)")
+    projection_batch_interval_ms: int = Field(50, ge=0, le=10_000, description="after a save, the in-process "
+                                              "projections catch up within this many milliseconds, and at most "
+                                              "once per interval: the saves meanwhile go in one batch (a read "
+                                              "with min_position wakes them at once)")
     idempotency_ttl_hours: int = Field(48, description="how long Idempotency-Key responses are kept (at least 24)")
     run_projections: bool = Field(True, description="run the read-model projections inside `ar serve`; set false "
                                   "when `ar worker` runs them")
@@ -158,8 +176,11 @@ class Settings(BaseSettings):
             "POSTGRES_PORT": str(parts.port or 5432),
             "POSTGRES_USER": unquote(parts.username or "postgres"),
             "POSTGRES_PASSWORD": unquote(parts.password or ""),
-            "POSTGRES_POOL_SIZE": str(self.pool_size),
-            "POSTGRES_MAX_OVERFLOW": str(max(2, self.pool_size // 2)),
+            # eventsourcing opens POSTGRES_POOL_SIZE connections at start and keeps them (psycopg_pool's
+            # min_size); the overflow is opened under load and closed after 10 idle minutes. So: few at start,
+            # at most `pool_size`.
+            "POSTGRES_POOL_SIZE": str(min(EVENT_STORE_MIN_CONNECTIONS, self.pool_size)),
+            "POSTGRES_MAX_OVERFLOW": str(max(0, self.pool_size - EVENT_STORE_MIN_CONNECTIONS)),
             "POSTGRES_CONNECT_TIMEOUT": "10",
             "POSTGRES_LOCK_TIMEOUT": "10",
             "CREATE_TABLE": "y" if self.create_tables else "n",

@@ -11,12 +11,15 @@ from alembic import command
 from alembic.config import Config
 
 from ar.config import Settings
+from ar.sqlite_writes import serialize_writes
 
 PING_AFTER_IDLE_S = 5.0
 SQLITE_CACHE_KIB = 65536  # per connection, taken as pages are read
 
 
 def create_engine(settings: Settings) -> sa.Engine:
+    """PostgreSQL: `pool_size` connections and half as many more under load, pinged only after an idle spell
+    (no `pool_pre_ping`: a round trip on every checkout). SQLite: one writer at a time in this process."""
     if settings.is_postgres:
         engine = sa.create_engine(settings.sqlalchemy_url(), pool_size=settings.pool_size,
                                   max_overflow=max(2, settings.pool_size // 2))
@@ -34,6 +37,7 @@ def create_engine(settings: Settings) -> sa.Engine:
         cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")  # the 2 MB default thrashes on a rebuild's indexes
         cursor.close()
 
+    serialize_writes(engine)  # this process's writers in turn, not racing SQLite's sleeping busy handler
     return engine
 
 

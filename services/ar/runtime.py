@@ -108,7 +108,8 @@ def build(settings: Settings, clock: Clock | None = None, *, run_migrations: boo
                       split_by_half_year=settings.penalty_split_by_half_year,
                       lifecycle_snooze_days=settings.lifecycle_payment_sent_snooze_days)
     runner = ProjectionRunner(app, engine, [ReceivablesProjection(), CustomersProjection(), DunningProjection(app),
-                                           SubscriptionOutbox(engine, clock), PayerAccountsProjection()])
+                                           SubscriptionOutbox(engine, clock), PayerAccountsProjection()],
+                              batch_interval_s=settings.projection_batch_interval_ms / 1000)
     # Each lookup advances only the read model it reads, and never retries a stopped one (the loop does).
     receivables_caught_up.resolve(partial(runner.catch_up, only={ReceivablesProjection.name}, retry_stalled=False))
     agenda_caught_up.resolve(partial(runner.catch_up, only={DunningProjection.name}, retry_stalled=False))
@@ -116,7 +117,9 @@ def build(settings: Settings, clock: Clock | None = None, *, run_migrations: boo
     bank = BankImports(app, store=BankImportStore(engine), tolerance_minor=settings.bank_match_tolerance_minor,
                        candidates=BankLookups(engine, invoices_caught_up=receivables_caught_up,
                                               accounts_caught_up=accounts_caught_up))
-    app.on_saved(runner.wake)
+    # A save asks for a catch-up within the batch interval, not at once: the saves meanwhile share it (a read
+    # waiting for a position, or a lookup, catches up at once).
+    app.on_saved(runner.wake_soon)
     app.ensure_default_policies()
     app.ensure_rate_book()
     sweeper = Sweeper(app, engine, runner.catch_up, clock)

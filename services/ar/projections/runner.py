@@ -9,6 +9,10 @@ in order and a position never skips a late commit.
 An event a projection cannot apply stops that projection just before it, visibly and with a back-off
 (ar.projections.stalls); the failed batch rolls back whole, so the stop never half-applies an event, and the other
 projections go on. A read that needs a position (`min_position`) does not catch up: it wakes the loop and waits.
+
+A saved command wakes the loop with `wake_soon`: the loop catches up at most once every `batch_interval_s`, so
+under load the request threads do not each pay for a catch-up and the events go in batches, as in `ar worker`.
+A read that waits for a position wakes it with `wake`, at once.
 (The application's lookups still call `catch_up` before they read: see ARCHITECTURE.md, "still to land".)
 """
 
@@ -30,6 +34,7 @@ from ar.background import BackgroundLoop
 from ar.projections import stalls
 from ar.projections.progress import Progress, ProjectionStatus
 from ar.projections.projection import Projection
+from ar.projections.sql import insert_missing
 from ar.projections.stalls import BatchFailed, FailingEvent, Stall
 from ar.projections.tables import projection_positions
 
@@ -38,10 +43,11 @@ log = logging.getLogger(__name__)
 
 class ProjectionRunner:
     def __init__(self, app: Application[Any], engine: sa.Engine, projections: list[Projection],
-                 batch_size: int = 1000, rebuild_batch_size: int = 5000,
+                 batch_size: int = 1000, rebuild_batch_size: int = 5000, batch_interval_s: float = 0.0,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
+        """`batch_interval_s`: the shortest time between two catch-ups that saves (`wake_soon`) bring about."""
         self.app, self.engine, self.projections, self.batch_size = app, engine, projections, batch_size
-        self.rebuild_batch_size = rebuild_batch_size
+        self.rebuild_batch_size, self.batch_interval_s = rebuild_batch_size, batch_interval_s
         self._monotonic = monotonic
         self._lock = threading.Lock()
         self._ensured: set[str] = set()
@@ -56,16 +62,15 @@ class ProjectionRunner:
             found = conn.scalar(sa.select(projection_positions.c.position).where(projection_positions.c.name == name))
         return int(found or 0)
 
-    def _ensure_row(self, name: str) -> None:
-        """Create the position row once per process (not on every catch-up: each failed INSERT is a logged error)."""
-        if name in self._ensured:
+    def _ensure_rows(self, names: Collection[str]) -> None:
+        """Create the missing position rows, once per process and with one statement that never fails on a row
+        already there (INSERT ... ON CONFLICT DO NOTHING: a failed INSERT is an error in PostgreSQL's log)."""
+        missing = [name for name in names if name not in self._ensured]
+        if not missing:
             return
-        try:
-            with self.engine.begin() as conn:
-                conn.execute(projection_positions.insert().values(name=name, position=0))
-        except sa.exc.IntegrityError:
-            pass
-        self._ensured.add(name)
+        with self.engine.begin() as conn:
+            insert_missing(conn, projection_positions, [{"name": name, "position": 0} for name in missing], ["name"])
+        self._ensured.update(missing)
 
     def _batch(self, projection: Projection, head: int, limit: int) -> tuple[int, int]:
         """One transaction: the next events up to `limit`, applied, and the position moved. Returns the positions
@@ -175,13 +180,13 @@ class ProjectionRunner:
         does a stopped projection's retry (one event per transaction through a batch) under the runner's lock."""
         most = 0
         with self._lock:
+            self._ensure_rows([p.name for p in self.projections])
             head = self.head()
             for projection in self.projections:
                 if only is not None and projection.name not in only:
                     continue
                 if not retry_stalled and projection.name in self._attempts:
                     continue
-                self._ensure_row(projection.name)
                 most = max(most, self._catch_up_one(projection, head))
         return most
 
@@ -192,7 +197,7 @@ class ProjectionRunner:
         projection = next((p for p in self.projections if p.name == name), None)
         if projection is None:
             raise KeyError(f"no projection {name!r}; there are {[p.name for p in self.projections]}")
-        self._ensure_row(name)
+        self._ensure_rows([name])
         row = projection_positions.c.name == name
         applied = position = 0
         limit = max(self.batch_size, self.rebuild_batch_size)
@@ -267,10 +272,16 @@ class ProjectionRunner:
 
     # Background loop ------------------------------------------------------------------------------------------
     def wake(self, _position: int | None = None) -> None:
+        """Catch up at once (a read waits for a position)."""
         self._loop.wake()
 
+    def wake_soon(self, _position: int | None = None) -> None:
+        """Catch up within `batch_interval_s` (a command was saved: the application's `on_saved`)."""
+        self._loop.wake_soon()
+
     def start(self, interval_s: float) -> None:
-        self._loop.start(interval_s)
+        """Polls every `interval_s` (events saved by other processes), sooner when woken."""
+        self._loop.start(interval_s, min_gap_s=self.batch_interval_s)
 
     def stop(self) -> None:
         self._loop.stop(timeout_s=10)
