@@ -104,22 +104,22 @@ def count_conflicts() -> Iterator[Any]:
     patched: list[Receivables] = []
 
     def count(app: Receivables) -> list[int]:
-        real_save, lost = app.save, []
+        real_wait, lost = app._wait, []
 
-        def save(*objs: Any, **kwargs: Any) -> Any:
+        def wait(pending: Any) -> Any:
             try:
-                return real_save(*objs, **kwargs)
+                return real_wait(pending)
             except IntegrityError:
                 lost.append(1)
                 raise
 
-        app.save = save  # type: ignore[method-assign]
+        app._wait = wait  # type: ignore[method-assign]
         patched.append(app)
         return lost
 
     yield count
     for app in patched:
-        del app.save
+        del app._wait
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ def eur(minor: int) -> Money:
 
 @contextmanager
 def decided_together(*apps: Receivables, parties: int = 2) -> Iterator[list[int]]:
-    """Hold each racer's first save until all have decided on the same state, so the race is certain, not likely.
+    """Hold each racer's first save (its wait for the group commit) until all have decided on the same state, so the race is certain, not likely.
 
     Yields a list that grows by one for every save lost to optimistic concurrency.
     """
@@ -35,22 +35,22 @@ def decided_together(*apps: Receivables, parties: int = 2) -> Iterator[list[int]
     first = threading.local()
     conflicts: list[int] = []
     for app in apps:
-        def save(*objs: Any, real_save: Any = app.save, **kwargs: Any) -> Any:
+        def wait(pending: Any, real_wait: Any = app._wait) -> Any:
             if not getattr(first, "done", False):
                 first.done = True
                 barrier.wait(timeout=30)
             try:
-                return real_save(*objs, **kwargs)
+                return real_wait(pending)
             except IntegrityError:
                 conflicts.append(1)
                 raise
 
-        app.save = save  # type: ignore[method-assign]
+        app._wait = wait  # type: ignore[method-assign]
     try:
         yield conflicts
     finally:
         for app in apps:
-            del app.save
+            del app._wait
 
 
 def assert_one_winner(runtime: Runtime, invoice_id: UUID, outcomes: list[BaseException | None]) -> UUID:

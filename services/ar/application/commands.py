@@ -9,11 +9,12 @@ from random import random
 from typing import Any, Generic, TypeVar, cast
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate, CanMutateProtocol
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 
 from ar.application import actor, transcodings
+from ar.application.group_commit import GroupCommit, Ticket
 from ar.application.ports import Ports
 from ar.domain.clock import Clock
 from ar.domain.errors import Conflict, DomainError, NotFound, PreconditionFailed
@@ -38,6 +39,14 @@ def new_id(kind: str, *, idempotency: str | None = None, external_id: str | None
 
 
 @dataclass(frozen=True)
+class Pending:
+    """Events submitted for the next group commit, not yet durable: `CommandHandling._wait` says when they are."""
+
+    processing: ProcessingEvent[UUID]
+    ticket: Ticket | None  # None: nothing to write
+
+
+@dataclass(frozen=True)
 class Saved(Generic[A]):
     """The aggregate after a command, and the position of its last event in the notification log."""
 
@@ -53,6 +62,7 @@ class CommandHandling(Application[UUID]):
         self.clock = clock
         self.ports = ports
         self._on_saved: list[Callable[[int], None]] = []
+        self.group_commit = GroupCommit(self.events.put)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -94,12 +104,34 @@ class CommandHandling(Application[UUID]):
         return loaded
 
     def _save(self, *aggregates: Aggregate | None) -> int | None:
+        """Write the aggregates' new events in one transaction (shared with concurrent commands: group commit) and
+        return the position of the last; None when there was nothing new."""
+        return self._wait(self._submit(*aggregates))
+
+    def _submit(self, *aggregates: Aggregate | None, follows: Ticket | None = None) -> Pending:
+        """Queue the new events for the next group commit. `follows`: a ticket these events are only valid after
+        (a numbering series' previous number)."""
         caused_by = actor.current()
         for aggregate in aggregates:
             for pending in aggregate.pending_events if aggregate is not None else ():
                 # Envelope metadata, stored with the event's fields (see ar.application.actor).
                 object.__setattr__(pending, "caused_by", caused_by)
-        recordings: list[Recording[UUID]] = self.save(*aggregates)
+        processing: ProcessingEvent[UUID] = ProcessingEvent()
+        processing.collect_events(*aggregates)
+        ticket = self.group_commit.submit(processing.events, follows) if processing.events else None
+        return Pending(processing, ticket)
+
+    def _wait(self, pending: Pending) -> int | None:
+        """Block until the submitted events are durable; raises `IntegrityError` when a concurrent command won."""
+        if pending.ticket is None:
+            return None
+        recordings: list[Recording[UUID]] = self.group_commit.wait(pending.ticket)
+        # What eventsourcing's `Application.save` does after recording.
+        if self.repository.cache and not self.repository.fastforward:
+            for aggregate_id, aggregate in pending.processing.aggregates.items():
+                self.repository.cache.put(aggregate_id, aggregate)
+        self._take_snapshots(pending.processing)
+        self._notify(recordings)
         position = recordings[-1].notification.id if recordings else None
         if position is not None:
             for callback in self._on_saved:
@@ -116,12 +148,19 @@ class CommandHandling(Application[UUID]):
         raise Conflict("the record changed concurrently too many times; retry the request")
 
     def _create(self, cls: type[A], aggregate_id: UUID, decide: Callable[[], Saved[A]]) -> Saved[A]:
-        """A create command: done already (same id) -> the existing record, else decide and save."""
+        """A create command: done already (same id) -> the existing record, else decide and save.
+
+        The first attempt does not read the id first (it is almost always new: a read would cost two queries for
+        nothing); an id taken already makes the save fail on its version, and the next attempt finds the record."""
+        first = True
 
         def attempt() -> Saved[A]:
-            existing = self._exists(cls, aggregate_id)
-            if existing is not None:
-                return Saved(existing, None)
+            nonlocal first
+            if not first:
+                existing = self._exists(cls, aggregate_id)
+                if existing is not None:
+                    return Saved(existing, None)
+            first = False
             try:
                 return decide()
             except DomainError:
