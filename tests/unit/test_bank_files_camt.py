@@ -8,12 +8,13 @@ from pathlib import Path
 import pytest
 
 from ar.adapters.bank_files import read_statement
-from ar.domain.bank_entry import BankEntry, BankFileUnreadable, Direction
+from ar.domain.bank_entry import BankEntry, BankFileUnreadable, Direction, TransactionFamily
 from ar.domain.money import Money
 
 DATA = Path(__file__).parents[1] / "data" / "bank"
 OURS = "FR7630006000011234567890189"
 CREDIT, DEBIT = Direction.CREDIT, Direction.DEBIT
+TRANSFER, DIRECT_DEBIT, CHARGES = TransactionFamily.TRANSFER, TransactionFamily.DIRECT_DEBIT, TransactionFamily.CHARGES
 
 
 def eur(minor: int) -> Money:
@@ -97,7 +98,7 @@ def test_camt054_v04_notification_reads_structured_reference_and_a_charge() -> N
                   where="Ntfctn[1]/Ntry[1]/NtryDtls/TxDtls[1]"),
         BankEntry(account=OURS, bank_reference="CA-20260311-02", booked_on=date(2026, 3, 11),
                   value_on=date(2026, 3, 11), amount=eur(320), direction=DEBIT, remittance="COMMISSION VIREMENT",
-                  where="Ntfctn[1]/Ntry[2]"),
+                  family=CHARGES, bank_code="ACMT/MDOP/CHRG", where="Ntfctn[1]/Ntry[2]"),
     ]
 
 

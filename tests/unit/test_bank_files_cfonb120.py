@@ -11,11 +11,12 @@ import pytest
 
 from ar.adapters.bank_files import read_statement
 from ar.adapters.bank_files.cfonb120 import signed_amount
-from ar.domain.bank_entry import BankEntry, BankFileUnreadable, Direction
+from ar.domain.bank_entry import BankEntry, BankFileUnreadable, Direction, TransactionFamily
 from ar.domain.money import Money
 
 DATA = Path(__file__).parents[1] / "data" / "bank"
 CREDIT, DEBIT = Direction.CREDIT, Direction.DEBIT
+TRANSFER, DIRECT_DEBIT, CHARGES = TransactionFamily.TRANSFER, TransactionFamily.DIRECT_DEBIT, TransactionFamily.CHARGES
 ACCOUNT = "30006/00001/12345678901"
 
 
@@ -41,21 +42,24 @@ def test_statement_reads_movements_with_their_complements() -> None:
         BankEntry(account=ACCOUNT, bank_reference="VIRREF0001", booked_on=date(2026, 3, 2), value_on=date(2026, 3, 2),
                   amount=eur(125000), direction=CREDIT, payer_name="ACME GMBH", payer_iban="DE89370400440532013000",
                   remittance="VIR SEPA RECU ACME GMBH REGLEMENT MARS", creditor_reference="RF60F000042",
-                  end_to_end_id="RF60F000042", where="line 2"),
+                  end_to_end_id="RF60F000042", family=TRANSFER, bank_code="CFONB 05", where="line 2"),
         BankEntry(account=ACCOUNT, bank_reference="VIRREF0002", booked_on=date(2026, 3, 2), value_on=date(2026, 3, 3),
                   amount=eur(80000), direction=CREDIT, payer_name="DUPONT SARL",
-                  remittance="VIR SEPA RECU DUPONT SARL FACTURE F-000043 ET F-000044", where="line 6"),
+                  remittance="VIR SEPA RECU DUPONT SARL FACTURE F-000043 ET F-000044",
+                  family=TRANSFER, bank_code="CFONB 05", where="line 6"),
         # a movement with a reject reason code is a reversal; the code is CFONB's own, two digits
         BankEntry(account=ACCOUNT, bank_reference="PRLVRET0003", booked_on=date(2026, 3, 3), value_on=date(2026, 3, 3),
                   amount=eur(15000), direction=DEBIT, payer_name="PETIT ET FILS", remittance="IMPAYE PRLV SEPA PETIT",
-                  end_to_end_id="SDD-PETIT-0007", return_reason="CFONB:36", reversal=True, where="line 9"),
+                  end_to_end_id="SDD-PETIT-0007", return_reason="MS02", reversal=True,
+                  family=DIRECT_DEBIT, bank_code="CFONB 10 motif 36", where="line 9"),
         # MMO: the amount in its original currency
         BankEntry(account=ACCOUNT, bank_reference="VIRINT0004", booked_on=date(2026, 3, 3), value_on=date(2026, 3, 4),
                   amount=eur(91540), direction=CREDIT, remittance="VIR INTERNATIONAL GLOBEX INV F-000046",
-                  original_amount=Money(100000, "USD"), where="line 12"),
+                  original_amount=Money(100000, "USD"), family=TRANSFER, bank_code="CFONB 05", where="line 12"),
         # no reference: the entry number stands for it
         BankEntry(account=ACCOUNT, bank_reference="0000005", booked_on=date(2026, 3, 3), value_on=date(2026, 3, 3),
-                  amount=eur(1250), direction=DEBIT, remittance="FRAIS TENUE DE COMPTE", where="line 15"),
+                  amount=eur(1250), direction=DEBIT, remittance="FRAIS TENUE DE COMPTE",
+                  family=CHARGES, bank_code="CFONB 13", where="line 15"),
     ]
 
 
@@ -65,14 +69,14 @@ def test_a_file_with_two_statements_gives_two_and_an_invalid_rf_stays_text() -> 
         BankEntry(account=ACCOUNT, bank_reference="VIR0310A", booked_on=date(2026, 3, 10), value_on=date(2026, 3, 10),
                   amount=eur(48000), direction=CREDIT,
                   remittance="VIR SEPA RECU LEROY BATIMENT PAIEMENT FACTURE F-000042 SOLDE RF99F000042",
-                  end_to_end_id="RF99F000042", where="line 2"),
+                  end_to_end_id="RF99F000042", family=TRANSFER, bank_code="CFONB 05", where="line 2"),
     ]
     other = "20041/01005/0500013M026"
     assert (second.account, second.statement_id) == (other, f"{other}@100326")
     assert second.entries == [
         BankEntry(account=other, bank_reference="VIR0310B", booked_on=date(2026, 3, 10), value_on=date(2026, 3, 11),
                   amount=eur(240000), direction=CREDIT, payer_name="VERHOEVEN BV",
-                  remittance="VIR SEPA RECU VERHOEVEN BV", where="line 7"),
+                  remittance="VIR SEPA RECU VERHOEVEN BV", family=TRANSFER, bank_code="CFONB 05", where="line 7"),
     ]
 
 

@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 
 from ar.adapters.bank_files import CsvMapping, detect_format, read_statement
-from ar.domain.bank_entry import BankEntry, BankFileUnreadable, Direction
+from ar.domain.bank_entry import BankEntry, BankFileUnreadable, Direction, TransactionFamily
 from ar.domain.money import Money
 
 DATA = Path(__file__).parents[1] / "data" / "bank"
 CREDIT, DEBIT = Direction.CREDIT, Direction.DEBIT
+TRANSFER, DIRECT_DEBIT, CHARGES = TransactionFamily.TRANSFER, TransactionFamily.DIRECT_DEBIT, TransactionFamily.CHARGES
 OURS = "FR7630006000011234567890189"
 
 FRENCH = CsvMapping(booked_on="Date operation", value_on="Date valeur", amount="Montant", currency="Devise",
@@ -35,12 +36,12 @@ def test_signed_amount_export_with_a_title_line_above_the_header() -> None:
         # a reference column holding a valid RF is the structured reference; a spaced IBAN is compacted
         BankEntry(account=OURS, bank_reference="RF60F000042", booked_on=date(2026, 3, 2), value_on=date(2026, 3, 2),
                   amount=eur(125000), direction=CREDIT, payer_name="ACME GmbH", payer_iban="DE89370400440532013000",
-                  remittance="VIR SEPA ACME GMBH", creditor_reference="RF60F000042", where="line 3"),
+                  remittance="VIR SEPA ACME GMBH", creditor_reference="RF60F000042", family=TRANSFER, where="line 3"),
         # a quoted cell holding the delimiter; thousands written with a space ("1 250,00" above)
         BankEntry(account=OURS, bank_reference="VIR-0002", booked_on=date(2026, 3, 2), value_on=date(2026, 3, 3),
                   amount=eur(80000), direction=CREDIT, payer_name="Dupont; Fils SARL",
                   payer_iban="FR1420041010050500013M02606",
-                  remittance="VIR SEPA DUPONT Facture F-000043 et F-000044", where="line 4"),
+                  remittance="VIR SEPA DUPONT Facture F-000043 et F-000044", family=TRANSFER, where="line 4"),
         BankEntry(account=OURS, bank_reference="PRLV-0003", booked_on=date(2026, 3, 3), value_on=date(2026, 3, 3),
                   amount=eur(15000), direction=DEBIT, payer_name="Petit et Fils", payer_iban=None,
                   remittance="IMPAYE PRLV SEPA PETIT AC06", return_reason="AC06", reversal=True, where="line 5"),
@@ -56,10 +57,12 @@ def test_credit_and_debit_columns_with_the_account_in_a_column() -> None:
     assert statement.entries == [
         BankEntry(account=nl, bank_reference="ABN-1", booked_on=date(2026, 3, 9), value_on=date(2026, 3, 9),
                   amount=eur(48000), direction=CREDIT, payer_name="Leroy Batiment",
-                  payer_iban="FR1420041010050500013M02606", remittance="Invoice F-000042", where="line 2"),
+                  payer_iban="FR1420041010050500013M02606", remittance="Invoice F-000042",
+                  family=TRANSFER, where="line 2"),
         BankEntry(account=nl, bank_reference="ABN-2", booked_on=date(2026, 3, 9), value_on=date(2026, 3, 10),
                   amount=eur(240000), direction=CREDIT, payer_name="Verhoeven BV", payer_iban=nl,
-                  remittance="Ref RF18 5390 0754 7034", creditor_reference="RF18539007547034", where="line 3"),
+                  remittance="Ref RF18 5390 0754 7034", creditor_reference="RF18539007547034",
+                  family=TRANSFER, where="line 3"),
         BankEntry(account=nl, bank_reference="ABN-3", booked_on=date(2026, 3, 10), value_on=date(2026, 3, 10),
                   amount=eur(320), direction=DEBIT, remittance="Kosten", where="line 4"),
     ]

@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 
 from ar.adapters.bank_files import read_statement
-from ar.domain.bank_entry import BankEntry, BankFileUnreadable, Direction
+from ar.domain.bank_entry import BankEntry, BankFileUnreadable, Direction, TransactionFamily
 from ar.domain.money import Money
 
 DATA = Path(__file__).parents[1] / "data" / "bank"
 CREDIT, DEBIT = Direction.CREDIT, Direction.DEBIT
+TRANSFER, DIRECT_DEBIT, CHARGES = TransactionFamily.TRANSFER, TransactionFamily.DIRECT_DEBIT, TransactionFamily.CHARGES
 
 
 def eur(minor: int) -> Money:
@@ -28,27 +29,28 @@ def test_german_file_with_two_statements_reads_both_with_every_entry() -> None:
         BankEntry(account=account, bank_reference="4711030200001", booked_on=date(2026, 3, 2),
                   value_on=date(2026, 3, 2), amount=eur(125000), direction=CREDIT, payer_name="ACME GMBH",
                   payer_iban="DE89370400440532013000", payer_bic="COBADEFFXXX", remittance="RF60F000042",
-                  creditor_reference="RF60F000042", end_to_end_id="E2E-ACME-0001", where="line 5"),
+                  creditor_reference="RF60F000042", end_to_end_id="E2E-ACME-0001",
+                  family=TRANSFER, bank_code="NTRF 166", where="line 5"),
         # SVWZ+ continued over ?20/?21, the name over ?32/?33
         BankEntry(account=account, bank_reference="4711030300002", booked_on=date(2026, 3, 3),
                   value_on=date(2026, 3, 3), amount=eur(80000), direction=CREDIT, payer_name="MUELLER UND SOEHNE KG",
                   payer_iban="DE44500105175407324931", payer_bic="INGDDEFFXXX",
-                  remittance="Rechnung F-000043 und F-000044", where="line 8"),
+                  remittance="Rechnung F-000043 und F-000044", family=TRANSFER, bank_code="NTRF 166", where="line 8"),
         # RC: the reversal of a credit (a returned direct debit), a debit; the return code read from the details;
         # the ?31 IBAN does not validate and is dropped
         BankEntry(account=account, bank_reference="4711030400003", booked_on=date(2026, 3, 4),
                   value_on=date(2026, 3, 4), amount=eur(15000), direction=DEBIT, payer_name="PETIT GMBH",
                   payer_iban=None, remittance="AC06 KONTO GESPERRT F-000039", end_to_end_id="SDD-0007",
-                  return_reason="AC06", reversal=True, where="line 11"),
+                  return_reason="AC06", reversal=True, family=DIRECT_DEBIT, bank_code="NDDT 109", where="line 11"),
     ]
     assert second.entries == [
         BankEntry(account=account, bank_reference="4711030500001", booked_on=date(2026, 3, 5),
                   value_on=date(2026, 3, 5), amount=eur(91540), direction=CREDIT, payer_name="GLOBEX CORP",
                   payer_iban="GB29NWBK60161331926819", remittance="INV F-000046 GLOBEX",
-                  original_amount=Money(100000, "USD"), where="line 20"),
+                  original_amount=Money(100000, "USD"), family=TRANSFER, bank_code="NTRF 166", where="line 20"),
         BankEntry(account=account, bank_reference="4711030500002", booked_on=date(2026, 3, 5),
                   value_on=date(2026, 3, 5), amount=eur(1250), direction=DEBIT, remittance="KONTOFUEHRUNG MAERZ",
-                  where="line 23"),
+                  family=CHARGES, bank_code="NCHG 805", where="line 23"),
     ]
 
 
@@ -60,17 +62,17 @@ def test_swift_keyed_details_give_payer_remittance_return_reason_and_original_am
         BankEntry(account=ours, bank_reference="BNP0311C1", booked_on=date(2026, 3, 11), value_on=date(2026, 3, 11),
                   amount=eur(240000), direction=CREDIT, payer_name="Verhoeven BV", payer_iban="NL91ABNA0417164300",
                   payer_bic="ABNANL2A", remittance="Factures F-000042 F-000047", end_to_end_id="ORD-5521",
-                  where="line 5"),
+                  family=TRANSFER, bank_code="NTRF", where="line 5"),
         # value date 12 March, entry date 11 March (MMDD of the :61: line)
         BankEntry(account=ours, bank_reference="BNP0312R1", booked_on=date(2026, 3, 11), value_on=date(2026, 3, 12),
                   amount=eur(26000), direction=DEBIT, payer_name="Leroy Batiment",
                   payer_iban="FR1420041010050500013M02606", remittance="RF33F000043",
                   creditor_reference="RF33F000043", end_to_end_id="SDD-0311", return_reason="MD06", reversal=True,
-                  where="line 7"),
+                  family=DIRECT_DEBIT, bank_code="NDDT", where="line 7"),
         BankEntry(account=ours, bank_reference="BNP0312C2", booked_on=date(2026, 3, 12), value_on=date(2026, 3, 12),
                   amount=eur(106383), direction=CREDIT, payer_name="Helvetia Handel AG",
                   payer_iban="CH9300762011623852957", payer_bic="UBSWCHZH80A", remittance="Rechnung F-000050",
-                  original_amount=Money(100000, "CHF"), where="line 10"),
+                  original_amount=Money(100000, "CHF"), family=TRANSFER, bank_code="NTRF", where="line 10"),
     ]
 
 

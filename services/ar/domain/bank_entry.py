@@ -20,6 +20,26 @@ class Direction(Enum):
     DEBIT = "debit"    # money out: a returned direct debit, bank charges, our own payments
 
 
+class TransactionFamily(Enum):
+    """What kind of movement the bank says it is, from the format's own transaction code (camt `BkTxCd`, the MT940
+    `:61:` type and German GVC, the CFONB interbank operation code, a mapped CSV column); never guessed from other
+    fields (an end-to-end id is carried by SEPA credit transfers and direct debits alike)."""
+
+    TRANSFER = "transfer"          # a credit transfer (SEPA, domestic, cross-border, standing order)
+    DIRECT_DEBIT = "direct_debit"  # a direct debit: collected by us (a credit) or paid by us (a debit)
+    CARD = "card"                  # card acquiring (a credit) or card spending (a debit)
+    CHEQUE = "cheque"              # cheques deposited or paid
+    CASH = "cash"                  # cash deposited or withdrawn at a counter
+    CHARGES = "charges"            # bank charges, fees, commissions
+    OTHER = "other"                # a code we do not classify (interest, securities, FX...)
+
+
+# What can come back after it was credited: a direct debit we collected (refused, returned, refunded to the
+# debtor) and a deposited cheque found unpaid. A transfer or a card payment is not returned by the bank: a payer
+# who wants it back asks us.
+RETURNABLE_FAMILIES = frozenset({TransactionFamily.DIRECT_DEBIT, TransactionFamily.CHEQUE})
+
+
 @dataclass(frozen=True)
 class BankEntry:
     account: str                   # our account: its IBAN (or the bank's account id when the file gives no IBAN)
@@ -40,11 +60,24 @@ class BankEntry:
     reversal: bool = False                  # a reversal of an earlier entry (a returned direct debit)
     original_amount: Money | None = None    # the instructed amount in another currency (foreign-currency line)
     charges: Money | None = None            # bank charges the bank reports for this transaction (camt Chrgs)
+    family: TransactionFamily | None = None  # None: the file gives no transaction code at all
+    bank_code: str | None = None            # the transaction code as the file writes it (PMNT/IDDT/UPDD, NDDT 109,
+                                            # CFONB 10), and a reason code that has no ISO equivalent
     where: str = ""                         # where in the file (line number or XML path), for errors and audit
 
     @property
+    def is_return(self) -> bool:
+        """A debit that takes back money we had been credited: a returned direct debit or an unpaid cheque.
+        `reversal` alone is not enough: the reversal of one of our own debits (MT940 `RD`, a refunded direct debit
+        we had paid) is money in, and a reversed transfer or card payment is not a return of a customer's payment.
+        When the file gives no code at all, a reversed debit may be one; the payment it finds then decides."""
+        return (self.reversal and self.direction is Direction.DEBIT
+                and (self.family is None or self.family in RETURNABLE_FAMILIES))
+
+    @property
     def key(self) -> str:
-        """What makes an entry the same in two imports (the same statement twice, or two that overlap)."""
+        """What makes an entry the same in two imports (the same statement twice, or two that overlap). Neither
+        `family` nor `bank_code` is part of it: an entry imported before they were read stays the same entry."""
         return "|".join((self.account, self.bank_reference, str(self.index), self.booked_on.isoformat(),
                          self.direction.value, str(self.amount.minor), self.amount.currency))
 

@@ -11,7 +11,12 @@ What it would add over ElementTree is a thin layer we would have to wrap and pat
 
 Only booked entries are read (`Sts` BOOK, or `Sts/Cd` BOOK from .001.08): a pending or information entry is not
 money on the account. A batch booking (several `TxDtls` under one `Ntry`) gives one `BankEntry` per transaction with
-its own amount and `index`; a single transaction takes the entry's amount."""
+its own amount and `index`; a single transaction takes the entry's amount.
+
+The family comes from the bank transaction code (`BkTxCd`: the ISO domain/family/sub-family, else the bank's
+`Prtry` code), the transaction's own when it has one, else its entry's (`families`). A return is a reversal
+(`RvslInd`) or an entry whose sub-family names one (UPDD, RRTN...): a bank booking a returned direct debit as
+PMNT/IDDT/UPDD does not always set `RvslInd`; its reason is `RtrInf/Rsn/Cd`."""
 
 from __future__ import annotations
 
@@ -22,6 +27,7 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as _fromstring
 
+from ar.adapters.bank_files import families
 from ar.adapters.bank_files._common import (
     currency_of,
     decimal_of,
@@ -157,6 +163,7 @@ def _entries(ntry: Element, account: str, where: str) -> list[BankEntry]:
     amount = _amount(ntry, "Amt", where)
     direction = _direction(_text(ntry, "CdtDbtInd"), f"{where}/CdtDbtInd")
     reversal = (_text(ntry, "RvslInd") or "").lower() in {"true", "1"}
+    code = _code(ntry)
     booked_text = _first_text(ntry, "BookgDt/Dt", "BookgDt/DtTm")
     if booked_text is None:
         raise BankFileUnreadable("missing booking date", where=f"{where}/BookgDt")
@@ -167,8 +174,9 @@ def _entries(ntry: Element, account: str, where: str) -> list[BankEntry]:
     details = [tx for dtls in _children(ntry, "NtryDtls") for tx in _children(dtls, "TxDtls")]
     if not details:
         return [BankEntry(account=account, bank_reference=entry_ref or "", booked_on=booked_on, value_on=value_on,
-                          amount=amount, direction=direction, reversal=reversal,
-                          remittance=_text(ntry, "AddtlNtryInf"), where=where)]
+                          amount=amount, direction=direction, reversal=reversal or bool(code and code.returned),
+                          remittance=_text(ntry, "AddtlNtryInf"), family=code.family if code else None,
+                          bank_code=code.code if code else None, where=where)]
     entries = []
     for number, tx in enumerate(details, start=1):
         tx_where = f"{where}/NtryDtls/TxDtls[{number}]"
@@ -183,14 +191,25 @@ def _entries(ntry: Element, account: str, where: str) -> list[BankEntry]:
         tx_direction = direction
         if len(details) > 1 and _text(tx, "CdtDbtInd") is not None:
             tx_direction = _direction(_text(tx, "CdtDbtInd"), f"{tx_where}/CdtDbtInd")
+        tx_code = _code(tx) or code  # a transaction's own code, else its entry's
         entries.append(_transaction(tx, tx_where, account=account, reference=entry_ref, index=number - 1,
                                     booked_on=booked_on, value_on=value_on, amount=tx_amount,
-                                    direction=tx_direction, reversal=reversal))
+                                    direction=tx_direction, reversal=reversal or bool(tx_code and tx_code.returned),
+                                    code=tx_code))
     return entries
 
 
+def _code(element: Element) -> families.Classified | None:
+    """The element's `BkTxCd`: the ISO domain, family and sub-family, else the bank's proprietary code."""
+    domain = _text(element, "BkTxCd/Domn/Cd")
+    if domain is not None:
+        return families.iso(domain, _text(element, "BkTxCd/Domn/Fmly/Cd"), _text(element, "BkTxCd/Domn/Fmly/SubFmlyCd"))
+    return families.proprietary(_text(element, "BkTxCd/Prtry/Cd"), _text(element, "BkTxCd/Prtry/Issr"))
+
+
 def _transaction(tx: Element, where: str, *, account: str, reference: str | None, index: int, booked_on: date,
-                 value_on: date, amount: Money, direction: Direction, reversal: bool) -> BankEntry:
+                 value_on: date, amount: Money, direction: Direction, reversal: bool,
+                 code: families.Classified | None) -> BankEntry:
     # The payer is the debtor of a credit, and of a returned direct debit (the customer whose debit came back).
     side = "Dbtr" if direction is Direction.CREDIT or reversal else "Cdtr"
     name = _first_text(tx, f"RltdPties/{side}/Nm", f"RltdPties/{side}/Pty/Nm")
@@ -223,5 +242,6 @@ def _transaction(tx: Element, where: str, *, account: str, reference: str | None
         remittance=remittance, creditor_reference=structured or rf_in_text(remittance),
         end_to_end_id=_text(tx, "Refs/EndToEndId") if _text(tx, "Refs/EndToEndId") != "NOTPROVIDED" else None,
         return_reason=_first_text(tx, "RtrInf/Rsn/Cd", "RtrInf/Rsn/Prtry"), reversal=reversal,
-        original_amount=original, charges=charges, where=where,
+        original_amount=original, charges=charges, family=code.family if code else None,
+        bank_code=code.code if code else None, where=where,
     )

@@ -22,10 +22,12 @@ valid RF; the rest is the purpose), REF (the remitter's reference), MMO (amount 
 currency, number of decimals, amount in 14 digits). Other qualifiers (IBE, the creditor's identifier, NBE, NBU...)
 are ours or the bank's and are not read.
 
-A movement with a reject reason code (positions 41-42) is a reversal (a returned payment or direct debit); its
-`return_reason` is that code prefixed `CFONB:` (a two-digit CFONB code, not the ISO code: the CFONB/ISO
-correspondence list belongs to the interbank reject-code brochure and is not reproduced here). The account is the
-bank code, branch and account number (`bank/branch/account`), the only identifier the format carries."""
+The family comes from the interbank operation code (positions 33-34: 05 a transfer received, 08 direct debits we
+collected, 10 a direct debit returned unpaid, 02 cheques deposited, 13 charges...: `families`). A movement is a
+reversal when its operation code names a return or it carries a reject reason code (positions 41-42); the reason
+is the ISO code that CFONB reason corresponds to, else `CFONB:NN`, and `bank_code` keeps the operation and the
+reason as written. The account is the bank code, branch and account number (`bank/branch/account`), the only
+identifier the format carries."""
 
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 
+from ar.adapters.bank_files import families
 from ar.adapters.bank_files._common import (
     currency_of,
     decode_text,
@@ -148,6 +151,7 @@ def _movement(record: str, statement: _Open, where: str) -> BankEntry:
     currency = currency_of(record[16:19], where)
     amount = signed_amount(record[90:104], _decimals(record, where), where)
     reject = record[40:42].strip()
+    operation = families.cfonb_operation(record[32:34])
     reference = record[104:120].strip()
     entry_number = record[81:88].strip()
     return BankEntry(
@@ -158,8 +162,10 @@ def _movement(record: str, statement: _Open, where: str) -> BankEntry:
         amount=money_of(abs(amount), currency, where),
         direction=Direction.CREDIT if amount >= 0 else Direction.DEBIT,
         remittance=record[48:79].strip() or None,
-        reversal=bool(reject),
-        return_reason=f"CFONB:{reject}" if reject else None,
+        reversal=bool(reject) or operation.returned,
+        return_reason=families.cfonb_reason(reject),
+        family=operation.family,
+        bank_code=f"{operation.code} motif {reject}" if reject else operation.code,
         where=where,
     )
 

@@ -4,7 +4,12 @@ The mapping says how the file is written (delimiter, decimal separator, date for
 before the header) and which column holds each field, by its header name. The amount is either one signed column
 (`amount`: positive is a credit) or two columns (`credit`, `debit`: the one filled says the direction). A CSV holds
 one account: the `account` column when mapped (every row must then name the same one), else `account_id`. A line's
-`bank_reference` is its `reference` column, else `line-N` (stable only while the bank's export is)."""
+`bank_reference` is its `reference` column, else `line-N` (stable only while the bank's export is).
+
+A line's family is its `family` column when mapped and filled (our names `transfer`, `direct_debit`, `card`,
+`cheque`, `cash`, `charges`, or the bank's code: an ISO triple `PMNT/IDDT/ESDD`, a SWIFT type `NDDT`, a GVC), kept
+as written in `bank_code`; else a credit is a transfer and a debit says nothing. A filled return reason, or a code
+that names a return (`PMNT/IDDT/UPDD`), marks a reversal."""
 
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from ar.adapters.bank_files import families
 from ar.adapters.bank_files._common import (
     currency_of,
     decimal_of,
@@ -24,7 +30,7 @@ from ar.adapters.bank_files._common import (
     split_reference,
     valid_iban,
 )
-from ar.domain.bank_entry import BankEntry, BankFileUnreadable, BankStatement, Direction
+from ar.domain.bank_entry import BankEntry, BankFileUnreadable, BankStatement, Direction, TransactionFamily
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,7 @@ class CsvMapping:
     reference: str | None = None          # the bank's reference of the line; else the line number
     account: str | None = None
     return_reason: str | None = None      # a filled return reason (AC06, MD06...) marks a reversal
+    family: str | None = None             # the transaction's type (see the module's docstring)
     delimiter: str = ";"
     decimal_separator: str = ","
     thousands_separator: str = ""
@@ -78,7 +85,8 @@ def read_csv(content: bytes, mapping: CsvMapping) -> list[BankStatement]:
     header = [name.strip() for name in rows[mapping.header_row - 1]]
     wanted = [name for name in (mapping.booked_on, mapping.amount, mapping.credit, mapping.debit, mapping.value_on,
                                 mapping.currency, mapping.payer_name, mapping.payer_iban, mapping.remittance,
-                                mapping.reference, mapping.account, mapping.return_reason) if name is not None]
+                                mapping.reference, mapping.account, mapping.return_reason, mapping.family)
+              if name is not None]
     missing = [name for name in wanted if name not in header]
     if missing:
         raise BankFileUnreadable(f"the header has no column {', '.join(map(repr, missing))}",
@@ -135,17 +143,22 @@ def _entry(mapping: CsvMapping, get: Callable[[str | None], str], number: int, w
     reference, text = split_reference(get(mapping.reference)) if mapping.reference else (None, None)
     remittance = joined(get(mapping.remittance), text)
     bank_reference = get(mapping.reference) if mapping.reference else ""
+    direction = Direction.CREDIT if signed >= 0 else Direction.DEBIT
+    code = families.named(get(mapping.family)) if mapping.family else None
+    family = code.family if code else TransactionFamily.TRANSFER if direction is Direction.CREDIT else None
+    return_reason = (get(mapping.return_reason) or None) if mapping.return_reason else None
     return BankEntry(
         account=(get(mapping.account) if mapping.account else "") or mapping.account_id,
         bank_reference=bank_reference or f"line-{number}",
         booked_on=booked_on, value_on=value_on,
         amount=money_of(abs(signed), currency, where),
-        direction=Direction.CREDIT if signed >= 0 else Direction.DEBIT,
+        direction=direction,
         payer_name=get(mapping.payer_name) or None,
         payer_iban=valid_iban(get(mapping.payer_iban)) if mapping.payer_iban else None,
         remittance=remittance,
-        return_reason=(get(mapping.return_reason) or None) if mapping.return_reason else None,
-        reversal=bool(mapping.return_reason and get(mapping.return_reason)),
+        return_reason=return_reason,
+        reversal=return_reason is not None or bool(code and code.returned),
+        family=family, bank_code=code.code if code else None,
         creditor_reference=(reference if reference and reference.startswith("RF") else None) or rf_in_text(remittance),
         where=where,
     )

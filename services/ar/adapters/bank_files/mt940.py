@@ -10,7 +10,12 @@ debit/credit mark, amount) so that a bad line is named by its number.
 Marks: `C` credit, `D` debit, `RC` reversal of a credit (a debit: a returned direct debit), `RD` reversal of a debit
 (a credit). The return reason is the ISO code given with `/RTRN/` or, on a reversal, an ISO return code written in the
 details (AC06, MD06, ...). The `:61:` value date is the value date; its entry date (MMDD, the year inferred by
-`mt940` around a year end) the booking date."""
+`mt940` around a year end) the booking date.
+
+The family comes from the German GVC (the three digits opening a structured `:86:`) when it names one, else from
+the `:61:` transaction type (NTRF, NDDT, NCHK, NCHG, S103...). A return is a reversal mark (`RC`: a credit
+reversed, money out; `RD`: a debit reversed, money in), a GVC or type that names one (109 a returned SEPA direct
+debit, even with a plain `D` mark; NRTI a returned item), or `/RTRN/`."""
 
 from __future__ import annotations
 
@@ -22,6 +27,7 @@ from typing import Any
 
 import mt940
 
+from ar.adapters.bank_files import families
 from ar.adapters.bank_files._common import (
     currency_of,
     decimal_of,
@@ -185,7 +191,8 @@ def _entry(tx: dict[str, Any], raw_86: str, account: str, currency: str, where: 
     else:  # free text: all of it is remittance
         name = iban = bic = end_to_end = explicit_return = None
         remittance = joined(raw_86)
-    reversal = mark.startswith("R") or explicit_return is not None
+    code = _code(tx, raw_86 if german else "")
+    reversal = mark.startswith("R") or explicit_return is not None or bool(code and code.returned)
     return_reason = explicit_return
     if reversal and return_reason is None:
         found = _RETURN_CODE.search(" ".join(str(v) for v in (remittance, tx.get("return_debit_notes"),
@@ -201,5 +208,17 @@ def _entry(tx: dict[str, Any], raw_86: str, account: str, currency: str, where: 
         direction=direction, payer_name=(name or "").strip() or None, payer_iban=valid_iban(iban),
         payer_bic=valid_bic(bic), remittance=remittance, creditor_reference=rf_in_text(remittance),
         end_to_end_id=(end_to_end or "").strip() or None if end_to_end != "NOTPROVIDED" else None,
-        return_reason=return_reason, reversal=reversal, original_amount=original, where=where,
+        return_reason=return_reason, reversal=reversal, original_amount=original,
+        family=code.family if code else None, bank_code=code.code if code else None, where=where,
     )
+
+
+def _code(tx: dict[str, Any], german_86: str) -> families.Classified | None:
+    """The GVC when it classifies the entry, else the `:61:` type; `bank_code` keeps both (`NDDT 109`)."""
+    by_type = families.swift_type(str(tx.get("id") or ""))
+    by_gvc = families.gvc(german_86[:3]) if german_86 else None
+    written = " ".join(str(found.code).removeprefix("GVC ") for found in (by_type, by_gvc) if found) or None
+    chosen = by_gvc if by_gvc is not None and (by_gvc.family is not families.OTHER or by_type is None) else by_type
+    if chosen is None or written is None:
+        return None
+    return families.Classified(chosen.family, chosen.returned or bool(by_type and by_type.returned), written)
