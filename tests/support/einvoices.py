@@ -1,9 +1,12 @@
-"""E-invoice documents built in the tests: a CII (Factur-X EN 16931 profile), a UBL 2.1 invoice and a Factur-X PDF
-(an fpdf2 page with the CII attached by `factur-x`). Amounts are decimal strings, as the documents state them."""
+"""E-invoice documents built in the tests: a CII (Factur-X EN 16931 profile), a UBL 2.1 invoice or credit note (valid
+against the UBL 2.1 XSDs) and a Factur-X PDF (an fpdf2 page with the CII attached by `factur-x`). Amounts are decimal
+strings, as the documents state them. A credit note (type 381, 261, 262, 396) names the invoice it corrects
+(`corrects`); `prepaid` is the amount paid before the document (the amount due is then the rest)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 import facturx
 from fpdf import FPDF
@@ -28,6 +31,17 @@ class Sample:
     purchase_order: str = "PO-7781"
     buyer_reference: str = "SERVICE-ACHATS"
     grand_total: str | None = None
+    prepaid: str | None = None
+    payable: str | None = None    # the amount due stated, when not total - prepaid
+    corrects: str | None = None   # a credit note: the number of the invoice it corrects
+
+    @property
+    def credit_note(self) -> bool:
+        return self.type_code in ("381", "261", "262", "396")
+
+    @property
+    def due(self) -> str:
+        return self.payable or f"{Decimal(self.total) - Decimal(self.prepaid or '0'):.2f}"
 
     @property
     def basis(self) -> str:
@@ -49,6 +63,9 @@ def cii(s: Sample = Sample()) -> bytes:
         <ram:RateApplicablePercent>{r}</ram:RateApplicablePercent></ram:ApplicableTradeTax>""" for r, b, t in s.vat)
     due = (f"<ram:DueDateDateTime><udt:DateTimeString format=\"102\">{s.due_on.replace('-', '')}"
            "</udt:DateTimeString></ram:DueDateDateTime>") if s.due_on else ""
+    prepaid = f"<ram:TotalPrepaidAmount>{s.prepaid}</ram:TotalPrepaidAmount>" if s.prepaid else ""
+    corrects = (f"<ram:InvoiceReferencedDocument><ram:IssuerAssignedID>{s.corrects}</ram:IssuerAssignedID>"
+                "</ram:InvoiceReferencedDocument>") if s.corrects else ""
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <rsm:CrossIndustryInvoice xmlns:rsm="urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
   xmlns:ram="urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
@@ -86,9 +103,9 @@ def cii(s: Sample = Sample()) -> bytes:
         <ram:LineTotalAmount>{s.basis}</ram:LineTotalAmount>
         <ram:TaxBasisTotalAmount>{s.basis}</ram:TaxBasisTotalAmount>
         <ram:TaxTotalAmount currencyID="{s.currency}">{s.tax}</ram:TaxTotalAmount>
-        <ram:GrandTotalAmount>{s.total}</ram:GrandTotalAmount>
-        <ram:DuePayableAmount>{s.total}</ram:DuePayableAmount>
-      </ram:SpecifiedTradeSettlementHeaderMonetarySummation>
+        <ram:GrandTotalAmount>{s.total}</ram:GrandTotalAmount>{prepaid}
+        <ram:DuePayableAmount>{s.due}</ram:DuePayableAmount>
+      </ram:SpecifiedTradeSettlementHeaderMonetarySummation>{corrects}
     </ram:ApplicableHeaderTradeSettlement>
   </rsm:SupplyChainTradeTransaction>
 </rsm:CrossIndustryInvoice>
@@ -101,17 +118,28 @@ def ubl(s: Sample = Sample()) -> bytes:
       <cbc:TaxAmount currencyID="{s.currency}">{t}</cbc:TaxAmount>
       <cac:TaxCategory><cbc:ID>S</cbc:ID><cbc:Percent>{r}</cbc:Percent>
         <cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:TaxCategory></cac:TaxSubtotal>""" for r, b, t in s.vat)
-    due = f"<cbc:DueDate>{s.due_on}</cbc:DueDate>" if s.due_on else ""
+    root, line, quantity = ("CreditNote", "CreditNoteLine", "CreditedQuantity") if s.credit_note else (
+        "Invoice", "InvoiceLine", "InvoicedQuantity")
+    due = f"<cbc:DueDate>{s.due_on}</cbc:DueDate>" if s.due_on and not s.credit_note else ""
+    corrects = (f"<cac:BillingReference><cac:InvoiceDocumentReference><cbc:ID>{s.corrects}</cbc:ID>"
+                "</cac:InvoiceDocumentReference></cac:BillingReference>") if s.corrects else ""
+    prepaid = f'<cbc:PrepaidAmount currencyID="{s.currency}">{s.prepaid}</cbc:PrepaidAmount>' if s.prepaid else ""
+    lines = "".join(f"""
+  <cac:{line}><cbc:ID>{n}</cbc:ID><cbc:{quantity} unitCode="C62">1</cbc:{quantity}>
+    <cbc:LineExtensionAmount currencyID="{s.currency}">{b}</cbc:LineExtensionAmount>
+    <cac:Item><cbc:Name>Prestation au taux {r} %</cbc:Name></cac:Item>
+    <cac:Price><cbc:PriceAmount currencyID="{s.currency}">{b}</cbc:PriceAmount></cac:Price></cac:{line}>"""
+                    for n, (r, b, _) in enumerate(s.vat, start=1))
     return f"""<?xml version="1.0" encoding="UTF-8"?>
-<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
+<{root} xmlns="urn:oasis:names:specification:ubl:schema:xsd:{root}-2"
   xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
   xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">
   <cbc:CustomizationID>urn:cen.eu:en16931:2017</cbc:CustomizationID>
   <cbc:ID>{s.number}</cbc:ID><cbc:IssueDate>{s.issued_on}</cbc:IssueDate>{due}
-  <cbc:InvoiceTypeCode>{s.type_code}</cbc:InvoiceTypeCode>
+  <cbc:{root}TypeCode>{s.type_code}</cbc:{root}TypeCode>
   <cbc:DocumentCurrencyCode>{s.currency}</cbc:DocumentCurrencyCode>
   <cbc:BuyerReference>{s.buyer_reference}</cbc:BuyerReference>
-  <cac:OrderReference><cbc:ID>{s.purchase_order}</cbc:ID></cac:OrderReference>
+  <cac:OrderReference><cbc:ID>{s.purchase_order}</cbc:ID></cac:OrderReference>{corrects}
   <cac:AccountingSupplierParty><cac:Party>
     <cac:PostalAddress><cac:Country><cbc:IdentificationCode>FR</cbc:IdentificationCode></cac:Country></cac:PostalAddress>
     <cac:PartyTaxScheme><cbc:CompanyID>FR40{SELLER_SIREN}</cbc:CompanyID><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme>
@@ -133,10 +161,10 @@ def ubl(s: Sample = Sample()) -> bytes:
   <cac:LegalMonetaryTotal>
     <cbc:LineExtensionAmount currencyID="{s.currency}">{s.basis}</cbc:LineExtensionAmount>
     <cbc:TaxExclusiveAmount currencyID="{s.currency}">{s.basis}</cbc:TaxExclusiveAmount>
-    <cbc:TaxInclusiveAmount currencyID="{s.currency}">{s.total}</cbc:TaxInclusiveAmount>
-    <cbc:PayableAmount currencyID="{s.currency}">{s.total}</cbc:PayableAmount>
-  </cac:LegalMonetaryTotal>
-</Invoice>
+    <cbc:TaxInclusiveAmount currencyID="{s.currency}">{s.total}</cbc:TaxInclusiveAmount>{prepaid}
+    <cbc:PayableAmount currencyID="{s.currency}">{s.due}</cbc:PayableAmount>
+  </cac:LegalMonetaryTotal>{lines}
+</{root}>
 """.encode()
 
 

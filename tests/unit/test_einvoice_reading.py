@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -14,6 +15,8 @@ from ar.adapters.einvoices import read_einvoice
 from ar.domain.einvoice import EInvoice, EInvoiceUnreadable, money, siren_of
 from ar.domain.errors import DomainRuleViolation
 from ar.domain.money import Money
+
+Builder = Callable[[Sample], bytes]
 
 
 def eur(minor: int) -> Money:
@@ -82,7 +85,7 @@ def test_an_amount_is_exact_in_its_currency_or_refused() -> None:
         b"</ram:Name>\n        <ram:SpecifiedLegalOrganization><ram:ID schemeID=\"0002\">732", b"</ram:Nom>\n"
         b"        <ram:SpecifiedLegalOrganization><ram:ID schemeID=\"0002\">732"), "application/xml", "Nom"),
     (ubl().replace(b"<cbc:IssueDate>2026-03-02", b"<cbc:IssueDate>2026-02-30"), "application/xml", "IssueDate"),
-    (ubl().replace(b"<cbc:ID>FA-2026-0107</cbc:ID>", b""), "application/xml", "ID"),
+    (ubl().replace(b"<cbc:ID>FA-2026-0107</cbc:ID>", b""), "application/xml", "IssueDate"),  # XSD: ID expected
     (b"{}", "application/json", "Content-Type"),
 ])
 def test_what_cannot_be_read_names_the_element(content: bytes, media_type: str, field: str) -> None:
@@ -92,9 +95,9 @@ def test_what_cannot_be_read_names_the_element(content: bytes, media_type: str, 
 
 
 def test_what_cannot_be_recorded_is_refused_by_check() -> None:
-    credit = read_einvoice(cii(Sample(type_code="381")), "application/xml")
-    with pytest.raises(DomainRuleViolation, match="credit notes") as refused:
-        credit.check()
+    prepayment_invoice = read_einvoice(cii(Sample(type_code="386")), "application/xml")
+    with pytest.raises(DomainRuleViolation, match="neither an invoice") as refused:
+        prepayment_invoice.check()
     assert refused.value.field == "TypeCode"
     wrong = read_einvoice(ubl(Sample(grand_total="1500.00")), "application/xml")
     with pytest.raises(DomainRuleViolation) as refused:
@@ -104,3 +107,95 @@ def test_what_cannot_be_recorded_is_refused_by_check() -> None:
     with pytest.raises(DomainRuleViolation) as refused:
         no_siren.check()
     assert refused.value.field == "BuyerTradeParty"
+
+
+CREDIT_NOTE = Sample(number="AV-2026-0012", type_code="381", corrects="FA-2026-0107",
+                     vat=[("20.00", "200.00", "40.00")])
+
+
+@pytest.mark.parametrize("type_code", ["381", "261", "262", "396"])
+def test_a_cii_credit_note_is_read_with_the_invoice_it_corrects(type_code: str) -> None:
+    e = read_einvoice(cii(replace(CREDIT_NOTE, type_code=type_code)), "application/xml")
+    assert (e.number, e.type_code, e.is_credit_note, e.corrects) == ("AV-2026-0012", type_code, True, "FA-2026-0107")
+    assert (e.grand_total, e.amount_due) == (eur(24000), eur(24000))
+    e.check()
+
+
+def test_a_ubl_credit_note_is_read_from_its_own_document_checked_against_its_xsd() -> None:
+    e = read_einvoice(ubl(CREDIT_NOTE), "application/xml")
+    assert (e.syntax, e.number, e.type_code, e.is_credit_note, e.corrects) == (
+        "UBL", "AV-2026-0012", "381", True, "FA-2026-0107")
+    assert (e.grand_total, e.tax_basis, e.vat_total) == (eur(24000), eur(20000), eur(4000))
+    assert e.due_on is None
+    e.check()
+
+
+@pytest.mark.parametrize(("build", "element"), [(cii, "InvoiceReferencedDocument"), (ubl, "BillingReference")])
+def test_a_credit_note_naming_no_invoice_is_refused_naming_the_reference(build: Builder, element: str) -> None:
+    e = read_einvoice(build(replace(CREDIT_NOTE, corrects=None)), "application/xml")
+    with pytest.raises(DomainRuleViolation, match="names no invoice") as refused:
+        e.check()
+    assert refused.value.field == element
+
+
+@pytest.mark.parametrize("build", [cii, ubl, factur_x])
+def test_an_amount_paid_before_is_read_and_the_amount_due_is_the_rest(build: Builder) -> None:
+    e = read_einvoice(build(Sample(prepaid="411.00")), "application/pdf" if build is factur_x else "application/xml")
+    assert (e.grand_total, e.paid_before, e.amount_due) == (eur(141100), eur(41100), eur(100000))
+    e.check()
+
+
+@pytest.mark.parametrize(("build", "element"), [(cii, "DuePayableAmount"), (ubl, "PayableAmount")])
+def test_an_amount_due_other_than_total_less_paid_before_names_the_element(build: Builder, element: str) -> None:
+    for wrong in (Sample(prepaid="411.00", payable="1411.00"), Sample(payable="1400.00")):
+        e = read_einvoice(build(wrong), "application/xml")
+        with pytest.raises(DomainRuleViolation) as refused:
+            e.check()
+        assert refused.value.field == element, refused.value.detail
+
+
+def test_a_rounding_amount_is_part_of_the_amount_due() -> None:
+    stated = replace(read_einvoice(cii(Sample(payable="1411.01")), "application/xml"), rounding=eur(1))
+    stated.check()
+    with pytest.raises(DomainRuleViolation) as refused:
+        replace(stated, rounding=eur(2)).check()
+    assert refused.value.field == "DuePayableAmount"
+
+
+def test_an_amount_paid_before_beyond_the_grand_total_names_the_element() -> None:
+    e = read_einvoice(ubl(Sample(prepaid="1500.00", payable="0.00")), "application/xml")
+    with pytest.raises(DomainRuleViolation) as refused:
+        e.check()
+    assert refused.value.field == "PrepaidAmount"
+
+
+@pytest.mark.parametrize(("content", "field", "expected"), [
+    (ubl().replace(b"<cbc:ID>FA-2026-0107</cbc:ID>", b""), "IssueDate", "ID"),
+    (ubl().split(b"<cac:InvoiceLine>")[0] + b"</Invoice>", "Invoice", "InvoiceLine"),
+    (ubl(CREDIT_NOTE).split(b"<cac:CreditNoteLine>")[0] + b"</CreditNote>", "CreditNote", "CreditNoteLine"),
+    (ubl().replace(b"<cbc:IssueDate>2026-03-02</cbc:IssueDate>", b""), "DueDate", "IssueDate"),
+    (ubl().replace(b"<cac:OrderReference>", b"<cac:Unknown/><cac:OrderReference>"), "Unknown", "OrderReference"),
+    (ubl(CREDIT_NOTE).replace(b"CreditNoteTypeCode", b"InvoiceTypeCode"), "InvoiceTypeCode", "CreditNoteTypeCode"),
+])
+def test_a_ubl_invalid_against_the_ubl_xsd_names_the_element_found_and_those_expected(
+    content: bytes, field: str, expected: str,
+) -> None:
+    with pytest.raises(EInvoiceUnreadable) as refused:
+        read_einvoice(content, "application/xml")
+    assert refused.value.field == field, refused.value.detail
+    names = refused.value.figures["expected"]
+    assert isinstance(names, list) and expected in names, names
+
+
+def test_what_en_16931_requires_and_the_ubl_xsd_does_not_is_still_named() -> None:
+    content = ubl().replace(b"<cbc:DocumentCurrencyCode>EUR</cbc:DocumentCurrencyCode>", b"")
+    with pytest.raises(EInvoiceUnreadable) as refused:
+        read_einvoice(content, "application/xml")
+    assert refused.value.field == "DocumentCurrencyCode"
+
+
+def test_a_ubl_root_in_another_namespace_is_refused() -> None:
+    content = ubl().replace(b"xsd:Invoice-2", b"xsd:CreditNote-2")
+    with pytest.raises(EInvoiceUnreadable) as refused:
+        read_einvoice(content, "application/xml")
+    assert refused.value.field == "Invoice"

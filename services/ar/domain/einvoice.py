@@ -15,6 +15,14 @@ from ar.domain.money import Money, check_currency, exact_minor
 
 INVOICE = "380"
 CREDIT_NOTE = "381"
+# UNTDID 1001 codes the Factur-X / EN 16931 (French CIUS) list gives for credit notes: credit note, self-billed
+# credit note, consolidated credit note, factored credit note.
+CREDIT_NOTES = frozenset({CREDIT_NOTE, "261", "262", "396"})
+# What each syntax calls the elements a check can fault (the error names the element of the document received).
+ELEMENTS = {"CII": {"payable": "DuePayableAmount", "prepaid": "TotalPrepaidAmount", "total": "GrandTotalAmount",
+                    "corrects": "InvoiceReferencedDocument"},
+            "UBL": {"payable": "PayableAmount", "prepaid": "PrepaidAmount", "total": "TaxInclusiveAmount",
+                    "corrects": "BillingReference"}}
 
 
 class EInvoiceUnreadable(DomainRuleViolation):
@@ -72,14 +80,30 @@ class EInvoice:
     vat: list[VatBreakdown] = field(default_factory=list)
     buyer_reference: str | None = None
     purchase_order: str | None = None
+    prepaid: Money | None = None          # BT-113: paid before the document (a deposit), not due any more
+    rounding: Money | None = None         # BT-114: added to the amount due to round it
+    corrects: str | None = None           # BT-25: the number of the invoice a credit note corrects
+
+    @property
+    def is_credit_note(self) -> bool:
+        return self.type_code in CREDIT_NOTES
+
+    @property
+    def paid_before(self) -> Money:
+        return self.prepaid if self.prepaid is not None else Money.zero(self.currency)
+
+    def _element(self, what: str) -> str:
+        return ELEMENTS.get(self.syntax, ELEMENTS["CII"])[what]
 
     def check(self) -> None:
-        """What `ar` can record: an invoice (a credit note is refused for now), totals that add up."""
-        if self.type_code == CREDIT_NOTE:
-            raise DomainRuleViolation("credit notes (type 381) cannot be imported yet: apply a credit note to the "
-                                      "invoice instead", field="TypeCode")
-        if self.type_code != INVOICE:
-            raise DomainRuleViolation(f"type {self.type_code} is not an invoice (380)", field="TypeCode")
+        """What `ar` can record: an invoice (380) or a credit note naming the invoice it corrects, totals that add
+        up, and an amount due that is the grand total less what was paid before (plus the stated rounding)."""
+        if self.type_code != INVOICE and not self.is_credit_note:
+            raise DomainRuleViolation(f"type {self.type_code} is neither an invoice (380) nor a credit note "
+                                      f"({', '.join(sorted(CREDIT_NOTES))})", field="TypeCode")
+        if self.is_credit_note and not self.corrects:
+            raise DomainRuleViolation(f"credit note {self.number} names no invoice it corrects (BT-25)",
+                                      field=self._element("corrects"))
         if self.buyer.siren is None:
             raise DomainRuleViolation("the buyer has no SIREN (legal organisation id, scheme 0002)",
                                       field="BuyerTradeParty")
@@ -88,6 +112,21 @@ class EInvoice:
                                       f"{self.grand_total}", field="GrandTotalAmount")
         if self.due_on is not None and self.due_on < self.issued_on:
             raise DomainRuleViolation("the due date precedes the issue date", field="DueDateDateTime")
+        self._check_amount_due()
+
+    def _check_amount_due(self) -> None:
+        """EN 16931 BR-CO-16: amount due = grand total - paid amount + rounding amount."""
+        paid = self.paid_before
+        if paid.minor < 0 or paid > self.grand_total:
+            raise DomainRuleViolation(f"the amount paid before {paid} is not between zero and the grand total "
+                                      f"{self.grand_total}", field=self._element("prepaid"))
+        rounding = self.rounding if self.rounding is not None else Money.zero(self.currency)
+        expected = self.grand_total - paid + rounding
+        if self.amount_due != expected:
+            raise DomainRuleViolation(
+                f"the amount due {self.amount_due} is not the grand total {self.grand_total} less the amount paid "
+                f"before {paid} plus the rounding {rounding} ({expected})", field=self._element("payable"),
+                figures={"expected_minor": expected.minor, "stated_minor": self.amount_due.minor})
 
 
 def siren_of(identifier: str | None) -> str | None:

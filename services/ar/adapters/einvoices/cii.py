@@ -59,6 +59,7 @@ def read_cii(root: Element) -> EInvoice:
                         amount=money(r.text("ram:CalculatedAmount", tax), currency, "CalculatedAmount"))
            for tax in r.all(f"{SETTLEMENT}/ram:ApplicableTradeTax")]
     due = r.text(f"{SETTLEMENT}/ram:SpecifiedTradePaymentTerms/ram:DueDateDateTime/udt:DateTimeString")
+    prepaid, rounding = r.text(f"{TOTALS}/ram:TotalPrepaidAmount"), r.text(f"{TOTALS}/ram:RoundingAmount")
     return EInvoice(
         syntax="CII", number=r.required("rsm:ExchangedDocument/ram:ID"),
         type_code=r.required("rsm:ExchangedDocument/ram:TypeCode"),
@@ -74,4 +75,7 @@ def read_cii(root: Element) -> EInvoice:
                         or r.text(f"{TOTALS}/ram:TaxTotalAmount"), currency, "TaxTotalAmount"),
         amount_due=money(r.text(f"{TOTALS}/ram:DuePayableAmount"), currency, "DuePayableAmount"),
         vat=vat, buyer_reference=r.text(f"{AGREEMENT}/ram:BuyerReference"),
-        purchase_order=r.text(f"{AGREEMENT}/ram:BuyerOrderReferencedDocument/ram:IssuerAssignedID"))
+        purchase_order=r.text(f"{AGREEMENT}/ram:BuyerOrderReferencedDocument/ram:IssuerAssignedID"),
+        prepaid=money(prepaid, currency, "TotalPrepaidAmount") if prepaid else None,
+        rounding=money(rounding, currency, "RoundingAmount") if rounding else None,
+        corrects=r.text(f"{SETTLEMENT}/ram:InvoiceReferencedDocument/ram:IssuerAssignedID"))
