@@ -63,7 +63,8 @@ def test_filters_select_by_customer_status_due_date_overdue_external_id_and_numb
     row = listed(client, at, number="F2026-000002")[0]
     assert row == {"id": paid["id"], "version": 2, "number": "F2026-000002", "customer_id": bob, "status": "paid",
                    "overdue": False, "currency": "EUR", "issued_on": "2026-02-15", "due_on": "2026-03-17",
-                   "total_minor": 36000, "open_minor": 0, "external_id": None}
+                   "total_minor": 36000, "open_minor": 0, "external_id": None, "lifecycle_status": None,
+                   "lifecycle_code": None}
 
 
 def test_pages_return_every_invoice_once_newest_first(

@@ -170,3 +170,30 @@ def test_the_same_status_through_an_erp_webhook(client: TestClient, clock: Setta
                "webhook-signature": Webhook(secret).sign("wh_3", clock.now(), body)}
     refused = client.post("/v1/webhooks/erp/pa", content=body, headers=headers)
     assert (refused.status_code, refused.json()["field"]) == (422, "data.invoice_number")
+
+
+def test_the_invoice_list_shows_each_invoices_last_platform_status_and_filters_on_it(
+        client: TestClient, problem: CheckProblem) -> None:
+    refused, invalid, suspended, quiet = (imported(client, n)["id"] for n in ("FA-1", "FA-2", "FA-3", "FA-4"))
+    status(client, refused, "208", "MSG-1")
+    status(client, refused, "210", "MSG-2", reason="commande annulée")
+    status(client, refused, "211", "MSG-3")  # a later status shows; the refusal stands
+    status(client, invalid, "213", "MSG-4")
+    last = client.post(f"/v1/invoices/{suspended}/lifecycle", json={"status": "208", "message_id": "MSG-5"})
+    at = last.headers["ar-position"]
+
+    def listed(**params: object) -> dict[str, tuple[str, str | None, str | None]]:
+        page = ok(client.get("/v1/invoices", params={"min_position": at, **params}))  # type: ignore[arg-type]
+        return {i["id"]: (i["status"], i["lifecycle_status"], i["lifecycle_code"]) for i in page["items"]}
+
+    assert listed() == {refused: ("refused", "payment_sent", "211"), invalid: ("invalid", "invalid", "213"),
+                        suspended: ("issued", "suspended", "208"), quiet: ("issued", None, None)}
+    assert set(listed(lifecycle="invalid")) == {invalid}
+    assert set(listed(lifecycle=["invalid", "suspended"])) == {invalid, suspended}
+    assert set(listed(lifecycle="payment_sent,suspended")) == {refused, suspended}
+    assert set(listed(status=["refused", "invalid"])) == {refused, invalid}
+    read = ok(client.get(f"/v1/invoices/{refused}"))
+    assert (read["status"], read["lifecycle_status"], read["lifecycle_code"]) == ("refused", "payment_sent", "211")
+    assert ok(client.get(f"/v1/invoices/{quiet}"))["lifecycle_status"] is None
+
+    problem(client.get("/v1/invoices", params={"lifecycle": "refused,paid"}), 422, field="lifecycle")

@@ -306,7 +306,13 @@ def mixed_history(runtime: Runtime, desk, clock: SettableClock) -> None:
     step()
     clock.advance(35 * DAY)
     pay(runtime, smith.id, 200_000, currency="USD", value_on=date(2026, 4, 20), allocations=((usd.id, 150_000),))
-    issue(runtime, dupont.id, 12_345)
+    late = issue(runtime, dupont.id, 12_345)
+    step()
+    lifecycle = runtime.app.receive_lifecycle_status  # the platform's statuses: the refusal stands after a 211
+    lifecycle(late.id, code="210", reason="commande annulée", message_id="MSG-1")
+    lifecycle(usd.id, code="208", reason=None, message_id="MSG-2")
+    step()
+    lifecycle(late.id, code="211", reason=None, message_id="MSG-3")
     step()
     assert runtime.app.get_payment(auto.id).allocations == {b.id: money(30_000), a.id: money(20_000)}
 
@@ -317,6 +323,9 @@ def test_rebuilt_read_models_equal_the_incrementally_built_ones_row_by_row(runti
     assert_balances_add_up(runtime)
     incremental = {t.name: table_rows(runtime, t) for t in READ_MODELS}
     assert all(incremental.values())
+    platform = sorted((r["lifecycle_code"], r["lifecycle_status"], r["status"], r["lifecycle_verdict"])
+                      for r in incremental["invoices"] if r["lifecycle_status"])
+    assert platform == [("208", "suspended", "partly_paid", None), ("211", "payment_sent", "refused", "refused")]
     assert len(incremental["ledger_entries"]) >= 20
 
     runtime.projections.rebuild("receivables")

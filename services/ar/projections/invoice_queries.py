@@ -11,7 +11,31 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from ar.domain.errors import DomainRuleViolation
+from ar.domain.lifecycle import DISPUTED, PAYMENT_SENT, REFUSED, REJECTED, SUSPENDED, LifecycleState
 from ar.projections.tables import invoices as t
+
+# An e-invoice platform's statuses about an invoice as the read models name them (`lifecycle_status`)
+LIFECYCLE_NAMES = {DISPUTED: "disputed", SUSPENDED: "suspended", REFUSED: "refused", PAYMENT_SENT: "payment_sent",
+                   REJECTED: "invalid"}
+
+
+def last_platform_status(lifecycle: LifecycleState) -> tuple[str, str] | None:
+    """The last status a platform sent about the invoice, (name, code); None when none came (ours, 212, aside)."""
+    received = [e for e in lifecycle.entries if e.direction == "in"]
+    if not received:
+        return None
+    code = received[-1].code
+    return LIFECYCLE_NAMES.get(code, code), code
+
+
+def parse_lifecycle(values: list[str]) -> tuple[str, ...]:
+    """The `lifecycle` filter: names repeated or separated by commas; an unknown one is the caller's mistake."""
+    names = tuple(dict.fromkeys(v.strip() for value in values for v in value.split(",") if v.strip()))
+    unknown = [n for n in names if n not in LIFECYCLE_NAMES.values()]
+    if unknown:
+        raise DomainRuleViolation(f"unknown lifecycle status {unknown[0]!r}; known: "
+                                  f"{', '.join(LIFECYCLE_NAMES.values())}", field="lifecycle")
+    return names
 
 
 @dataclass(frozen=True)
@@ -26,6 +50,7 @@ class InvoiceFilter:
     overdue: bool | None = None
     external_id: str | None = None
     number: str | None = None
+    lifecycle: tuple[str, ...] = ()  # the platform's last status (`lifecycle_status`), any of these
 
 
 def encode_cursor(issued_on: date, number: str) -> str:
@@ -55,6 +80,7 @@ def list_invoices(engine: sa.Engine, f: InvoiceFilter, cursor: str | None,
         t.c.due_on <= f.due_to if f.due_to else None,
         t.c.external_id == f.external_id if f.external_id else None,
         t.c.number == f.number if f.number else None,
+        t.c.lifecycle_status.in_(f.lifecycle) if f.lifecycle else None,
     ]
     if f.overdue is not None:
         overdue = (t.c.open_minor > 0) & (t.c.due_on < f.as_of)

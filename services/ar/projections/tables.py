@@ -45,6 +45,13 @@ invoices = sa.Table(
     sa.Column("purchase_order", sa.String(64), nullable=True),
     sa.Column("external_id", sa.String(128), nullable=True),
     sa.Column("version", sa.Integer, nullable=False),
+    # the e-invoice platform's last status about the invoice (migration 0014): its name and code (`refused` 210,
+    # `invalid` 213, `suspended` 208, `payment_sent` 211, `disputed` 207), NULL when none came; `lifecycle_verdict`
+    # is the refusal (refused, invalid) that stands, whatever status follows, and makes `status` refused or invalid
+    # while the invoice is open, as the aggregate's does
+    sa.Column("lifecycle_status", sa.String(16), nullable=True),
+    sa.Column("lifecycle_code", sa.String(3), nullable=True),
+    sa.Column("lifecycle_verdict", sa.String(8), nullable=True),
     sa.Index("ix_invoices_customer_due", "customer_id", "due_on"),
     sa.UniqueConstraint("series", "number", name="uq_invoices_series_number"),
     sa.Index("ix_invoices_number", "number"),  # payments find invoices by number across series
@@ -52,6 +59,10 @@ invoices = sa.Table(
     sa.Index("ix_invoices_status", "status"),
     sa.Index("ix_invoices_reference", "structured_reference"),
     sa.Index("ix_invoices_external_id", "external_id"),
+    # few invoices have a platform status: the `lifecycle` filter of the list reads them from this small index
+    # (partial on PostgreSQL), the aging and statements find the refused ones by their customer through it
+    sa.Index("ix_invoices_lifecycle", "lifecycle_status", "customer_id",
+             postgresql_where=sa.text("lifecycle_status IS NOT NULL")),
 )
 
 customers = sa.Table(
@@ -67,6 +78,13 @@ customers = sa.Table(
     sa.Column("credit_limit_policy", sa.String(8), nullable=False),
     sa.Column("external_id", sa.String(128), nullable=True),
     sa.Column("version", sa.Integer, nullable=False),
+    # the billing address (migration 0015): street lines joined by a line feed; NULL all four when none is known
+    sa.Column("address_lines", sa.Text, nullable=True),
+    sa.Column("address_postcode", sa.String(16), nullable=True),
+    sa.Column("address_city", sa.String(100), nullable=True),
+    sa.Column("address_country", sa.String(2), nullable=True),
+    sa.Column("siren", sa.String(20), nullable=True),
+    sa.Index("ix_customers_siren", "siren"),  # e-invoices in find their buyer by SIREN
 )
 
 payments = sa.Table(

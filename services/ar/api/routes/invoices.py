@@ -63,6 +63,9 @@ def list_invoices(
     as_of: Annotated[BusinessDate | None, Query(description="date for `overdue`; default today")] = None,
     external_id: ExternalId | None = None,
     number: Annotated[Text | None, Query(max_length=64, examples=["F2026-000001"])] = None,
+    lifecycle: Annotated[list[str] | None, Query(examples=[["refused,invalid"]], description=(
+            "the e-invoice platform's last status: disputed, suspended, refused, payment_sent, invalid; repeat it "
+            "or separate by commas"))] = None,
     cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN, description=(
         "the `next_cursor` of the previous page"))] = None,
     limit: Annotated[QueryInt, Query(ge=1, le=500)] = 50,
@@ -72,6 +75,7 @@ def list_invoices(
     rows, next_cursor = invoice_queries.list_invoices(runtime.engine, invoice_queries.InvoiceFilter(
         as_of=day, customer_id=customer_id, statuses=tuple(s.value for s in status or ()), currency=currency,
         series=series, due_from=due_from, due_to=due_to, overdue=overdue, external_id=external_id, number=number,
+        lifecycle=invoice_queries.parse_lifecycle(lifecycle or []),
     ), cursor, limit)
     items = [InvoiceRow(id=r["invoice_id"], overdue=is_overdue(open_minor=r["open_minor"], due_on=r["due_on"],
                                                                as_of=day), **r) for r in rows]

@@ -29,8 +29,13 @@ from ar.domain.invoice_kind import Category, InvoiceKind
 from ar.domain.money import Money
 from ar.domain.status import InvoiceStatus, is_overdue
 from ar.domain.vat import VatLine
+from ar.projections.invoice_queries import last_platform_status
 
 NumberedBy = Literal["ar", "issuer"]
+LifecycleStatus = Literal["disputed", "suspended", "refused", "payment_sent", "invalid"]
+LIFECYCLE_DOC = ("the last status the e-invoice platform sent about the invoice: disputed (207), suspended (208), "
+                 "refused (210), payment_sent (211), invalid (213 rejected); null when none came. A refused or "
+                 "invalid invoice is still owed until credited, but it is not dunned")
 _INVOICE_ID = "5b0e7c1d-2a4f-4e8b-9c3d-6f1a2b3c4d5e"
 _CUSTOMER_ID = "3f1c2a9e-5b7d-4c1e-9a2b-0d8e7f6a5b4c"
 
@@ -190,12 +195,15 @@ class InvoiceOut(BaseModel):
     issued_at: datetime
     discount_offered: DiscountOfferedOut | None = Field(None, description="the early-payment discount offered")
     discount_taken: DiscountTakenOut | None = Field(None, description="the early-payment discount a payment took")
+    lifecycle_status: LifecycleStatus | None = Field(None, description=LIFECYCLE_DOC)
+    lifecycle_code: str | None = Field(None, description="the code of `lifecycle_status`", examples=["210"])
 
     model_config = ConfigDict(json_schema_extra={"examples": [_INVOICE_EXAMPLE]})
 
     @classmethod
     def of(cls, i: Invoice, today: date) -> InvoiceOut:
         m = MoneyOut.of
+        platform = last_platform_status(i.lifecycle)
         return cls(
             id=i.id, version=i.version, number=i.number, numbered_by=i.numbered_by, series=i.series, kind=i.kind,
             category=i.category,
@@ -216,6 +224,7 @@ class InvoiceOut(BaseModel):
                 payment_id=i.discount_taken.payment_id, amount=m(i.discount_taken.amount), on=i.discount_taken.on,
                 vat=[VatLineOut(rate=v.rate, base=m(v.base), vat=m(v.vat)) for v in i.discount_taken.vat_split])
             if i.discount_taken else None,
+            lifecycle_status=platform[0] if platform else None, lifecycle_code=platform[1] if platform else None,
         )
 
 
@@ -234,6 +243,8 @@ class InvoiceRow(BaseModel):
     total_minor: int
     open_minor: int
     external_id: str | None
+    lifecycle_status: LifecycleStatus | None = Field(description=LIFECYCLE_DOC)
+    lifecycle_code: str | None = Field(description="the code of `lifecycle_status`", examples=["210"])
 
 
 class InvoicePage(BaseModel):
@@ -243,7 +254,8 @@ class InvoicePage(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"items": [{
         "id": _INVOICE_ID, "version": 2, "number": "F2026-000001", "customer_id": _CUSTOMER_ID,
         "status": "partly_paid", "overdue": False, "currency": "EUR", "issued_on": "2026-03-01",
-        "due_on": "2026-05-15", "total_minor": 120000, "open_minor": 60000, "external_id": "ERP-FA-2026-0041"}],
+        "due_on": "2026-05-15", "total_minor": 120000, "open_minor": 60000, "external_id": "ERP-FA-2026-0041",
+        "lifecycle_status": None, "lifecycle_code": None}],
         "next_cursor": "MjAyNi0wMy0wMXxGMjAyNi0wMDAwMDE="}]})
 
 

@@ -9,8 +9,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from ar.domain.invoice import Invoice
+from ar.domain.lifecycle import VERDICTS
 from ar.domain.payment import Payment
 from ar.domain.status import derive_status
+from ar.projections.invoice_queries import LIFECYCLE_NAMES
 from ar.projections.receivables.bulk import insert_rows
 from ar.projections.receivables.ledger import Ledger
 from ar.projections.receivables.state import State
@@ -38,7 +40,7 @@ def _derive_invoice(row: dict[str, Any]) -> None:
     row["status"] = derive_status(
         open_minor=row["open_minor"], allocated_minor=row["allocated_minor"] + row["deducted_minor"],
         credited_minor=row["credited_minor"], written_off_minor=row["written_off_minor"],
-        disputed=row["disputed_minor"] > 0,
+        disputed=row["disputed_minor"] > 0, verdict=row["lifecycle_verdict"],
     ).value
 
 
@@ -71,6 +73,7 @@ class Batch(Ledger):
                 "credited_minor": 0, "written_off_minor": 0, "disputed_minor": 0,
                 "structured_reference": event.structured_reference, "purchase_order": event.purchase_order,
                 "external_id": event.external_id, "open_minor": 0,
+                "lifecycle_status": None, "lifecycle_code": None, "lifecycle_verdict": None,
             }
             before = 0
         else:
@@ -81,6 +84,10 @@ class Batch(Ledger):
             if type(event) in _INVOICE_MOVES:
                 column, sign = _INVOICE_MOVES[type(event)]
                 row[f"{column}_minor"] += sign * event.amount.minor
+            elif isinstance(event, I.LifecycleStatusReceived):
+                row["lifecycle_status"] = LIFECYCLE_NAMES.get(event.code, event.code)
+                row["lifecycle_code"] = event.code
+                row["lifecycle_verdict"] = VERDICTS.get(event.code, row["lifecycle_verdict"])
         row["version"] = event.originator_version
         _derive_invoice(row)
         self._open_moved(row, before)
