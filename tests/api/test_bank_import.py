@@ -22,8 +22,11 @@ XML = {"content-type": "application/xml"}
 
 def ntry(minor: int, ref: str, *, debit: bool = False, value: str = "2026-03-10", e2e: str | None = None,
          iban: str | None = None, rf: str | None = None, text: str | None = None, reversal: bool = False,
-         reason: str | None = None) -> str:
+         reason: str | None = None, code: str | None = None) -> str:
     refs = f"<Refs><EndToEndId>{e2e}</EndToEndId></Refs>" if e2e else ""
+    domain, family, sub = (code or "//").split("/")
+    btc = (f"<BkTxCd><Domn><Cd>{domain}</Cd><Fmly><Cd>{family}</Cd><SubFmlyCd>{sub}</SubFmlyCd></Fmly></Domn>"
+           "</BkTxCd>" if code else "")
     party = (f"<RltdPties><Dbtr><Nm>Payer</Nm></Dbtr><DbtrAcct><Id><IBAN>{iban}</IBAN></Id></DbtrAcct></RltdPties>"
              if iban else "")
     rmt = (f"<Ustrd>{text}</Ustrd>" if text else "") + (f"<Strd><CdtrRefInf><Ref>{rf}</Ref></CdtrRefInf></Strd>"
@@ -31,7 +34,7 @@ def ntry(minor: int, ref: str, *, debit: bool = False, value: str = "2026-03-10"
     rtr = f"<RtrInf><Rsn><Cd>{reason}</Cd></Rsn></RtrInf>" if reason else ""
     return (f"<Ntry><Amt Ccy=\"EUR\">{minor // 100}.{minor % 100:02d}</Amt><CdtDbtInd>{'DBIT' if debit else 'CRDT'}"
             f"</CdtDbtInd>{'<RvslInd>true</RvslInd>' if reversal else ''}<Sts>BOOK</Sts>"
-            f"<BookgDt><Dt>{value}</Dt></BookgDt><ValDt><Dt>{value}</Dt></ValDt><AcctSvcrRef>{ref}</AcctSvcrRef>"
+            f"<BookgDt><Dt>{value}</Dt></BookgDt><ValDt><Dt>{value}</Dt></ValDt><AcctSvcrRef>{ref}</AcctSvcrRef>{btc}"
             f"<NtryDtls><TxDtls>{refs}{party}<RmtInf>{rmt}</RmtInf>{rtr}</TxDtls></NtryDtls></Ntry>")
 
 
@@ -144,10 +147,11 @@ def test_a_returned_direct_debit_returns_its_payment_and_other_debits_are_listed
     b = bank(client, register_customer, issue_invoice)
     alice = b.customer()
     invoice = b.invoice(alice, 24_000)
-    paid = b.entries(b.post(camt(ntry(24_000, "C1", e2e="SDD-0007", text=invoice["number"]))))[0]
+    paid = b.entries(b.post(camt(ntry(24_000, "C1", e2e="SDD-0007", text=invoice["number"],
+                                      code="PMNT/IDDT/ESDD"))))[0]
     assert b.open_minor(invoice) == 0
     report = b.post(camt(ntry(24_000, "C2", debit=True, reversal=True, e2e="SDD-0007", reason="AC06",
-                              value="2026-03-12"),
+                              value="2026-03-12", code="PMNT/IDDT/UPDD"),
                          ntry(1_500, "C3", debit=True, text="Frais de tenue de compte"), statement="S-2"))
     returned, listed = b.entries(report)
     assert (report["counts"]["returned"], report["counts"]["listed"]) == (1, 1)

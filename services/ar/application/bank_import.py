@@ -20,7 +20,7 @@ from ar.application.commands import Saved, new_id
 from ar.application.ports import BankCandidates, BankImportStore
 from ar.application.receivables import Receivables
 from ar.domain.allocation import numbers_in
-from ar.domain.bank_entry import BankEntry, BankStatement, Direction
+from ar.domain.bank_entry import BankEntry, BankStatement, Direction, TransactionFamily
 from ar.domain.bank_matching import (
     TOLERANCE_REASON,
     Candidates,
@@ -35,7 +35,10 @@ from ar.domain.money import Money
 from ar.domain.payment import Payment, PaymentMethod
 
 MATCHED, WAITING, DUPLICATE, RETURNED, LISTED = "matched", "waiting", "duplicate", "returned", "listed"
-NOT_PROVIDED = "NOTPROVIDED"
+METHOD_OF_FAMILY = {
+    TransactionFamily.DIRECT_DEBIT: PaymentMethod.DIRECT_DEBIT, TransactionFamily.CARD: PaymentMethod.CARD,
+    TransactionFamily.CHEQUE: PaymentMethod.CHEQUE, TransactionFamily.CASH: PaymentMethod.CASH,
+}
 
 
 @dataclass(frozen=True)
@@ -75,11 +78,12 @@ class ImportReport:
 
 
 def credit_method(entry: BankEntry) -> PaymentMethod:
-    """The entry says no bank transaction code: a credit carrying an end-to-end id (which a SEPA direct debit
-    collection always does, set by us as creditor) is taken for a direct debit, so that its return can be applied;
-    any other credit is a transfer."""
-    e2e = entry.end_to_end_id
-    return PaymentMethod.DIRECT_DEBIT if e2e and e2e.upper() != NOT_PROVIDED else PaymentMethod.TRANSFER
+    """The payment method is the family the bank gives the credit: a direct debit we collected can later be
+    returned, a transfer cannot. An end-to-end id says nothing (SEPA credit transfers carry one too), and a credit
+    whose file gives no code, or a code we do not classify, is taken for a transfer."""
+    if entry.family is None:
+        return PaymentMethod.TRANSFER
+    return METHOD_OF_FAMILY.get(entry.family, PaymentMethod.TRANSFER)
 
 
 class BankImports:
