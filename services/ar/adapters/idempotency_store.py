@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 # The table is defined here, by the only module that writes and reads it (migration 0001 creates it). Its own
 # MetaData: the read side's tables are none of this adapter's business.
@@ -53,20 +54,42 @@ Outcome = Stored | Claimed | InFlight | Mismatch
 
 
 class IdempotencyStore:
+    """Each call is one statement in autocommit (no BEGIN/COMMIT round trips): a claim is an `INSERT ... ON
+    CONFLICT DO NOTHING RETURNING`, read back only when the key is taken; a finish is an upsert; a release a DELETE.
+
+    On PostgreSQL the claim commits asynchronously (`synchronous_commit` off for its own transaction only): it
+    does not wait for its WAL flush. A claim lost in a crash is harmless: the command's own commit, synchronous,
+    flushes the WAL written before it (so a command that committed has its claim), a command that did not commit
+    left nothing to protect, and the finish is an upsert that stores the response even without its claim row."""
+
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
+        self._postgres = engine.dialect.name == "postgresql"
+
+    def _connect(self) -> sa.Connection:
+        return self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+
+    def _insert(self) -> postgresql.Insert | sqlite.Insert:
+        return postgresql.insert(keys) if self._postgres else sqlite.insert(keys)
+
+    def _claim_statement(self, caller: str, key: str, request_hash: str, now: datetime) -> sa.Executable:
+        if not self._postgres:
+            return self._insert().values(caller=caller, key=key, request_hash=request_hash,
+                                         created_at=now).on_conflict_do_nothing().returning(keys.c.key)
+        # One statement: the row and, for this statement's own transaction, the asynchronous commit.
+        asynchronous = sa.select(sa.func.set_config("synchronous_commit", "off", True).label("set")).subquery()
+        row = sa.select(sa.literal(caller, sa.String), sa.literal(key, sa.String),
+                        sa.literal(request_hash, sa.String),
+                        sa.literal(now, sa.DateTime(timezone=True))).select_from(asynchronous)
+        return (postgresql.insert(keys).from_select(["caller", "key", "request_hash", "created_at"], row)
+                .on_conflict_do_nothing().returning(keys.c.key))
 
     def claim(self, caller: str, key: str, request_hash: str, now: datetime) -> Outcome:
         where = (keys.c.caller == caller) & (keys.c.key == key)
-        for _ in range(3):
-            try:
-                with self.engine.begin() as conn:
-                    conn.execute(keys.insert().values(caller=caller, key=key, request_hash=request_hash,
-                                                      created_at=now))
-                return Claimed()
-            except sa.exc.IntegrityError:
-                pass
-            with self.engine.begin() as conn:
+        with self._connect() as conn:
+            for _ in range(3):
+                if conn.execute(self._claim_statement(caller, key, request_hash, now)).first() is not None:
+                    return Claimed()
                 row = conn.execute(sa.select(keys).where(where)).mappings().first()
                 if row is None:
                     continue  # released meanwhile: try to claim again
@@ -85,18 +108,21 @@ class IdempotencyStore:
                     return Claimed()
         return InFlight()
 
-    def finish(self, caller: str, key: str, stored: Stored) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(keys.update().where(keys.c.caller == caller, keys.c.key == key).values(
-                status_code=stored.status_code, response_headers=json.dumps(stored.headers),
-                response_body=stored.body))
+    def finish(self, caller: str, key: str, request_hash: str, claimed_at: datetime, stored: Stored) -> None:
+        """Keep the response of a claimed request (synchronously committed: it is sent only once kept)."""
+        response = {"status_code": stored.status_code, "response_headers": json.dumps(stored.headers),
+                    "response_body": stored.body}
+        upsert = self._insert().values(caller=caller, key=key, request_hash=request_hash, created_at=claimed_at,
+                                       **response)
+        with self._connect() as conn:
+            conn.execute(upsert.on_conflict_do_update(index_elements=[keys.c.caller, keys.c.key], set_=response))
 
     def release(self, caller: str, key: str) -> None:
         """Forget a claim whose outcome must not be replayed (a transient failure): the client may retry."""
-        with self.engine.begin() as conn:
+        with self._connect() as conn:
             conn.execute(keys.delete().where(keys.c.caller == caller, keys.c.key == key,
                                              keys.c.status_code.is_(None)))
 
     def purge(self, older_than: datetime) -> int:
-        with self.engine.begin() as conn:
+        with self._connect() as conn:
             return int(conn.execute(keys.delete().where(keys.c.created_at < older_than)).rowcount)

@@ -17,17 +17,24 @@ from ar.application.receivables import Receivables
 from ar.domain.errors import DomainRuleViolation
 from ar.runtime import Runtime
 
+# The dependencies below do no I/O: they are `async` so that FastAPI calls them on the event loop. A sync one
+# costs a threadpool hop of its own (a worker thread and two loop wake-ups) before the route's hop, per request.
 
-def get_runtime(request: Request) -> Runtime:
+
+def runtime_of(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
 
-def get_receivables(request: Request) -> Receivables:
-    return get_runtime(request).app
+async def get_runtime(request: Request) -> Runtime:
+    return runtime_of(request)
 
 
-def get_if_match(if_match: Annotated[str | None, Header(
+async def get_receivables(request: Request) -> Receivables:
+    return runtime_of(request).app
+
+
+async def get_if_match(if_match: Annotated[str | None, Header(
     pattern=ETAG_PATTERN, examples=['"3"'],
     description='The version you read, as its ETag sent it ("3", or weak W/"3"); `*` for any version',
 )] = None) -> int | None:
@@ -36,7 +43,7 @@ def get_if_match(if_match: Annotated[str | None, Header(
     return int(if_match.removeprefix("W/").strip('"'))
 
 
-def get_idempotency_scope(
+async def get_idempotency_scope(
     request: Request,
     idempotency_key: Annotated[str | None, Header(
         description="Retry-safe key: the same key with the same body returns the first response (1 to 255 "
@@ -63,7 +70,7 @@ async def read_after(
     itself: the projection loop is woken and does it."""
     if min_position is None:
         return
-    runner = get_runtime(request).projections
+    runner = runtime_of(request).projections
     progress = await waiting.progress(runner, 0.0)
     if progress.reached(min_position):
         return

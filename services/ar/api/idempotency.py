@@ -75,8 +75,9 @@ class IdempotencyMiddleware:
         caller = caller_of(scope)
         digest = hashlib.sha256(f"{scope['method']} {scope['path']}?{scope['query_string'].decode()}\n".encode()
                                 + body).hexdigest()
+        claimed_at = datetime.now(UTC)
         try:
-            outcome = await to_thread.run_sync(self.store.claim, caller, key, digest, datetime.now(UTC))
+            outcome = await to_thread.run_sync(self.store.claim, caller, key, digest, claimed_at)
         except STORAGE_UNAVAILABLE:
             await _send_problem(send, 503, "storage-unavailable", "Service unavailable", UNAVAILABLE_DETAIL)
             return
@@ -94,9 +95,10 @@ class IdempotencyMiddleware:
                                 "this Idempotency-Key was used with another request; use a new key")
             return
         assert isinstance(outcome, Claimed)
-        await self._run(scope, body, send, caller, key)
+        await self._run(scope, body, send, caller, key, digest, claimed_at)
 
-    async def _run(self, scope: Scope, body: bytes, send: Send, caller: str, key: str) -> None:
+    async def _run(self, scope: Scope, body: bytes, send: Send, caller: str, key: str, digest: str,
+                   claimed_at: datetime) -> None:
         """Run the request, store its response, and only then send it: a client never holds a response that a
         retry could not replay (the process may die between the two)."""
         delivered = False
@@ -125,7 +127,8 @@ class IdempotencyMiddleware:
             else:
                 headers = [(k.decode(), v.decode()) for k, v in start.get("headers", [])]
                 content = b"".join(m.get("body", b"") for m in held if m["type"] == "http.response.body")
-                await to_thread.run_sync(self.store.finish, caller, key, Stored(status, headers, content))
+                await to_thread.run_sync(self.store.finish, caller, key, digest, claimed_at,
+                                         Stored(status, headers, content))
         except STORAGE_UNAVAILABLE:
             # The command may have committed, but its response could not be kept: the client must not hold an
             # answer a retry could not replay. The claim goes stale and the retry runs the command again: the
