@@ -1,12 +1,14 @@
-"""Matching a bank credit: each rule, a split, several invoices in one credit, the tolerance, the ranking."""
+"""Matching a bank credit: each rule (an invoice's or a customer's reference, numbers, a known payer), a split,
+several invoices in one credit, the tolerance, the early-payment discount, the ranking."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from uuid import UUID, uuid4
 
 from ar.domain.bank_entry import BankEntry, Direction
-from ar.domain.bank_matching import Candidates, OpenItem, decide, rank
+from ar.domain.bank_matching import Candidates, OfferedDiscount, OpenItem, decide, rank
 from ar.domain.money import Money
 
 TOLERANCE = Money(100, "EUR")
@@ -114,3 +116,59 @@ def test_a_known_payer_adds_to_the_score_and_says_why() -> None:
     ranked = rank(credit(10_000), [theirs, mine], known_customer=ALICE)
     assert ranked[0].invoice_id == mine.invoice_id and "IBAN known" in ranked[0].why
     assert ranked[0].score == ranked[1].score + 15
+
+
+def test_a_customer_reference_pays_that_customers_open_items_oldest_due_first_the_rest_unapplied() -> None:
+    older, newer = item("FA-000021", 3_000, due_on=date(2026, 2, 1)), item("FA-000022", 4_000)
+    found = Candidates(referenced_customer=ALICE, referenced_items=[older, newer])
+    decision = decide(credit(9_000, reference="RF00CAAAA"), found, TOLERANCE)
+    assert decision.match is not None and decision.match.rule == "customer-reference"
+    assert decision.match.allocations == [(older.invoice_id, Money(3_000, "EUR")), (newer.invoice_id,
+                                                                                 Money(4_000, "EUR"))]
+    assert decision.customer_id == ALICE and decision.match.write_off is None  # 20.00 stays unapplied
+    part = decide(credit(5_000), found, TOLERANCE).match
+    assert part is not None and part.allocations == [(older.invoice_id, Money(3_000, "EUR")),
+                                                     (newer.invoice_id, Money(2_000, "EUR"))]
+    nothing_open = decide(credit(5_000), Candidates(referenced_customer=BOB), TOLERANCE)
+    assert nothing_open.match is None and nothing_open.customer_id == BOB
+
+
+def test_an_invoice_reference_wins_over_a_customer_reference() -> None:
+    own, other = item("FA-000023", 1_000), item("FA-000024", 1_000, BOB)
+    decision = decide(credit(1_000), Candidates(by_reference=[own], referenced_customer=BOB,
+                                                referenced_items=[other]), TOLERANCE)
+    assert decision.match is not None and decision.match.rule == "reference"
+
+
+def discounted(number: str, minor: int, discount: int, until: date, customer: UUID = ALICE) -> OpenItem:
+    return replace(item(number, minor, customer), discount=OfferedDiscount(Money(discount, "EUR"), until))
+
+
+def test_the_discounted_amount_within_the_window_is_an_exact_match_not_a_shortfall() -> None:
+    invoice = discounted("FA-000025", 120_000, 2_400, until=date(2026, 3, 10))
+    match = decide(credit(117_600), Candidates(by_reference=[invoice]), TOLERANCE).match
+    assert match is not None and match.allocations == [(invoice.invoice_id, Money(117_600, "EUR"))]
+    assert match.write_off is None
+    known = decide(credit(117_600), Candidates(known_customer=ALICE, customer_items=[invoice]), TOLERANCE).match
+    assert known is not None and known.rule == "known-payer"
+    late = decide(credit(117_600, value_on=date(2026, 3, 11)), Candidates(known_customer=ALICE,
+                                                                          customer_items=[invoice]), TOLERANCE)
+    assert late.match is None  # the window closed the day before: 24.00 short, beyond the tolerance
+
+
+def test_one_credit_of_two_discounted_amounts_pays_each_its_discounted_amount() -> None:
+    a = discounted("FA-000026", 50_000, 1_000, until=date(2026, 3, 10))
+    b = discounted("FA-000027", 30_000, 600, until=date(2026, 3, 10))
+    match = decide(credit(78_400, remittance="FA-000026 FA-000027"), Candidates(by_numbers=[a, b]), TOLERANCE).match
+    assert match is not None and match.allocations == [(a.invoice_id, Money(49_000, "EUR")),
+                                                       (b.invoice_id, Money(29_400, "EUR"))]
+    full = decide(credit(80_000), Candidates(by_numbers=[a, b]), TOLERANCE).match
+    assert full is not None and [m.minor for _, m in full.allocations] == [50_000, 30_000]  # no discount taken
+    whole = decide(credit(78_400), Candidates(known_customer=ALICE, customer_items=[a, b]), TOLERANCE).match
+    assert whole is not None and [m.minor for _, m in whole.allocations] == [49_000, 29_400]
+
+
+def test_a_discounted_amount_is_suggested_as_the_same_amount() -> None:
+    invoice = discounted("FA-000028", 120_000, 2_400, until=date(2026, 3, 10), customer=BOB)
+    [suggestion] = rank(credit(117_600), [invoice], known_customer=None)
+    assert "early-payment discount" in suggestion.why and suggestion.score >= 60

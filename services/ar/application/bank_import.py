@@ -2,21 +2,23 @@
 listed; credits matched in the domain (`ar.domain.bank_matching`) or left waiting with ranked suggestions.
 
 A credit's payment id derives from its entry's key (`bank:<key>`), so the same statement, or one that overlaps,
-imported again records nothing new: the entries already there are counted as duplicates. Payments, allocations and
-write-offs go through the existing `Receivables` commands (one save each); each import and its entries are kept
-for audit by the `BankImportStore` port. Candidates come from the read models (`BankCandidates`), which may lag the
+imported again records nothing new: the entries already there are counted as duplicates. A credit's payment, its
+allocations and a tolerance write-off are one save (`bank_credits.record_credit`); returns and a person's match go
+through the existing `Receivables` commands; each import and its entries are kept for audit by the
+`BankImportStore` port. Candidates come from the read models (`BankCandidates`), which may lag the
 event store by the projections' interval: an invoice issued a moment ago may not be found yet, and its credit
 then waits for a person."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from uuid import UUID, uuid4
 
 from ar.application import actor
-from ar.application.commands import Saved, new_id
+from ar.application.bank_credits import RecordedCredit, WriteOff, record_credit
+from ar.application.commands import new_id
 from ar.application.ports import BankCandidates, BankImportStore
 from ar.application.receivables import Receivables
 from ar.domain.allocation import numbers_in
@@ -24,15 +26,19 @@ from ar.domain.bank_entry import BankEntry, BankStatement, Direction, Transactio
 from ar.domain.bank_matching import (
     TOLERANCE_REASON,
     Candidates,
+    Match,
+    OfferedDiscount,
     OpenItem,
     Suggestion,
     decide,
     normalised_reference,
+    rank,
 )
 from ar.domain.errors import DomainError
 from ar.domain.invoice import Invoice
 from ar.domain.money import Money
 from ar.domain.payment import Payment, PaymentMethod
+from ar.domain.reference import account_in_reference
 
 MATCHED, WAITING, DUPLICATE, RETURNED, LISTED = "matched", "waiting", "duplicate", "returned", "listed"
 METHOD_OF_FAMILY = {
@@ -86,6 +92,20 @@ def credit_method(entry: BankEntry) -> PaymentMethod:
     return METHOD_OF_FAMILY.get(entry.family, PaymentMethod.TRANSFER)
 
 
+def open_item(invoice: Invoice) -> OpenItem | None:
+    """An invoice as a candidate for a credit, None when nothing may be paid on it: settled, or refused (210) or
+    found invalid (213) by its e-invoice platform. Its early-payment discount counts while none is taken and
+    nothing is disputed (a disputed part left open would keep the invoice from taking it)."""
+    if invoice.is_closed or invoice.lifecycle.verdict is not None:
+        return None
+    offer = invoice.discount_offer
+    discount = None
+    if offer is not None and invoice.discount_taken is None and not invoice.disputed.is_positive:
+        discount = OfferedDiscount(offer.amount(invoice.total), offer.until)
+    return OpenItem(invoice.id, invoice.number, invoice.customer_id, invoice.open_amount - invoice.disputed,
+                    invoice.due_on, invoice.structured_reference, discount)
+
+
 class BankImports:
     def __init__(self, app: Receivables, *, store: BankImportStore, candidates: BankCandidates,
                  tolerance_minor: int) -> None:
@@ -123,30 +143,30 @@ class BankImports:
             decision = decide(entry, self._candidates(entry, near=True), tolerance)
         match = decision.match
         try:
-            saved = self._record(entry, payment_id, decision.customer_id, match.allocations if match else None)
+            recorded = self._record(entry, payment_id, decision.customer_id, match)
         except DomainError as e:  # an invoice changed since it was found: the credit waits for a person
-            saved, match = self._record(entry, payment_id, decision.customer_id, None), None
+            recorded, match = self._record(entry, payment_id, decision.customer_id, None), None
             note: str | None = f"not matched automatically: {e.detail}"
         else:
             note = None
-        if saved.position is None:  # recorded already (a concurrent import, or one cut short)
-            return self._as_recorded(entry, saved.aggregate)
+        if recorded.saved.position is None:  # recorded already (a concurrent import, or one cut short)
+            return self._as_recorded(entry, recorded.saved.aggregate)
         if match is None:
             return EntryOutcome(entry, WAITING, payment_id, suggestions=decision.suggestions, note=note)
-        written_off = None
-        if match.write_off is not None and self.app.get_invoice(match.write_off).open_amount == match.difference:
-            # only the shortfall is open (a disputed part would be open too: then nothing is written off)
-            self.app.write_off_invoice(match.write_off, reason=TOLERANCE_REASON, written_off_on=entry.value_on)
-            written_off = match.difference
         return EntryOutcome(entry, MATCHED, payment_id, rule=match.rule, invoices=match.allocations,
-                            written_off=written_off)
+                            written_off=recorded.written_off)
 
     def _record(self, entry: BankEntry, payment_id: UUID, customer_id: UUID | None,
-                allocations: list[tuple[UUID, Money]] | None) -> Saved[Payment]:
-        return self.app.record_payment(
-            payment_id=payment_id, customer_id=customer_id, amount=entry.amount, method=credit_method(entry),
-            value_on=entry.value_on, payer_reference=normalised_reference(entry.creditor_reference),
-            remittance=entry.remittance, external_id="bank:" + entry.key, allocations=allocations)
+                match: Match | None) -> RecordedCredit:
+        """The payment, its allocations and the write-off of a shortfall, in one save."""
+        write_off = None
+        if match is not None and match.write_off is not None and match.difference is not None:
+            write_off = WriteOff(match.write_off, match.difference, TOLERANCE_REASON)
+        return record_credit(
+            self.app, payment_id=payment_id, customer_id=customer_id, amount=entry.amount,
+            method=credit_method(entry), value_on=entry.value_on,
+            payer_reference=normalised_reference(entry.creditor_reference), remittance=entry.remittance,
+            external_id="bank:" + entry.key, allocations=match.allocations if match else None, write_off=write_off)
 
     @staticmethod
     def _as_recorded(entry: BankEntry, payment: Payment) -> EntryOutcome:
@@ -175,38 +195,50 @@ class BankImports:
         finder = self.app.ports.finder
         reference = normalised_reference(entry.creditor_reference)
         by_reference = finder.by_reference(reference) if reference else []
+        account = account_in_reference(reference)
+        referenced = self.candidates.customer_by_account(account) if account and not by_reference else None
+        of_referenced = finder.open_for_customer(referenced, currency) if referenced is not None else []
         by_numbers = finder.by_numbers(numbers_in(entry.remittance))
         customer = self.candidates.customer_of(entry.payer_iban) if entry.payer_iban else None
         own = finder.open_for_customer(customer, currency) if customer is not None else []
         close = self.candidates.near_amount(entry.amount) if near else []
-        items = self._open_items([*by_reference, *by_numbers, *own, *close])
+        items = self._open_items([*by_reference, *of_referenced, *by_numbers, *own, *close])
 
         def pick(ids: list[UUID]) -> list[OpenItem]:
             return [items[i] for i in ids if i in items]
 
-        return Candidates(by_reference=pick(by_reference), by_numbers=pick(by_numbers), known_customer=customer,
-                          customer_items=pick(own), near_amount=pick(close))
+        return Candidates(by_reference=pick(by_reference), referenced_customer=referenced,
+                          referenced_items=pick(of_referenced), by_numbers=pick(by_numbers),
+                          known_customer=customer, customer_items=pick(own), near_amount=pick(close))
 
     def _open_items(self, ids: list[UUID]) -> dict[UUID, OpenItem]:
-        """The invoices' current state from the event store (the read models only found them)."""
-        found: dict[UUID, OpenItem] = {}
-        for invoice in self.app.load_many(Invoice, ids).values():
-            if not invoice.is_closed:
-                found[invoice.id] = OpenItem(invoice.id, invoice.number, invoice.customer_id,
-                                             invoice.open_amount - invoice.disputed, invoice.due_on,
-                                             invoice.structured_reference)
-        return found
+        """The invoices' current state from the event store (the read models only found them): those still open
+        to a payment, that is not settled and not refused or found invalid by an e-invoice platform."""
+        return {i: item for i, invoice in self.app.load_many(Invoice, ids).items()
+                if (item := open_item(invoice)) is not None}
 
     # The unmatched queue -----------------------------------------------------------------------------------------
     def unmatched(self, limit: int = 100) -> list[EntryOutcome]:
-        """Credits waiting for a person, oldest first; one allocated meanwhile by another way is left out."""
+        """Credits waiting for a person, oldest first, each with its suggestions ranked again from the invoices as
+        they are now: one paid, credited, written off or refused since is no longer suggested, and the open amounts
+        are today's. A credit allocated meanwhile another way (`POST /v1/payments/{id}/allocations`) leaves the
+        queue, and its entry is recorded as confirmed so that it no longer takes a place in it."""
+        while True:
+            outcomes = [o for o in self.store.waiting(limit) if o.payment_id is not None]
+            payments = self.app.load_many(Payment, [o.payment_id for o in outcomes if o.payment_id is not None])
+            gone = [p for p in payments.values() if p.allocations or not p.unapplied.is_positive]
+            if not gone:
+                break
+            for payment in gone:  # each leaves the store's queue for good: the loop ends
+                self.store.confirmed(payment.id, list(payment.allocations.items()))
+        invoices = self.app.load_many(Invoice, [s.invoice_id for o in outcomes for s in o.suggestions])
+        still_open = {i: item for i, invoice in invoices.items() if (item := open_item(invoice)) is not None}
         waiting = []
-        for outcome in self.store.waiting(limit):
-            if outcome.payment_id is None:
-                continue
-            payment = self.app.get_payment(outcome.payment_id)
-            if payment.unapplied.is_positive and not payment.allocations:
-                waiting.append(outcome)
+        for outcome in outcomes:
+            paying = payments.get(outcome.payment_id) if outcome.payment_id is not None else None
+            if paying is not None:
+                items = [still_open[s.invoice_id] for s in outcome.suggestions if s.invoice_id in still_open]
+                waiting.append(replace(outcome, suggestions=rank(outcome.entry, items, paying.customer_id)))
         return waiting
 
     def confirm_match(self, payment_id: UUID, allocations: list[tuple[UUID, Money]],

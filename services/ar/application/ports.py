@@ -98,6 +98,10 @@ class BankCandidates(Protocol):
         """A few open invoices of any customer whose open amount is close to `amount`, closest first."""
         ...
 
+    def customer_by_account(self, account_number: str) -> UUID | None:
+        """The one customer with invoices whose account number (`reference.customer_account_number`) this is."""
+        ...
+
 
 class BankImportStore(Protocol):
     """Each bank import and its entries, kept for audit, the import report and the unmatched queue."""

@@ -32,15 +32,37 @@ def reverse(payment: Payment, invoice: Invoice, reason: str, at: datetime) -> No
     invoice.reverse_allocation(payment.id, reason, at)
 
 
-INVOICE_NUMBER = re.compile(r"(?<![A-Z0-9_-])[A-Z0-9][A-Z0-9_-]{0,15}-\d{6,}(?![0-9])")
+# A token: letters, digits and the separators invoice numbers carry ('-', '_', '/', '.'); a comma inside a figure
+# ("117,00") keeps the figure whole, so that an amount is never read as two numbers.
+TOKEN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9_./-]|,(?=[0-9]))*")
+EDGES = "_./-"
+MIN_LENGTH, MAX_LENGTH = 3, 40          # an issuer's number is 1 to 40 characters (`series.check_issuer_number`)
+MIN_DIGITS_ALONE = 5                    # digits alone: a year, a day or a small amount, unless this long
+MAX_TOKENS = 64                         # a remittance is 140 characters (SEPA); a camt one may hold several
+
+
+def _plausible(token: str) -> bool:
+    if not MIN_LENGTH <= len(token) <= MAX_LENGTH or "," in token or not any(c.isdigit() for c in token):
+        return False
+    return not token.isdigit() or len(token) >= MIN_DIGITS_ALONE
 
 
 def numbers_in(text: str | None) -> list[str]:
-    """Invoice-number-shaped tokens of a remittance text, in order of appearance."""
+    """The tokens of a remittance text that may be invoice numbers, ours ("F-000042") or an issuer's
+    ("FA-2026-00042", "2026/117"), in order of appearance, each as written and in capitals (banks often capitalise
+    remittance texts): the caller looks them up against the numbers it knows, in one query. Parts between slashes
+    are tokens too ("/INV/F-000042", the keyed subfields of MT940 and CFONB). Bounded: at most `MAX_TOKENS`."""
     seen: dict[str, None] = {}
-    for token in INVOICE_NUMBER.findall((text or "").upper()):
-        seen.setdefault(token, None)
-    return list(seen)
+    for match in TOKEN.finditer(text or ""):
+        whole = match.group().strip(EDGES)
+        for token in (whole, *(whole.split("/") if "/" in whole else ())):
+            token = token.strip(EDGES)
+            if _plausible(token):
+                seen.setdefault(token, None)
+                seen.setdefault(token.upper(), None)
+        if len(seen) >= MAX_TOKENS:
+            break
+    return list(seen)[:MAX_TOKENS]
 
 
 def plan(payment: Payment, candidates: Iterable[Invoice]) -> list[tuple[Invoice, Money]]:

@@ -24,8 +24,8 @@ from uuid import UUID
 import segno
 import segno.helpers
 
+from ar.domain import reference
 from ar.domain.money import MINOR_UNITS
-from ar.domain.reference import creditor_reference
 
 QR_SCALE = 4  # pixels per module in the PNG: a version 6-8 code is about 200 px, legible printed at 30 mm
 
@@ -36,8 +36,8 @@ def account_number(customer_id: UUID | str) -> str:
 
 
 def customer_reference(customer_id: UUID | str) -> str:
-    """The ISO 11649 reference for paying a customer's balance: RF, check digits, `C` and the account number."""
-    return creditor_reference("C" + account_number(customer_id))
+    """The ISO 11649 reference for paying a customer's balance (built in the domain, where matching reads it)."""
+    return reference.customer_reference(customer_id)
 
 
 @dataclass(frozen=True)
