@@ -18,6 +18,7 @@ from ar.api.idempotency import IdempotencyMiddleware
 from ar.api.routes import (
     admin,
     bank,
+    batch,
     customers,
     dunning,
     einvoices,
@@ -97,9 +98,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     problems.install(app)
     # Every router behind the one scope policy (auth.py): a new route gets its scope without declaring it.
     access = [auth.authorized()]
-    # einvoices before invoices: `/v1/invoices/import` is not an `{invoice_id}`
-    for router in (customers.router, einvoices.router, invoices.router, bank.router, payments.router, reports.router,
-                   dunning.router, invoice_dunning.router, dunning.tasks_router, health.router, numbering.router):
+    # einvoices and batch before invoices: `/v1/invoices/import` and `/v1/invoices/batch` are not an `{invoice_id}`
+    for router in (customers.router, einvoices.router, batch.router, invoices.router, bank.router, payments.router,
+                   reports.router, dunning.router, invoice_dunning.router, dunning.tasks_router, health.router,
+                   numbering.router):
         app.include_router(router, dependencies=access)
     if settings.simulated_clock and isinstance(runtime.clock, SettableClock | SharedFileClock):
         app.include_router(admin.router, dependencies=access)

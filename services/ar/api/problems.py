@@ -60,11 +60,21 @@ def _field(loc: tuple[Any, ...] | list[Any]) -> str:
     return out or "body"
 
 
-async def on_domain_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, DomainError)
+def domain_problem(exc: DomainError) -> dict[str, Any]:
+    """The problem+json body of a rule broken: also an item's outcome in a batch."""
     status = next(code for cls, code in STATUS_BY_ERROR if isinstance(exc, cls))
     title = {404: "Not found", 409: "Conflict", 412: "Precondition failed"}.get(status, "Rule violated")
-    return problem(status, title, exc.detail, rule=exc.rule, field=exc.field, extra=exc.figures)
+    body: dict[str, Any] = {"type": TYPE_BASE + exc.rule, "title": title, "status": status, "detail": exc.detail}
+    body.update(exc.figures or {})
+    if exc.field is not None:
+        body["field"] = exc.field
+    return body
+
+
+async def on_domain_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    body = domain_problem(exc)
+    return JSONResponse(body, status_code=body["status"], media_type=PROBLEM)
 
 
 def _message(error: Mapping[str, Any]) -> str:
