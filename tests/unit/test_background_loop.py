@@ -99,3 +99,68 @@ def test_stop_ends_the_thread_promptly_and_a_second_start_runs_one_loop_only() -
     loop.stop(timeout_s=5)
     assert not loop.running and time.monotonic() - began < 2
     assert len(threads) == 1
+
+
+def test_wake_ups_soon_after_a_pass_share_the_next_one_after_the_gap() -> None:
+    began: list[float] = []
+    first, second = threading.Event(), threading.Event()
+
+    def run_pass() -> None:
+        began.append(time.monotonic())
+        (first if len(began) == 1 else second).set()
+
+    loop = BackgroundLoop("t", run_pass, log=log)
+    loop.start(interval_s=LONG_S, min_gap_s=0.5)
+    try:
+        wait_until(first)
+        for _ in range(20):  # a burst of saves
+            loop.wake_soon()
+        assert not second.wait(0.3)  # the gap has not passed since the first pass began
+        wait_until(second)
+        time.sleep(0.7)  # longer than the gap: a third pass would have come by now
+    finally:
+        loop.stop(timeout_s=5)
+    assert len(began) == 2, "twenty wake-ups share one pass"
+    assert began[1] - began[0] >= 0.5
+
+
+def test_a_wake_now_does_not_wait_for_the_gap_of_earlier_wake_ups() -> None:
+    passes = 0
+    first, second = threading.Event(), threading.Event()
+
+    def run_pass() -> None:
+        nonlocal passes
+        passes += 1
+        (first if passes == 1 else second).set()
+
+    loop = BackgroundLoop("t", run_pass, log=log)
+    loop.start(interval_s=LONG_S, min_gap_s=LONG_S)
+    try:
+        wait_until(first)
+        loop.wake_soon()
+        assert not second.wait(0.2)  # waiting out the (long) gap
+        woken = time.monotonic()
+        loop.wake()  # a reader waits for this pass
+        wait_until(second)
+        assert time.monotonic() - woken < 2
+    finally:
+        loop.stop(timeout_s=5)
+
+
+def test_without_a_gap_a_wake_soon_runs_the_next_pass_at_once() -> None:
+    passes = 0
+    first, second = threading.Event(), threading.Event()
+
+    def run_pass() -> None:
+        nonlocal passes
+        passes += 1
+        (first if passes == 1 else second).set()
+
+    loop = BackgroundLoop("t", run_pass, log=log)
+    loop.start(interval_s=LONG_S)
+    try:
+        wait_until(first)
+        loop.wake_soon()
+        wait_until(second, timeout_s=2)
+    finally:
+        loop.stop(timeout_s=5)
