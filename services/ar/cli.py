@@ -1,4 +1,4 @@
-"""`ar`: serve, worker, migrate, rebuild, demo."""
+"""`ar`: serve, worker, migrate, rebuild, demo, import."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import uvicorn
 
 from ar.adapters.clocks import parse_start
 from ar.cli_bank import import_statement
+from ar.cli_import import import_file
 from ar.cli_keys import first_admin_key, keys_cli
 from ar.cli_subscriptions import subscriptions_cli
 from ar.cli_webhooks import webhooks_cli
@@ -130,6 +131,7 @@ cli.add_typer(keys_cli, name="keys")
 cli.add_typer(webhooks_cli, name="webhooks")
 cli.add_typer(subscriptions_cli, name="subscriptions")
 cli.command("import-statement")(import_statement)
+cli.command("import")(import_file)
 
 
 @rates_cli.command("add")
