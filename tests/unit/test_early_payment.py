@@ -10,13 +10,14 @@ from uuid import uuid4
 import pytest
 from tests.unit.conftest import AT, IssueInvoice
 
-from ar.domain.early_payment import DiscountOffer, discount_taken, mention, vat_split
+from ar.domain.early_payment import DiscountOffer, discount_taken, mention
 from ar.domain.errors import DomainRuleViolation
 from ar.domain.invoice import Invoice
 from ar.domain.money import Money
 from ar.domain.status import InvoiceStatus
 from ar.domain.terms import EarlyPaymentDiscount, PaymentTerms
 from ar.domain.vat import VatLine
+from ar.domain.vat import split_amount as vat_split
 
 TWO_PERCENT = EarlyPaymentDiscount(Decimal(2), 10)
 ISSUED_ON = date(2026, 3, 5)

@@ -2,7 +2,7 @@
 
 L441-9 of the Code de commerce requires every invoice to state the conditions of a discount for early payment, or
 that there is none. A discount is a reduction of the price, so the VAT it carries is reduced in proportion: the
-amount taken is split over the invoice's VAT lines (`vat_split`), to the cent.
+amount taken is split over the invoice's VAT lines (`vat.split_amount`), to the cent.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from ar.domain.money import Money
 from ar.domain.terms import EarlyPaymentDiscount, PaymentTerms
-from ar.domain.vat import HUNDRED, VatLine
+from ar.domain.vat import HUNDRED
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,23 +49,6 @@ def discount_taken(offer: DiscountOffer | None, *, total: Money, open_after: Mon
     if not open_after.is_positive or open_after > offer.amount(total):
         return None
     return open_after
-
-
-def vat_split(amount: Money, lines: list[VatLine]) -> list[VatLine]:
-    """`amount` (VAT included) split over the invoice's VAT lines in proportion to each line's gross (base + VAT),
-    each share then into its base and VAT at the line's rate; the shares add up to `amount` to the cent, the
-    rounding remainder on the line with the largest base."""
-    gross_total = sum(line.base.minor + line.vat.minor for line in lines)
-    if gross_total <= 0:
-        return [VatLine(lines[0].rate, amount, Money.zero(amount.currency))] if lines else []
-    shares = [amount.apply_rate(Decimal(line.base.minor + line.vat.minor) / Decimal(gross_total)) for line in lines]
-    largest = max(range(len(lines)), key=lambda i: (lines[i].base.minor, -i))
-    shares[largest] += amount - Money(sum(s.minor for s in shares), amount.currency)
-    split = []
-    for line, share in zip(lines, shares, strict=True):
-        vat = share.apply_rate(line.rate / (HUNDRED + line.rate))
-        split.append(VatLine(line.rate, share - vat, vat))
-    return split
 
 
 def _rate(rate: Decimal, language: str) -> str:

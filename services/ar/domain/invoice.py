@@ -12,7 +12,7 @@ from eventsourcing.domain import Aggregate, event
 
 from ar.domain.clock import business_date
 from ar.domain.dunning_state import DunningState, Promise, TakenStep
-from ar.domain.early_payment import DiscountOffer, discount_taken, vat_split
+from ar.domain.early_payment import DiscountOffer, discount_taken
 from ar.domain.errors import (
     Conflict,
     CurrencyMismatch,
@@ -40,7 +40,7 @@ from ar.domain.money import Money
 from ar.domain.settlement import DisputePeriod, Settlement, SettlementEffect, as_recorded_before_v3, settled, settling
 from ar.domain.status import InvoiceStatus, derive_status
 from ar.domain.terms import EarlyPaymentDiscount, LegalCeiling, check_due_on
-from ar.domain.vat import VatLine, check_breakdown
+from ar.domain.vat import VatLine, check_breakdown, split_amount
 
 
 def positive(amount: Money, field: str) -> None:
@@ -710,7 +710,7 @@ class Invoice(Aggregate):
         amount = discount_taken(self.discount_offer, total=self.total, open_after=self.open_amount, value_on=value_on)
         if amount is not None:
             self._discount_taken(payment_id=payment_id, amount=amount, on=value_on,
-                                 vat_split=[line.to_dict() for line in vat_split(amount, self.vat)], at=at)
+                                 vat_split=[line.to_dict() for line in split_amount(amount, self.vat)], at=at)
 
     class EarlyPaymentDiscountTaken(Aggregate.Event):
         """Payment `payment_id` paid at least the discounted amount in time: `amount` (VAT included, split per rate

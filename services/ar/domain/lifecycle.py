@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from uuid import UUID
 
 from ar.domain.errors import DomainRuleViolation
 from ar.domain.money import Money
-from ar.domain.vat import VatLine
+from ar.domain.vat import VatLine, split_amount
 
 DISPUTED, SUSPENDED, REFUSED, PAYMENT_SENT, CASHED, REJECTED = "207", "208", "210", "211", "212", "213"
 RECEIVED_CODES = {
@@ -77,23 +76,10 @@ def snooze_until(on: date, days: int) -> date:
 
 
 def split_by_rate(amount: Money, vat: list[VatLine]) -> dict[str, Money]:
-    """`amount` received, split by VAT rate in proportion to each line's gross (base + VAT), to the minor unit:
-    each share rounded down, then the minor units left go one by one to the largest remainders (a tie to the
-    larger base), so that the shares add up to `amount` exactly. Keyed by the rate as stated ("20.0")."""
-    if not vat:
-        raise DomainRuleViolation("the invoice has no VAT breakdown to split by", field="vat")
-    grosses = [line.base.minor + line.vat.minor for line in vat]
-    whole = sum(grosses)
-    if whole <= 0:
-        raise DomainRuleViolation("the VAT breakdown has no positive total to split by", field="vat")
-    exact = [Decimal(amount.minor) * g / whole for g in grosses]
-    shares = [int(e) for e in exact]  # non-negative: rounding down
-    left = amount.minor - sum(shares)
-    order = sorted(range(len(vat)), key=lambda i: (exact[i] - shares[i], vat[i].base.minor), reverse=True)
-    for i in order[:left]:
-        shares[i] += 1
+    """`amount` received, split by VAT rate as `vat.split_amount` splits it (in proportion to each line's gross,
+    adding up to `amount` exactly); lines of the same rate summed under the rate as stated ("20.0")."""
     split: dict[str, Money] = {}
-    for line, share in zip(vat, shares, strict=True):
-        key = str(line.rate)
-        split[key] = split[key] + Money(share, amount.currency) if key in split else Money(share, amount.currency)
+    for part in split_amount(amount, vat):
+        key, gross = str(part.rate), part.base + part.vat
+        split[key] = split[key] + gross if key in split else gross
     return split

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -74,7 +75,8 @@ class Money:
         return self.minor > 0
 
     def apply_rate(self, rate: Decimal) -> Money:
-        """Multiply by a rate. The one place where a fraction of a minor unit is rounded (half up)."""
+        """Multiply by a rate. With `proportional_parts`, one of the two places where a fraction of a minor unit is
+        rounded: here a single product, half up."""
         exact = Decimal(self.minor) * rate
         return Money(int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP)), self.currency)
 
@@ -91,6 +93,29 @@ def exact_minor(amount: Decimal, currency: str) -> int | None:
         return None
     scaled = amount.scaleb(MINOR_UNITS[currency])
     return int(scaled) if scaled == scaled.to_integral_value() else None
+
+
+def proportional_parts(amount: Money, weights: Sequence[int], ties: Sequence[int] | None = None) -> list[Money]:
+    """`amount` split in proportion to `weights`, to the minor unit, by the largest remainder method: each part
+    rounded down, then the minor units left go one by one to the parts with the largest remainders, so that the
+    parts add up to `amount` exactly (rounding each part half up would not: three thirds of 100 make 99). Equal
+    remainders go to the larger `ties` value (default: the weight), then to the earlier part: the same inputs
+    always give the same parts. Integer arithmetic throughout: no fraction of a minor unit is ever represented.
+
+    The other place where money is rounded, with `Money.apply_rate`; a split that must add up comes here."""
+    whole = sum(weights)
+    if not weights or whole <= 0:
+        raise DomainRuleViolation("an amount is split in proportion to weights adding up to more than zero")
+    keys = ties if ties is not None else weights
+    if len(keys) != len(weights):
+        raise ValueError("one tie-break value per weight")
+    floors = [amount.minor * w // whole for w in weights]
+    remainders = [amount.minor * w % whole for w in weights]
+    left = amount.minor - sum(floors)  # 0 <= left < len(weights): each floor loses less than one minor unit
+    order = sorted(range(len(weights)), key=lambda i: (-remainders[i], -keys[i], i))
+    for i in order[:left]:
+        floors[i] += 1
+    return [Money(part, amount.currency) for part in floors]
 
 
 def total(amounts: list[Money] | tuple[Money, ...], currency: str) -> Money:

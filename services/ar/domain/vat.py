@@ -1,12 +1,13 @@
-"""VAT breakdown of an invoice total: one line per rate."""
+"""VAT breakdown of an invoice total: one line per rate; an amount paid or taken off, split the same way."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from ar.domain.errors import DomainRuleViolation
-from ar.domain.money import Money
+from ar.domain.money import Money, proportional_parts
 
 HUNDRED = Decimal(100)
 
@@ -49,3 +50,22 @@ def check_breakdown(lines: list[VatLine], total: Money) -> None:
         raise DomainRuleViolation(
             f"the VAT lines add up to {gross}, not to the total {total}", field="total_minor"
         )
+
+
+def split_amount(amount: Money, lines: Sequence[VatLine]) -> list[VatLine]:
+    """`amount` (VAT included: cash received, a discount taken) split over an invoice's VAT lines in proportion to
+    each line's gross (base + VAT), one part per line in their order, then each part into its base and its VAT at
+    the line's rate. The parts add up to `amount` exactly, to the minor unit: the largest remainder method
+    (`money.proportional_parts`), equal remainders to the larger base. Status 212 reports it by rate, an
+    early-payment discount records it: one split, so both say the same of the same payment."""
+    if not lines:
+        raise DomainRuleViolation("the invoice has no VAT breakdown to split by", field="vat")
+    grosses = [line.base.minor + line.vat.minor for line in lines]
+    if sum(grosses) <= 0:
+        raise DomainRuleViolation("the VAT breakdown has no positive total to split by", field="vat")
+    parts = proportional_parts(amount, grosses, ties=[line.base.minor for line in lines])
+    split = []
+    for line, part in zip(lines, parts, strict=True):
+        vat = part.apply_rate(line.rate / (HUNDRED + line.rate))
+        split.append(VatLine(line.rate, part - vat, vat))
+    return split
