@@ -168,3 +168,55 @@ def test_another_message_or_version_is_refused_at_the_root() -> None:
 def test_a_declared_format_that_does_not_match_is_refused() -> None:
     with pytest.raises(BankFileUnreadable):
         read_statement((DATA / "camt054_v04_notification.xml").read_bytes(), format="camt.053")
+
+
+def _families(entries: list[BankEntry]) -> list[tuple[str, TransactionFamily | None, str | None, bool, str | None]]:
+    return [(e.direction.value, e.family, e.bank_code, e.is_return, e.return_reason) for e in entries]
+
+
+def test_bank_transaction_codes_give_each_entry_its_family_and_a_return_without_reversal_indicator() -> None:
+    [statement] = read_statement((DATA / "camt053_v08_families.xml").read_bytes())
+    assert _families(statement.entries) == [
+        # a SEPA credit transfer carries an end-to-end id too: its family says transfer
+        ("credit", TRANSFER, "PMNT/RCDT/ESCT", False, None),
+        ("credit", DIRECT_DEBIT, "PMNT/IDDT/ESDD", False, None),       # a direct debit we collected
+        ("credit", TransactionFamily.CARD, "PMNT/MCRD/POSP", False, None),
+        ("credit", TransactionFamily.CHEQUE, "PMNT/RCHQ/CCHQ", False, None),
+        # UPDD: returned unpaid, a return though the bank set no RvslInd; the reason from RtrInf
+        ("debit", DIRECT_DEBIT, "PMNT/IDDT/UPDD", True, "AM04"),
+        ("debit", CHARGES, "PMNT/IDDT/CHRG", False, None),               # charges in any family are charges
+    ]
+    assert statement.entries[0].end_to_end_id == "E2E-VERH-77"
+
+
+def test_a_proprietary_code_is_read_when_the_bank_gives_no_iso_domain() -> None:
+    content = (DATA / "camt053_v08_families.xml").read_bytes()
+    german = content.replace(b"<Domn><Cd>PMNT</Cd><Fmly><Cd>RCDT</Cd><SubFmlyCd>ESCT</SubFmlyCd></Fmly></Domn>",
+                             b"<Prtry><Cd>NTRF+166+9310</Cd><Issr>DK</Issr></Prtry>")
+    german = german.replace(b"<Domn><Cd>PMNT</Cd><Fmly><Cd>IDDT</Cd><SubFmlyCd>UPDD</SubFmlyCd></Fmly></Domn>",
+                            b"<Prtry><Cd>NDDT+109+9310</Cd><Issr>DK</Issr></Prtry>")
+    french = content.replace(b"<Domn><Cd>PMNT</Cd><Fmly><Cd>RCHQ</Cd><SubFmlyCd>CCHQ</SubFmlyCd></Fmly></Domn>",
+                             b"<Prtry><Cd>02</Cd><Issr>CFONB</Issr></Prtry>")
+    entries = read_statement(german)[0].entries
+    assert (entries[0].family, entries[0].bank_code, entries[0].is_return) == (TRANSFER, "NTRF+166+9310", False)
+    assert (entries[4].family, entries[4].bank_code, entries[4].is_return) == (DIRECT_DEBIT, "NDDT+109+9310", True)
+    cheque = read_statement(french)[0].entries[3]
+    assert (cheque.family, cheque.bank_code) == (TransactionFamily.CHEQUE, "CFONB 02")
+
+
+def test_a_transaction_code_overrides_its_entry_code_and_an_unknown_code_is_other() -> None:
+    content = (DATA / "camt053_v08_families.xml").read_bytes().replace(
+        b"<Refs><InstrId>VERH-PAY-77</InstrId>",
+        b"<BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>RCDT</Cd><SubFmlyCd>RRTN</SubFmlyCd></Fmly></Domn></BkTxCd>"
+        b"<Refs><InstrId>VERH-PAY-77</InstrId>").replace(b"<Cd>MCRD</Cd>", b"<Cd>XXXX</Cd>")
+    entries = read_statement(content)[0].entries
+    # a returned transfer coming back to us is a credit reversal, not a return of a customer's payment
+    assert (entries[0].family, entries[0].reversal, entries[0].is_return) == (TRANSFER, True, False)
+    assert (entries[2].family, entries[2].bank_code) == (TransactionFamily.OTHER, "PMNT/XXXX/POSP")
+
+
+def test_an_entry_without_bank_transaction_code_has_no_family_and_keeps_its_reversal() -> None:
+    [statement] = read_statement((DATA / "camt053_v02_statement.xml").read_bytes())
+    returned = statement.entries[3]
+    assert (returned.family, returned.bank_code, returned.reversal, returned.is_return) == (None, None, True, True)
+    assert [e.family for e in statement.entries if e.direction is CREDIT] == [None, None, None, None]

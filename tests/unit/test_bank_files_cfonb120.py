@@ -148,3 +148,25 @@ def test_a_valid_rf_written_in_a_label_complement_is_the_structured_reference() 
     entry = read_statement(("\n".join(lines)).encode("latin-1"))[0].entries[1]
     assert entry.creditor_reference == "RF33F000043"
     assert entry.remittance == "VIR SEPA RECU DUPONT SARL REF RF33 F000 043"
+
+
+def test_the_interbank_operation_code_gives_the_family_and_an_unpaid_direct_debit_its_iso_reason() -> None:
+    [statement] = read_statement((DATA / "cfonb120_families.txt").read_bytes())
+    assert [(e.direction, e.family, e.bank_code, e.is_return, e.return_reason, e.end_to_end_id)
+            for e in statement.entries] == [
+        # 05: a SEPA transfer received; its RCN (the payer's end-to-end id) does not make it a direct debit
+        (CREDIT, TRANSFER, "CFONB 05", False, None, "E2E-VERH-77"),
+        (CREDIT, DIRECT_DEBIT, "CFONB 08", False, None, "SDD-2026-0316"),      # direct debits we collected
+        (CREDIT, TransactionFamily.CHEQUE, "CFONB 02", False, None, None),     # cheques deposited
+        # 10 with reject reason 04 (provision insuffisante): AM04, the CFONB code kept in bank_code
+        (DEBIT, DIRECT_DEBIT, "CFONB 10 motif 04", True, "AM04", "SDD-2026-0316"),
+        (DEBIT, CHARGES, "CFONB 13", False, None, None),
+    ]
+
+
+def test_a_reject_reason_without_iso_equivalent_stays_a_cfonb_code_and_an_unknown_operation_is_other() -> None:
+    lines = (DATA / "cfonb120_families.txt").read_text().splitlines()
+    lines[10] = lines[10][:32] + "ZZ" + lines[10][34:40] + "77" + lines[10][42:]
+    returned = read_statement(("\r\n".join(lines) + "\r\n").encode("latin-1"))[0].entries[3]
+    assert (returned.family, returned.bank_code, returned.reversal, returned.return_reason) == (
+        TransactionFamily.OTHER, "CFONB ZZ motif 77", True, "CFONB:77")

@@ -134,3 +134,27 @@ def test_a_line_break_inside_a_quoted_cell_keeps_the_line_numbers_true() -> None
     assert [(e.remittance, e.where) for e in entries] == [
         ("Invoice\nF-000042", "line 3"), ("Ref RF18 5390 0754 7034", "line 4"), ("Kosten", "line 5")]
     assert _fails(content.replace(b"2026-03-10,,3.20", b"10/03/2026,,3.20"), DUTCH).figures["where"] == "line 5"
+
+
+FAMILIES = CsvMapping(booked_on="Date", value_on="Valeur", amount="Montant", family="Type", remittance="Libelle",
+                      payer_name="Nom", payer_iban="IBAN", reference="Reference", return_reason="Motif",
+                      account_id=OURS)
+
+
+def test_a_mapped_type_column_gives_the_family_by_our_name_or_the_banks_iso_code() -> None:
+    [statement] = read_statement((DATA / "csv_families.csv").read_bytes(), csv_mapping=FAMILIES)
+    assert [(e.direction, e.family, e.bank_code, e.is_return, e.return_reason) for e in statement.entries] == [
+        (CREDIT, TRANSFER, "PMNT/RCDT/ESCT", False, None),
+        (CREDIT, DIRECT_DEBIT, "PMNT/IDDT/ESDD", False, None),
+        (CREDIT, TransactionFamily.CARD, "card", False, None),
+        (CREDIT, TransactionFamily.CHEQUE, "cheque", False, None),
+        (DEBIT, DIRECT_DEBIT, "PMNT/IDDT/UPDD", True, "AM04"),
+        (DEBIT, CHARGES, "charges", False, None),
+    ]
+
+
+def test_without_a_type_a_credit_is_a_transfer_a_debit_unknown_and_an_unknown_type_is_other() -> None:
+    content = (DATA / "csv_families.csv").read_bytes().replace(b";card;", b";;").replace(b";charges;", b";;")
+    entries = read_statement(content.replace(b";cheque;", b";VIR SEPA;"), csv_mapping=FAMILIES)[0].entries
+    assert [(e.family, e.bank_code) for e in entries[2:4]] == [(TRANSFER, None), (TransactionFamily.OTHER, "VIR SEPA")]
+    assert (entries[5].family, entries[5].bank_code) == (None, None)

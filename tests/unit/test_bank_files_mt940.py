@@ -131,3 +131,41 @@ def test_free_text_details_are_the_remittance() -> None:
     first = read_statement(content)[0].entries[0]
     assert (first.payer_name, first.payer_iban, first.remittance, first.creditor_reference) == (
         None, None, "VIREMENT DUPONT SARL FACTURE F-000043REF RF33 F000 043", "RF33F000043")
+
+
+def test_gvc_and_transaction_type_give_the_family_and_a_returned_direct_debit_is_a_return() -> None:
+    [statement] = read_statement((DATA / "mt940_german_families.sta").read_bytes())
+    assert [(e.direction, e.family, e.bank_code, e.reversal, e.is_return, e.return_reason)
+            for e in statement.entries] == [
+        # 166 with EREF+: a SEPA credit transfer, its end-to-end id no sign of a direct debit
+        (CREDIT, TRANSFER, "NTRF 166", False, False, None),
+        (CREDIT, DIRECT_DEBIT, "NDDT 171", False, False, None),              # SEPA direct debit collected
+        (CREDIT, TransactionFamily.CARD, "NMSC 198", False, False, None),    # card clearing batch credit
+        (DEBIT, DIRECT_DEBIT, "NDDT 109", True, True, "AM04"),               # RC + 109: returned, reason in SVWZ
+        (DEBIT, CHARGES, "NCHG 808", False, False, None),
+    ]
+    assert statement.entries[0].end_to_end_id == "E2E-VERH-77"
+
+
+def test_gvc_109_with_a_plain_debit_mark_is_still_a_return() -> None:
+    content = (DATA / "mt940_german_families.sta").read_bytes().replace(b"0318RC350,00NDDT", b"0318D350,00NDDT")
+    returned = read_statement(content)[0].entries[3]
+    assert (returned.direction, returned.reversal, returned.is_return, returned.return_reason) == (
+        DEBIT, True, True, "AM04")
+
+
+def test_a_reversal_of_one_of_our_debits_is_money_in_not_a_return() -> None:
+    content = (DATA / "mt940_german_families.sta").read_bytes().replace(
+        b":61:2603180318DR7,50NCHG", b":61:2603180318RD7,50NCHG")
+    refunded = read_statement(content)[0].entries[4]
+    assert (refunded.direction, refunded.family, refunded.reversal, refunded.is_return) == (
+        CREDIT, CHARGES, True, False)
+
+
+def test_swift_type_codes_without_gvc() -> None:
+    content = (DATA / "mt940_swift_keyed.sta").read_bytes()
+    content = content.replace(b"0311RC260,00NDDT", b"0311D260,00NRTI").replace(b"C1063,83NTRF", b"C1063,83S103")
+    entries = read_statement(content)[0].entries
+    # NRTI: a returned item (family not given), a reversal read as a return
+    assert (entries[1].family, entries[1].bank_code, entries[1].is_return) == (TransactionFamily.OTHER, "NRTI", True)
+    assert (entries[2].family, entries[2].bank_code) == (TRANSFER, "S103")

@@ -34,10 +34,12 @@ class TransactionFamily(Enum):
     OTHER = "other"                # a code we do not classify (interest, securities, FX...)
 
 
-# What can come back after it was credited: a direct debit we collected (refused, returned, refunded to the
-# debtor) and a deposited cheque found unpaid. A transfer or a card payment is not returned by the bank: a payer
-# who wants it back asks us.
-RETURNABLE_FAMILIES = frozenset({TransactionFamily.DIRECT_DEBIT, TransactionFamily.CHEQUE})
+# What can come back after it was credited is a direct debit we collected (refused, returned, refunded to the
+# debtor) or a deposited cheque found unpaid. A transfer, a card payment or cash is not returned by the bank (a
+# payer who wants it back asks us), nor are charges. A reversal the bank does not classify (MT940 NRTI, "returned
+# item") may be either of the first: the payment it reverses decides.
+NEVER_RETURNED = frozenset({TransactionFamily.TRANSFER, TransactionFamily.CARD, TransactionFamily.CASH,
+                            TransactionFamily.CHARGES})
 
 
 @dataclass(frozen=True)
@@ -69,10 +71,9 @@ class BankEntry:
     def is_return(self) -> bool:
         """A debit that takes back money we had been credited: a returned direct debit or an unpaid cheque.
         `reversal` alone is not enough: the reversal of one of our own debits (MT940 `RD`, a refunded direct debit
-        we had paid) is money in, and a reversed transfer or card payment is not a return of a customer's payment.
-        When the file gives no code at all, a reversed debit may be one; the payment it finds then decides."""
-        return (self.reversal and self.direction is Direction.DEBIT
-                and (self.family is None or self.family in RETURNABLE_FAMILIES))
+        we had paid) is money in, and a reversed transfer, card payment or charge is not a return of a customer's
+        payment. A reversal whose family is not known (no code, or one we do not classify) may be a return."""
+        return self.reversal and self.direction is Direction.DEBIT and self.family not in NEVER_RETURNED
 
     @property
     def key(self) -> str:
