@@ -22,13 +22,18 @@ import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 from standardwebhooks import Webhook
 from tests.integration.conftest import Desk, run_together
+from tests.support.einvoices import Sample, factur_x, ubl
 from tests.support.servers import free_port
 
 from ar.adapters.clocks import SettableClock
+from ar.adapters.einvoices import read_einvoice
+from ar.adapters.invoice_documents import InvoiceDocuments
+from ar.application.einvoices import Document
 from ar.config import Settings
 from ar.delivery.channels import Channel, OutboxChannel, SmtpChannel, WebhookChannel
 from ar.delivery.worker import BACKOFF, INTERRUPTED, DeliveryWorker, build_delivery
 from ar.domain.clock import BUSINESS_TZ
+from ar.domain.invoice import Invoice
 from ar.domain.reminder import Reminder
 from ar.projections.dunning_tables import reminder_deliveries
 from ar.runtime import Runtime
@@ -137,28 +142,33 @@ def webhook_receiver() -> Iterator[Any]:
         receiver.close()
 
 
+def line(invoice_id: UUID, number: str) -> dict[str, Any]:
+    return {"invoice_id": str(invoice_id), "number": number, "issued_on": "2026-01-15",
+            "due_on": "2026-02-14", "days_late": 16, "step_key": "r1", "step_kind": "reminder",
+            "stage": "2/6", "currency": "EUR", "total_minor": 120000, "open_minor": 120000,
+            "disputed_minor": 0, "remindable_minor": 120000,
+            "structured_reference": "RF47F2026000042", "penalty": None}
+
+
 def content(reminder_id: UUID, *, template: str, channel: str, language: str, customer_id: UUID,
-            run_on: date) -> dict[str, Any]:
+            run_on: date, invoices: list[tuple[UUID, str]] | None = None) -> dict[str, Any]:
     return {"reminder_id": str(reminder_id), "run_on": run_on.isoformat(), "channel": channel,
             "step_kind": "reminder", "template": template, "language": language,
             "customer": {"id": str(customer_id), "name": "Boulangerie Martin SARL", "kind": "professional",
                          "country": "FR", "emails": ["compta@martin.example"]},
             "creditor": {"name": "Atelier Durand SAS", "email": "compta@durand.example"},
-            "lines": [{"invoice_id": str(uuid4()), "number": "F2026-000042", "issued_on": "2026-01-15",
-                       "due_on": "2026-02-14", "days_late": 16, "step_key": "r1", "step_kind": "reminder",
-                       "stage": "2/6", "currency": "EUR", "total_minor": 120000, "open_minor": 120000,
-                       "disputed_minor": 0, "remindable_minor": 120000,
-                       "structured_reference": "RF47F2026000042", "penalty": None}],
+            "lines": [line(i, n) for i, n in invoices or [(uuid4(), "F2026-000042")]],
             "totals": [{"currency": "EUR", "remindable_minor": 120000, "penalties_minor": 0, "total_minor": 120000}],
             "notice_deadline_on": None, "states_penalties": False}
 
 
 def decide(runtime: Runtime, *, channel: str = "email", template: str = "reminder-1", language: str = "fr",
-           recipients: list[str] | None = None, content_hash: str | None = None) -> Reminder:
+           recipients: list[str] | None = None, content_hash: str | None = None,
+           invoices: list[tuple[UUID, str]] | None = None) -> Reminder:
     """A decided reminder, as a dunning run records it, and its row in the delivery queue (the projection's)."""
     rid, customer_id, run_on = uuid4(), uuid4(), runtime.clock.today()
     body = content(rid, template=template, channel=channel, language=language, customer_id=customer_id,
-                   run_on=run_on)
+                   run_on=run_on, invoices=invoices)
     rendered = runtime.app.ports.renderer.render(template, language, body)
     reminder = Reminder(id=rid, customer_id=customer_id, run_on=run_on, channel=channel, step_kind="reminder",
                         template=template, template_version=rendered.template_version, language=language,
@@ -440,3 +450,41 @@ def test_a_claim_is_a_wall_clock_lease_so_a_simulated_clock_running_fast_never_e
     assert worker(runtime, with_smtp(runtime, smtp.port)).run_once() == 0
     assert row(runtime, reminder.id)["state"] == "sending"
     assert runtime.app.get_reminder(reminder.id).failures == []
+
+
+def imported(runtime: Runtime, document: bytes, media_type: str) -> Invoice:
+    """An invoice recorded from its e-invoice, the document kept as the import endpoint keeps it."""
+    digest = InvoiceDocuments(runtime.engine).keep(document, media_type, runtime.clock.now())
+    return runtime.app.import_einvoice(read_einvoice(document, media_type),
+                                       Document(digest, media_type, None)).aggregate
+
+
+def test_a_reminder_attaches_the_e_invoice_each_of_its_invoices_came_in_as_byte_for_byte(
+        runtime: Runtime, desk: Desk, smtp: SmtpServer) -> None:
+    pdf, xml = factur_x(Sample(number="FA-2026-0107")), ubl(Sample(number="FA/2026/0108"))
+    from_pdf, from_xml = imported(runtime, pdf, "application/pdf"), imported(runtime, xml, "text/xml")
+    keyed = desk.invoice(desk.customer().id, 1_000)  # issued here, not from a document: nothing to attach
+    reminder = decide(runtime, invoices=[(from_pdf.id, from_pdf.number), (keyed.id, keyed.number),
+                                         (from_xml.id, from_xml.number), (from_pdf.id, from_pdf.number)])
+    assert worker(runtime, with_smtp(runtime, smtp.port)).run_once() == 1
+
+    (_, email), = smtp.inbox.messages
+    assert email.get_content_type() == "multipart/mixed"
+    attached = [(a.get_filename(), a.get_content_type(), a.get_payload(decode=True)) for a in email.iter_attachments()]
+    assert attached == [("FA-2026-0107.pdf", "application/pdf", pdf), ("FA_2026_0108.xml", "application/xml", xml)]
+    assert email.get_body(("plain",)) is not None and email.get_body(("html",)) is not None
+    delivered = runtime.app.get_reminder(reminder.id).delivered
+    assert delivered is not None and delivered.detail.endswith("attached FA-2026-0107.pdf, FA_2026_0108.xml")
+
+
+def test_a_letter_carries_the_e_invoice_after_its_own_pdf(runtime: Runtime, smtp: SmtpServer) -> None:
+    xml = ubl(Sample(number="FA-2026-0200"))
+    invoice = imported(runtime, xml, "application/xml")
+    letter = decide(runtime, channel="letter", template="formal-notice", language="en",
+                    invoices=[(invoice.id, invoice.number)])
+    assert worker(runtime, with_smtp(runtime, smtp.port)).run_once() == 1
+    (_, email), = smtp.inbox.messages
+    own, document = email.iter_attachments()
+    assert own.get_filename() == f"{letter.run_on.isoformat()}_{letter.id}.pdf"
+    assert (document.get_filename(), document.get_content_type()) == ("FA-2026-0200.xml", "application/xml")
+    assert document.get_payload(decode=True) == xml

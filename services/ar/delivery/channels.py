@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -34,8 +36,26 @@ class DeliveryError(Exception):
         self.permanent = permanent
 
 
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent with a reminder: the e-invoice an invoice it is about came in as, so the customer holds the
+    very document they are asked to pay."""
+
+    filename: str
+    media_type: str
+    content: bytes
+
+    @classmethod
+    def invoice_document(cls, number: str, media_type: str, content: bytes) -> Attachment:
+        """Named by the invoice number (characters a file name cannot hold become '_'); a Factur-X PDF goes as
+        application/pdf, a CII or UBL XML (kept as application/xml or text/xml) as application/xml."""
+        pdf = media_type.split(";")[0].strip().lower() == "application/pdf"
+        stem = re.sub(r"[^A-Za-z0-9._-]", "_", number) or "invoice"
+        return cls(f"{stem}.pdf" if pdf else f"{stem}.xml", "application/pdf" if pdf else "application/xml", content)
+
+
 class Channel(Protocol):
-    async def send(self, reminder: Reminder, message: RenderedMessage) -> str:
+    async def send(self, reminder: Reminder, message: RenderedMessage, attachments: Sequence[Attachment] = ()) -> str:
         """Deliver once; the detail to record. Raises `DeliveryError` (or anything else: a transient failure)."""
         ...
 
@@ -50,8 +70,10 @@ def letter_filename(reminder: Reminder) -> str:
     return f"{reminder.run_on.isoformat()}_{reminder.id}.pdf"
 
 
-def build_email(reminder: Reminder, message: RenderedMessage, settings: Settings, sent_at: datetime) -> EmailMessage:
-    """multipart/alternative (text, html); a letter adds its PDF (multipart/mixed)."""
+def build_email(reminder: Reminder, message: RenderedMessage, settings: Settings, sent_at: datetime,
+                attachments: Sequence[Attachment] = ()) -> EmailMessage:
+    """multipart/alternative (text, html); a letter adds its PDF, and `attachments` (the invoices' e-invoice
+    documents) follow, byte for byte (multipart/mixed)."""
     email = EmailMessage()
     email["Subject"] = message.subject
     email["From"] = Address(display_name=settings.creditor_name, addr_spec=settings.creditor_email)
@@ -68,6 +90,9 @@ def build_email(reminder: Reminder, message: RenderedMessage, settings: Settings
     if reminder.channel == "letter":
         email.add_attachment(letter_pdf(message, reminder.content), maintype="application", subtype="pdf",
                              filename=letter_filename(reminder))
+    for attachment in attachments:
+        maintype, subtype = attachment.media_type.split("/", 1)
+        email.add_attachment(attachment.content, maintype=maintype, subtype=subtype, filename=attachment.filename)
     return email
 
 
@@ -79,10 +104,10 @@ class SmtpChannel:
             raise ValueError("SmtpChannel needs settings.smtp_host")
         self.settings, self.clock, self.timeout_s = settings, clock, timeout_s
 
-    async def send(self, reminder: Reminder, message: RenderedMessage) -> str:
+    async def send(self, reminder: Reminder, message: RenderedMessage, attachments: Sequence[Attachment] = ()) -> str:
         if not reminder.recipients:
             raise DeliveryError("no recipient email address for this customer", permanent=True)
-        email = build_email(reminder, message, self.settings, self.clock.now())
+        email = build_email(reminder, message, self.settings, self.clock.now(), attachments)
         s = self.settings
         try:
             refused, response = await aiosmtplib.send(
@@ -123,8 +148,8 @@ class OutboxChannel:
         self.settings, self.clock = settings, clock
         self.outbox_dir = settings.outbox_dir
 
-    async def send(self, reminder: Reminder, message: RenderedMessage) -> str:
-        email = build_email(reminder, message, self.settings, self.clock.now())
+    async def send(self, reminder: Reminder, message: RenderedMessage, attachments: Sequence[Attachment] = ()) -> str:
+        email = build_email(reminder, message, self.settings, self.clock.now(), attachments)
         try:
             self.outbox_dir.mkdir(parents=True, exist_ok=True)
             stem = f"{reminder.run_on.isoformat()}_{reminder.id}"
@@ -161,7 +186,9 @@ class WebhookChannel:
         self.url, self.webhook, self.clock = url, Webhook(secret), clock
         self.timeout_s, self.wall_clock, self.transport = timeout_s, wall_clock, transport
 
-    async def send(self, reminder: Reminder, message: RenderedMessage) -> str:
+    async def send(self, reminder: Reminder, message: RenderedMessage, attachments: Sequence[Attachment] = ()) -> str:
+        """The receiver gets the invoices' ids in the content and reads their documents from the API: a webhook
+        carries no files."""
         body = json.dumps(webhook_payload(reminder, message, self.clock.now()), sort_keys=True,
                           separators=(",", ":"), ensure_ascii=False)
         signed_at = self.wall_clock()

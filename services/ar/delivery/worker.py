@@ -13,6 +13,8 @@ Rules:
 - A reminder is rendered again at delivery; if the templates changed since the decision (the hash differs), the
   new rendering is sent and the delivery detail says so.
 - Failures are retried after 1 min, 5 min, 30 min, 2 h, 12 h; the 6th failed attempt (or a permanent error) is final.
+- An invoice the reminder is about that came in as an e-invoice has its document attached (email and letter), read
+  at delivery from the kept bytes (`ar.adapters.invoice_documents`); the delivery detail names the files.
 """
 
 from __future__ import annotations
@@ -30,12 +32,15 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from ar.adapters.clocks import SystemClock
+from ar.adapters.invoice_documents import InvoiceDocuments
 from ar.application.ports import ReminderRenderer
 from ar.background import BackgroundLoop
 from ar.config import Settings
-from ar.delivery.channels import Channel, DeliveryError, OutboxChannel, SmtpChannel, WebhookChannel
+from ar.delivery.channels import Attachment, Channel, DeliveryError, OutboxChannel, SmtpChannel, WebhookChannel
 from ar.delivery.renderer import JinjaRenderer
 from ar.domain.clock import Clock
+from ar.domain.errors import NotFound
+from ar.domain.invoice import Invoice
 from ar.domain.reminder import Reminder
 from ar.projections.dunning_tables import reminder_deliveries as queue
 
@@ -50,6 +55,8 @@ SENT_NOT_RECORDED = "sent, delivery not recorded yet: "  # last_error of a row w
 
 class DeliveryApp(Protocol):
     def get_reminder(self, reminder_id: UUID) -> Reminder: ...
+
+    def get_invoice(self, invoice_id: UUID) -> Invoice: ...
 
     def record_delivery(self, reminder_id: UUID, *, attempt: int, delivered: bool, detail: str, final: bool = False,
                         retry_at: datetime | None = None) -> object: ...
@@ -85,6 +92,7 @@ class DeliveryWorker:
         "sending" is taken for interrupted. It runs on `lease_clock`, the system clock unless a test says."""
         self.app, self.engine, self.settings, self.clock, self.renderer = app, engine, settings, clock, renderer
         self.lease_clock = lease_clock or SystemClock()
+        self.documents = InvoiceDocuments(engine)
         self.channels = channels if channels is not None else default_channels(settings, clock)
         self.batch_size, self.claim_ttl = batch_size, claim_ttl
         self.worker_id = (worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}")[:64]
@@ -197,12 +205,38 @@ class DeliveryWorker:
             raise DeliveryError(f"no {reminder.channel!r} channel configured (see AR_SMTP_HOST, "
                                 "AR_DUNNING_WEBHOOK_URL and AR_DUNNING_WEBHOOK_SECRET)")
         message = self.renderer.render(reminder.template, reminder.language, reminder.content)
-        detail = await channel.send(reminder, message)
+        attachments = await asyncio.to_thread(self._attachments, reminder) if reminder.channel != "webhook" else []
+        detail = await channel.send(reminder, message, attachments)
+        if attachments:
+            detail += "; attached " + ", ".join(a.filename for a in attachments)
         if message.content_hash != reminder.content_hash:
             detail += (f"; templates changed since the decision: sent {reminder.template}@{message.template_version}"
                        f" (hash {message.content_hash[:12]}), decided with @{reminder.template_version}"
                        f" (hash {reminder.content_hash[:12]})")
         return detail
+
+    def _attachments(self, reminder: Reminder) -> list[Attachment]:
+        """The e-invoice documents of the invoices the reminder is about, in its order, each once. An invoice
+        unknown here (a reminder built by hand) or whose bytes were never kept has nothing to attach; a database
+        that cannot be read fails the attempt, retried as any other."""
+        found: list[Attachment] = []
+        seen: set[str] = set()
+        for line in reminder.lines:
+            try:
+                invoice = self.app.get_invoice(UUID(str(line["invoice_id"])))
+            except (NotFound, KeyError, ValueError):
+                continue
+            document = invoice.lifecycle.document
+            if document is None or document.sha256 in seen:
+                continue
+            seen.add(document.sha256)
+            stored = self.documents.get(document.sha256)
+            if stored is None:
+                log.warning("invoice %s: its e-invoice document %s is not kept; reminder %s goes without it",
+                            invoice.number, document.sha256, reminder.id)
+                continue
+            found.append(Attachment.invoice_document(invoice.number, stored.media_type, stored.content))
+        return found
 
     def _delivered(self, reminder: Reminder, attempt: int, detail: str) -> None:
         try:
