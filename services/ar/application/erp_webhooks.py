@@ -16,11 +16,12 @@ from uuid import UUID
 from ar.application.commands import derived_id, new_id
 from ar.application.issuer_numbers import numbered_invoice_id
 from ar.application.receivables import Receivables
-from ar.domain.customer import CreditLimitPolicy, Language
+from ar.domain.customer import UNCHANGED, CreditLimitPolicy, Language, Unchanged
 from ar.domain.errors import DomainRuleViolation, NotFound
 from ar.domain.invoice_kind import Category, InvoiceKind
 from ar.domain.money import Money
 from ar.domain.payment import PaymentMethod
+from ar.domain.postal_address import PostalAddress
 from ar.domain.series import check_issuer_number
 from ar.domain.terms import CustomerKind, PaymentTerms
 from ar.domain.vat import VatLine
@@ -40,6 +41,8 @@ class UpsertCustomer:
     terms: PaymentTerms
     credit_limit: Money | None
     credit_limit_policy: CreditLimitPolicy
+    billing_address: PostalAddress | Unchanged | None = UNCHANGED  # not sent: left as it is
+    siren: str | Unchanged | None = UNCHANGED
 
 
 @dataclass(frozen=True)
@@ -206,6 +209,15 @@ def execute(app: Receivables, command: ErpCommand) -> Result:
 
 
 def _upsert_customer(app: Receivables, c: UpsertCustomer) -> Result:
+    try:
+        return _upsert(app, c)
+    except DomainRuleViolation as e:  # the ERP sent the customer as `data`: name the field where it is
+        if e.field and not e.field.startswith("data."):
+            e.field = f"data.{e.field}"
+        raise
+
+
+def _upsert(app: Receivables, c: UpsertCustomer) -> Result:
     cid = customer_id(c.customer_ref)
     try:
         existing = app.get_customer(cid)
@@ -213,13 +225,17 @@ def _upsert_customer(app: Receivables, c: UpsertCustomer) -> Result:
         saved = app.register_customer(customer_id=cid, name=c.name, kind=c.kind, country=c.country,
                                       language=c.language, emails=c.emails, terms=c.terms,
                                       credit_limit=c.credit_limit, external_id=c.customer_ref,
-                                      credit_limit_policy=c.credit_limit_policy)
+                                      credit_limit_policy=c.credit_limit_policy,
+                                      billing_address=None if isinstance(c.billing_address, Unchanged)
+                                      else c.billing_address,
+                                      siren=None if isinstance(c.siren, Unchanged) else c.siren)
         return {"customer_id": str(cid), "registered": True, "position": saved.position}
     if existing.kind is not c.kind:
         raise DomainRuleViolation(f"the customer {c.customer_ref!r} is {existing.kind.value}: a customer's kind "
-                                  "does not change (its legal terms depend on it)", field="data.kind")
+                                  "does not change (its legal terms depend on it)", field="kind")
     saved = app.update_customer(cid, name=c.name, country=c.country, language=c.language, emails=c.emails,
-                                terms=c.terms, credit_limit=c.credit_limit, credit_limit_policy=c.credit_limit_policy)
+                                terms=c.terms, credit_limit=c.credit_limit, credit_limit_policy=c.credit_limit_policy,
+                                billing_address=c.billing_address, siren=c.siren)
     return {"customer_id": str(cid), "registered": False, "position": saved.position}
 
 

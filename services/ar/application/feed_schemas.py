@@ -25,6 +25,7 @@ from ar.domain.dunning_policy import Channel, StepKind
 from ar.domain.invoice_kind import Category, InvoiceKind
 from ar.domain.money import Money
 from ar.domain.payment import PaymentMethod
+from ar.domain.postal_address import PostalAddress
 from ar.domain.rate_book import RateTable
 from ar.domain.terms import CustomerKind, EndOfMonthReading, PaymentTerms, TermsKind
 
@@ -41,6 +42,12 @@ TERMS: JsonSchema = {
                    "reading": {"anyOf": [{"type": "string", "enum": [r.value for r in EndOfMonthReading]},
                                          {"type": "null"}]}},
     "required": ["kind", "days", "reading"],
+}
+ADDRESS: JsonSchema = {
+    "type": "object",
+    "properties": {"lines": {"type": "array", "items": {"type": "string"}}, "postcode": {"type": "string"},
+                   "city": {"type": "string"}, "country": {"type": "string", "pattern": "^[A-Z]{2}$"}},
+    "required": ["lines", "postcode", "city", "country"],
 }
 # Fields stored as plain strings that always hold one of a domain enum's values.
 ENUM_FIELDS: dict[str, dict[str, type[Enum]]] = {
@@ -64,6 +71,7 @@ _SCALARS: dict[Any, JsonSchema] = {
     Decimal: {"type": "string", "pattern": "^-?[0-9]+(\\.[0-9]+)?$", "description": "a decimal number"},
     Money: MONEY,
     PaymentTerms: TERMS,
+    PostalAddress: ADDRESS,
     type(None): {"type": "null"},
 }
 

@@ -10,6 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from ar.domain.money import Money
+from ar.domain.postal_address import PostalAddress
 from ar.domain.terms import PaymentTerms
 
 ENVELOPE_FIELDS = {"originator_id", "originator_version", "timestamp", "originator_topic", "caused_by"}
@@ -18,7 +19,7 @@ ENVELOPE_FIELDS = {"originator_id", "originator_version", "timestamp", "originat
 def plain(value: Any) -> Any:
     if isinstance(value, Money):
         return {"minor": value.minor, "currency": value.currency}
-    if isinstance(value, PaymentTerms):
+    if isinstance(value, PaymentTerms | PostalAddress):
         return value.to_dict()
     if isinstance(value, UUID):
         return str(value)

@@ -20,7 +20,6 @@ from ar.application.rates import RateSeed
 from ar.domain import allocation
 from ar.domain.clock import Clock
 from ar.domain.customer import UNCHANGED, CreditLimitPolicy, Customer, Language, Unchanged
-from ar.domain.postal_address import PostalAddress
 from ar.domain.errors import (
     CreditLimitExceeded,
     DomainRuleViolation,
@@ -29,6 +28,7 @@ from ar.domain.invoice import Invoice
 from ar.domain.invoice_kind import Category, InvoiceKind
 from ar.domain.money import Money
 from ar.domain.payment import Payment, PaymentMethod
+from ar.domain.postal_address import PostalAddress
 from ar.domain.reference import creditor_reference
 from ar.domain.series import BY_AR, BY_ISSUER, NumberingSeries, check_issuer_number, check_series_name
 from ar.domain.terms import CustomerKind, PaymentTerms
@@ -85,8 +85,8 @@ class Receivables(EInvoices):
                         terms: PaymentTerms, credit_limit: Money | None,
                         credit_limit_policy: CreditLimitPolicy | None = None,
                         expected_version: int | None = None,
-                        billing_address: PostalAddress | None | Unchanged = UNCHANGED,
-                        siren: str | None | Unchanged = UNCHANGED) -> Saved[Customer]:
+                        billing_address: PostalAddress | Unchanged | None = UNCHANGED,
+                        siren: str | Unchanged | None = UNCHANGED) -> Saved[Customer]:
         """The customer as its system of record (an ERP) now has it: each part that differs is recorded, in one
         transaction; nothing when nothing differs. `billing_address` and `siren` left out stay as they are (None
         clears them): an ERP that does not send them does not erase what another door recorded."""
@@ -100,6 +100,17 @@ class Receivables(EInvoices):
                 customer.change_billing_address(billing_address, now)
             if not isinstance(siren, Unchanged):
                 customer.record_siren(siren, now)
+
+        return self._update(Customer, customer_id, expected_version, change, "customer_id")
+
+    def update_billing_identity(self, customer_id: UUID, *, billing_address: PostalAddress | None,
+                                siren: str | None, expected_version: int | None = None) -> Saved[Customer]:
+        """Where letters and statements go and the SIREN, as they now are (None clears), in one save."""
+
+        def change(customer: Customer) -> None:
+            now = self.clock.now()
+            customer.change_billing_address(billing_address, now)
+            customer.record_siren(siren, now)
 
         return self._update(Customer, customer_id, expected_version, change, "customer_id")
 

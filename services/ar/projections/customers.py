@@ -1,14 +1,30 @@
-"""The customers read model: who they are, in which language, with which credit limit."""
+"""The customers read model: who they are, where letters go, in which language, with which credit limit."""
 
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 import sqlalchemy as sa
 
 from ar.domain.customer import Customer
+from ar.domain.postal_address import PostalAddress
 from ar.projections.tables import customers
 from ar.projections.topics import event_topics
+
+
+def address_columns(address: PostalAddress | None) -> dict[str, str | None]:
+    return {"address_lines": "\n".join(address.lines) if address else None,
+            "address_postcode": address.postcode if address else None,
+            "address_city": address.city if address else None,
+            "address_country": address.country if address else None}
+
+
+def customer_by_siren(conn: sa.Connection, siren: str) -> UUID | None:
+    """The customer recorded with this SIREN, if any (the same one each time, should two carry it)."""
+    row = conn.execute(sa.select(customers.c.customer_id).where(customers.c.siren == siren)
+                       .order_by(customers.c.customer_id).limit(1)).first()
+    return row.customer_id if row else None
 
 
 class CustomersProjection:
@@ -27,7 +43,14 @@ class CustomersProjection:
                     customer_id=event.originator_id, name=event.name, kind=event.kind, country=event.country,
                     language=event.language, credit_limit_minor=limit.minor if limit else None,
                     credit_limit_currency=limit.currency if limit else None,
-                    credit_limit_policy=event.credit_limit_policy, external_id=event.external_id, version=1))
+                    credit_limit_policy=event.credit_limit_policy, external_id=event.external_id, version=1,
+                    siren=event.siren, **address_columns(event.billing_address)))
+            elif isinstance(event, Customer.BillingAddressChanged):
+                conn.execute(customers.update().where(customers.c.customer_id == event.originator_id).values(
+                    version=event.originator_version, **address_columns(event.address)))
+            elif isinstance(event, Customer.SirenRecorded):
+                conn.execute(customers.update().where(customers.c.customer_id == event.originator_id).values(
+                    version=event.originator_version, siren=event.siren))
             elif isinstance(event, Customer.CreditLimitChanged):
                 limit = event.credit_limit
                 conn.execute(customers.update().where(customers.c.customer_id == event.originator_id).values(

@@ -8,7 +8,7 @@ from ar.api.deps import IdempotencyDep, IfMatchDep, ReceivablesDep
 from ar.api.problems import responses
 from ar.api.routes._write import tagged, written
 from ar.api.schemas.common import EventOut
-from ar.api.schemas.customers import CreditLimitIn, CustomerOut, RegisterCustomerIn, TermsIn
+from ar.api.schemas.customers import BillingIdentityIn, CreditLimitIn, CustomerOut, RegisterCustomerIn, TermsIn
 from ar.application.receivables import new_id
 
 router = APIRouter(prefix="/v1/customers", tags=["customers"])
@@ -24,7 +24,9 @@ def register_customer(body: RegisterCustomerIn, app: ReceivablesDep, key: Idempo
         customer_id=new_id("customer", idempotency=key, external_id=body.external_id), name=body.name,
         kind=body.kind, country=body.country, language=body.language, emails=body.emails,
         terms=body.terms.to_domain(), credit_limit=body.to_domain(), external_id=body.external_id,
-        credit_limit_policy=body.credit_limit_policy)
+        credit_limit_policy=body.credit_limit_policy,
+        billing_address=body.billing_address.to_domain(body.country) if body.billing_address else None,
+        siren=body.siren)
     written(response, saved, created=True)
     return CustomerOut.of(saved.aggregate)
 
@@ -52,6 +54,20 @@ def change_credit_limit(customer_id: UUID, body: CreditLimitIn, app: Receivables
                         response: Response) -> CustomerOut:
     saved = app.change_credit_limit(customer_id, body.to_domain(), body.credit_limit_policy,
                                     expected_version=if_match)
+    written(response, saved)
+    return CustomerOut.of(saved.aggregate)
+
+
+@router.put("/{customer_id}/billing-identity", response_model=CustomerOut,
+            responses=responses(404, 409, 412, 422),
+            summary="Change the billing address and SIREN (letters, statements, e-invoices in)")
+def change_billing_identity(customer_id: UUID, body: BillingIdentityIn, app: ReceivablesDep, if_match: IfMatchDep,
+                            response: Response) -> CustomerOut:
+    """Both as they now are: a field left out or null clears it. A French company's SIREN must be valid."""
+    country = app.get_customer(customer_id).country
+    saved = app.update_billing_identity(
+        customer_id, billing_address=body.billing_address.to_domain(country) if body.billing_address else None,
+        siren=body.siren, expected_version=if_match)
     written(response, saved)
     return CustomerOut.of(saved.aggregate)
 

@@ -20,6 +20,7 @@ from ar.api.schemas.common import (
 )
 from ar.domain.customer import CreditLimitPolicy, Customer, Language
 from ar.domain.money import Money
+from ar.domain.postal_address import MAX_LINES, PostalAddress
 from ar.domain.terms import CustomerKind, EarlyPaymentDiscount, EndOfMonthReading, PaymentTerms, TermsKind
 
 COUNTRY_PATTERN = r"^[A-Z]{2}$"
@@ -82,6 +83,54 @@ class CreditLimitIn(In):
         return None if self.credit_limit_minor is None else Money(self.credit_limit_minor, self.currency)
 
 
+AddressLine = Annotated[Text, Field(max_length=100, examples=["12 rue des Lilas"])]
+Siren = Annotated[str, Field(min_length=1, max_length=20, examples=["443061841"], description=(
+    "the company's SIREN, nine digits (spaces allowed); checked for French companies and public bodies, where a "
+    "SIRET (14 digits) is refused"))]
+
+
+class AddressIn(In):
+    """The billing address, as the recipient block of a letter prints it under the customer's name."""
+
+    lines: list[AddressLine] = Field(min_length=1, max_length=MAX_LINES,
+                                     description="building, street, PO box: top down, without name, postcode or city",
+                                     examples=[["Bâtiment B", "12 rue des Lilas"]])
+    postcode: Annotated[str, Field(max_length=16, examples=["69003"])] = Field(
+        description="five digits in France")
+    city: Annotated[Text, Field(max_length=100, examples=["Lyon"])]
+    country: Annotated[str | None, Field(pattern=COUNTRY_PATTERN, examples=["FR"])] = Field(
+        None, description="ISO 3166 alpha-2; the customer's country when absent")
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"lines": ["12 rue des Lilas"], "postcode": "69003", "city": "Lyon", "country": "FR"}]})
+
+    def to_domain(self, customer_country: str) -> PostalAddress:
+        return PostalAddress.of(self.lines, self.postcode, self.city, self.country or customer_country)
+
+
+class AddressOut(BaseModel):
+    lines: list[str]
+    postcode: str
+    city: str
+    country: str
+
+    @classmethod
+    def of(cls, a: PostalAddress) -> AddressOut:
+        return cls(lines=list(a.lines), postcode=a.postcode, city=a.city, country=a.country)
+
+
+class BillingIdentityIn(In):
+    """Where letters and statements go, and the SIREN e-invoices name the customer by; null or absent clears."""
+
+    billing_address: AddressIn | None = Field(None, description="null: no postal address")
+    siren: Siren | None = Field(None, description="null: no SIREN")
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "billing_address": {"lines": ["Bâtiment B", "3 quai Perrache"], "postcode": "69002", "city": "Lyon",
+                            "country": "FR"},
+        "siren": "443061841"}]})
+
+
 class RegisterCustomerIn(CreditLimitIn):
     name: Annotated[Text, Field(max_length=200, examples=["Boulangerie Martin SARL"])]
     kind: CustomerKind = Field(examples=["professional"])
@@ -91,11 +140,15 @@ class RegisterCustomerIn(CreditLimitIn):
     terms: TermsIn = Field(default_factory=TermsIn)
     external_id: ExternalId | None = Field(
         None, description="id in your ERP; a retry with the same external_id returns the same customer")
+    billing_address: AddressIn | None = Field(None, description="where letters and statements go")
+    siren: Siren | None = None
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "name": "Boulangerie Martin SARL", "kind": "professional", "country": "FR", "language": "fr",
         "emails": ["compta@martin.fr"], "terms": {"kind": "net", "days": 30}, "credit_limit_minor": 5000000,
         "currency": "EUR", "external_id": "ERP-10442",
+        "billing_address": {"lines": ["12 rue des Lilas"], "postcode": "69003", "city": "Lyon", "country": "FR"},
+        "siren": "443061841",
     }]})
 
 
@@ -112,6 +165,8 @@ class CustomerOut(BaseModel):
     credit_limit_policy: CreditLimitPolicy
     external_id: str | None
     registered_at: datetime
+    billing_address: AddressOut | None = Field(description="null: no postal address known")
+    siren: str | None
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "id": "3f1c2a9e-5b7d-4c1e-9a2b-0d8e7f6a5b4c", "version": 1, "name": "Boulangerie Martin SARL",
@@ -119,6 +174,8 @@ class CustomerOut(BaseModel):
         "terms": {"kind": "end_of_month_45", "days": 45, "reading": "end_of_month_then_plus_45"},
         "credit_limit": {"minor": 5000000, "currency": "EUR", "formatted": "50000.00 EUR"},
         "credit_limit_policy": "flag", "external_id": "ERP-10442", "registered_at": "2026-03-01T09:12:00Z",
+        "billing_address": {"lines": ["12 rue des Lilas"], "postcode": "69003", "city": "LYON", "country": "FR"},
+        "siren": "443061841",
     }]})
 
     @classmethod
@@ -127,4 +184,5 @@ class CustomerOut(BaseModel):
                    emails=c.emails, terms=TermsOut.of(c.terms),
                    credit_limit=MoneyOut.of(c.credit_limit) if c.credit_limit else None,
                    credit_limit_policy=c.credit_limit_policy, external_id=c.external_id,
-                   registered_at=c.registered_at)
+                   registered_at=c.registered_at,
+                   billing_address=AddressOut.of(c.billing_address) if c.billing_address else None, siren=c.siren)

@@ -21,10 +21,10 @@ from ar.api.schemas.common import (
     PositiveMinor,
     Text,
 )
-from ar.api.schemas.customers import COUNTRY_PATTERN, TermsIn
+from ar.api.schemas.customers import COUNTRY_PATTERN, AddressIn, Siren, TermsIn
 from ar.api.schemas.invoices import Series, VatLineIn
 from ar.application import erp_webhooks as erp
-from ar.domain.customer import CreditLimitPolicy, Language
+from ar.domain.customer import UNCHANGED, CreditLimitPolicy, Language
 from ar.domain.errors import DomainRuleViolation
 from ar.domain.invoice_kind import Category, InvoiceKind
 from ar.domain.money import Money
@@ -53,7 +53,9 @@ class Payload(In):
 
 class CustomerUpserted(Payload):
     """Registers the customer on its first upsert (its id derived from `customer_ref`, as `external_id` over HTTP),
-    then records what changed: name, country, language, emails, terms, credit limit. Its kind cannot change."""
+    then records what changed: name, country, language, emails, terms (with their early-payment discount), credit
+    limit, billing address, SIREN. Its kind cannot change. `billing_address` and `siren` left out stay as they are;
+    null clears them."""
 
     customer_ref: ExternalId
     name: Annotated[Text, Field(max_length=200)]
@@ -65,14 +67,27 @@ class CustomerUpserted(Payload):
     credit_limit_minor: Annotated[int, Field(ge=0, le=10**15)] | None = Field(None, description="null: no limit")
     currency: Currency = "EUR"
     credit_limit_policy: CreditLimitPolicy = CreditLimitPolicy.FLAG
+    billing_address: AddressIn | None = Field(None, description="left out: unchanged; null: none")
+    siren: Siren | None = Field(None, description="left out: unchanged; null: none")
     example: ClassVar[dict[str, Any]] = {
         "customer_ref": "C-1042", "name": "Boulangerie Martin SARL", "kind": "professional", "country": "FR",
-        "emails": ["compta@martin.fr"], "terms": {"kind": "net", "days": 30}, "credit_limit_minor": 5000000}
+        "emails": ["compta@martin.fr"], "terms": {"kind": "net", "days": 30, "discount": {"rate": "2", "days": 10}},
+        "credit_limit_minor": 5000000,
+        "billing_address": {"lines": ["12 rue des Lilas"], "postcode": "69003", "city": "Lyon", "country": "FR"},
+        "siren": "443061841"}
 
     def to_command(self) -> erp.ErpCommand:
         limit = None if self.credit_limit_minor is None else Money(self.credit_limit_minor, self.currency)
+        sent = self.model_fields_set
+        try:
+            address = self.billing_address.to_domain(self.country) if self.billing_address else None
+        except DomainRuleViolation as e:
+            e.field = f"data.{e.field}"
+            raise
         return erp.UpsertCustomer(self.customer_ref, self.name, self.kind, self.country, self.language,
-                                  list(self.emails), self.terms.to_domain(), limit, self.credit_limit_policy)
+                                  list(self.emails), self.terms.to_domain(), limit, self.credit_limit_policy,
+                                  billing_address=address if "billing_address" in sent else UNCHANGED,
+                                  siren=self.siren if "siren" in sent else UNCHANGED)
 
 
 class InvoiceIssued(Payload):
