@@ -48,6 +48,7 @@ class CsvMapping:
     account: str | None = None
     return_reason: str | None = None      # a filled return reason (AC06, MD06...) marks a reversal
     family: str | None = None             # the transaction's type (see the module's docstring)
+    end_to_end_id: str | None = None      # the payer's end-to-end id: what a direct debit's return is found by
     delimiter: str = ";"
     decimal_separator: str = ","
     thousands_separator: str = ""
@@ -85,7 +86,8 @@ def read_csv(content: bytes, mapping: CsvMapping) -> list[BankStatement]:
     header = [name.strip() for name in rows[mapping.header_row - 1]]
     wanted = [name for name in (mapping.booked_on, mapping.amount, mapping.credit, mapping.debit, mapping.value_on,
                                 mapping.currency, mapping.payer_name, mapping.payer_iban, mapping.remittance,
-                                mapping.reference, mapping.account, mapping.return_reason, mapping.family)
+                                mapping.reference, mapping.account, mapping.return_reason, mapping.family,
+                                mapping.end_to_end_id)
               if name is not None]
     missing = [name for name in wanted if name not in header]
     if missing:
@@ -159,6 +161,7 @@ def _entry(mapping: CsvMapping, get: Callable[[str | None], str], number: int, w
         return_reason=return_reason,
         reversal=return_reason is not None or bool(code and code.returned),
         family=family, bank_code=code.code if code else None,
+        end_to_end_id=(get(mapping.end_to_end_id) or None) if mapping.end_to_end_id else None,
         creditor_reference=(reference if reference and reference.startswith("RF") else None) or rf_in_text(remittance),
         where=where,
     )
