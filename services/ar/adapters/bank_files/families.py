@@ -16,8 +16,11 @@ statement is read whole whatever codes its bank invents.
   `Prtry` code of German camt (`NTRF+166+9310`, issuer DK). 106, 110, 182 and 199 are SEPA Cards Clearing (card
   payments cleared like a direct debit), kept as CARD.
 - CFONB 120 interbank operation codes (positions 33-34 of a 04 record) and the reject reasons of positions 41-42
-  mapped to the ISO reason codes they correspond to (the CFONB "liste interbancaire des codes motifs de rejet /
-  retour"); a CFONB reason without an ISO equivalent stays `CFONB:NN`.
+  mapped to the ISO reason codes they correspond to. The 120 specification does not list them: it refers to two
+  other CFONB brochures ("Codes opérations interbancaires", "Liste interbancaire des codes motifs de rejet /
+  retour", which also gives the CFONB/ISO correspondence). The tables below hold only the codes this reader needs
+  and were written without those brochures at hand: an operation code not listed is OTHER, a reason not listed
+  stays `CFONB:NN`, and `bank_code` always keeps both as the bank wrote them (`CFONB 10 motif 04`).
 """
 
 from __future__ import annotations
