@@ -205,3 +205,65 @@ def test_a_letter_is_a_printable_pdf_with_the_euro_sign(renderer: JinjaRenderer,
     assert b"F2026-000001" in pdf
     assert "€".encode("cp1252") in pdf
     assert letter_pdf(message, c, compress=False) == pdf  # the same letter, byte for byte
+
+
+ADDRESS = ["Bâtiment B", "12 rue des Lilas", "69003 LYON"]
+LYON_CREDITOR = {"name": "Atelier Durand", "legal_name": "Atelier Durand SAS", "email": "compta@durand.example",
+                 "address": "8 rue de la République", "postcode": "69001", "city": "Lyon"}
+
+
+def addressed(language: str, channel: str = "letter") -> dict[str, Any]:
+    c = content("formal-notice", language, states_penalties=True, deadline="2026-03-17",
+                lines=[line("F2026-000001", days_late=45, remindable_minor=250000, pen=penalty(3083))])
+    c["channel"], c["creditor"] = channel, LYON_CREDITOR
+    c["customer"]["billing_address"] = ADDRESS
+    return c
+
+
+@pytest.mark.parametrize(("language", "subject", "mention", "placed"), [
+    ("fr", b"Objet", "Lettre recommandée avec accusé de réception", b"Lyon, le 2 mars 2026"),
+    ("en", b"Subject:", "Registered letter with acknowledgement of receipt", b"Lyon, 2 March 2026")])
+def test_a_formal_notice_letter_has_the_recipient_block_place_and_date_the_mention_and_its_subject_once(
+        renderer: JinjaRenderer, language: str, subject: bytes, mention: str, placed: bytes) -> None:
+    c = addressed(language)
+    message = renderer.render("formal-notice", language, c)
+    pdf = letter_pdf(message, c, compress=False)
+    for address_line in ["Boulangerie Martin SARL", *ADDRESS]:
+        assert address_line.encode("cp1252") in pdf
+    assert pdf.count(subject) == 1
+    assert pdf.count(mention.encode("cp1252")) == 1
+    assert placed in pdf
+    assert pdf.index(b"Boulangerie Martin SARL") < pdf.index(b"69003 LYON") < pdf.index(placed) < pdf.index(subject)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_formal_notice_text_and_html_carry_the_recipient_block_and_one_subject_line(
+        renderer: JinjaRenderer, language: str) -> None:
+    c = addressed(language, channel="email")
+    message = renderer.render("formal-notice", language, c)
+    word = "Objet" if language == "fr" else "Subject:"
+    for body in (message.text, html.unescape(message.html)):
+        assert body.count(word) == 1
+        assert all(address_line in body for address_line in ADDRESS)
+        assert "Lyon, " in body
+    assert "recommandée" not in message.text and "Registered letter" not in message.text  # an email is not
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_a_reminder_recorded_before_addresses_still_renders_with_the_name_alone(
+        renderer: JinjaRenderer, template: str) -> None:
+    c = content(template, "fr")
+    assert "billing_address" not in c["customer"]
+    message = renderer.render(template, "fr", c)
+    assert "Boulangerie Martin SARL" in message.text
+    c["channel"] = "letter"
+    assert b"Boulangerie Martin SARL" in letter_pdf(message, c, compress=False)
+
+
+@pytest.mark.parametrize("template", ["courtesy", "reminder-1", "reminder-2", "reminder-3"])
+def test_a_reminder_email_shows_the_billing_address_as_a_recipient_block(
+        renderer: JinjaRenderer, template: str) -> None:
+    c = content(template, "fr")
+    c["customer"]["billing_address"] = ADDRESS
+    page = html.unescape(renderer.render(template, "fr", c).html)
+    assert "<strong>Boulangerie Martin SARL</strong><br>Bâtiment B<br>12 rue des Lilas<br>69003 LYON" in page
