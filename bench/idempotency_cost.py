@@ -49,8 +49,9 @@ class Counts:
             self.by_kind["COMMIT"] += 1
 
         @sa.event.listens_for(engine, "begin")
-        def _begin(_c: Any) -> None:
-            self.by_kind["BEGIN"] += 1
+        def _begin(conn: sa.Connection) -> None:
+            if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":  # else no BEGIN is sent
+                self.by_kind["BEGIN"] += 1
 
         @sa.event.listens_for(engine.pool, "checkout")
         def _checkout(*_: Any) -> None:
