@@ -1,7 +1,14 @@
 """ASGI middleware for `Idempotency-Key` on POST: same key + same body -> the stored response; other body -> 422;
 still running -> 409. Keys are scoped to the caller: the API key the key check (`authentication.KeyCheck`, outside
 this middleware) verified. A request without a valid key is passed on untouched (its route answers 401, or checks
-a signature): it never claims a key nor replays a stored response."""
+a signature): it never claims a key nor replays a stored response.
+
+Cost: one statement before the command (the claim) and one after (the response kept), each in autocommit and in
+one threadpool hop (`IdempotencyStore`). Two things it deliberately does not do: hold one pooled connection from
+the claim to the finish (the requests awaiting on the event loop are not bounded by the thread pool, so held
+connections could starve the commands' own checkouts), and claim inside the route's worker thread (FastAPI offers
+no hook there: a sync dependency takes a hop of its own, and wrapping the endpoints means reaching into its routing
+internals)."""
 
 from __future__ import annotations
 
