@@ -94,7 +94,8 @@ def test_an_invoice_without_a_document_has_none_to_serve(
     (b"<Order xmlns='urn:x'/>", "application/xml", "Order"),
     (cii(), "text/plain", "Content-Type"),
     (ubl(replace(Sample(), vat=[("20.00", "1000.005", "200.00")])), "application/xml", "TaxableAmount"),
-    (cii(Sample(type_code="381")), "application/xml", "TypeCode"),
+    (cii(Sample(type_code="386")), "application/xml", "TypeCode"),
+    (cii(Sample(type_code="381")), "application/xml", "InvoiceReferencedDocument"),
     (ubl(Sample(grand_total="1500.00")), "application/xml", "GrandTotalAmount"),
 ])
 def test_a_document_that_cannot_be_recorded_is_a_422_naming_the_element_and_records_nothing(

@@ -6,7 +6,16 @@ and number, makes the import idempotent on seller + number across every door). I
 external id `siren:<SIREN>` (the same id the customers route derives from that external id), registered from the
 document when new. A due date beyond the legal maximum is recorded with the derogation "as stated on the e-invoice"
 rather than refused. The document's hash, media type and stated payment terms are a `DocumentAttached` event,
-saved with the issue; its bytes are kept by the caller (`ar.adapters.invoice_documents`) under that hash."""
+saved with the issue; its bytes are kept by the caller (`ar.adapters.invoice_documents`) under that hash.
+
+An amount paid before the document (BT-113, a deposit) is not price: the invoice is recorded at its grand total, so
+its VAT breakdown stays the document's, and the prepaid part as a payment (method transfer, value date the issue
+date, its remittance naming the document) allocated to it, so that its open amount is the amount due. The payment's
+id derives from the invoice's, so a retry, or the same document again, completes it without a second payment.
+
+A credit note (381, 261, 262, 396) is applied to the invoice it corrects (BT-25, found in the seller's series by
+its number) under the issuer's own credit-note number, its id derived from seller + number: the same document again
+records nothing. An unknown invoice is a 422 naming the number; more than is open, the invoice's own rule."""
 
 from __future__ import annotations
 
@@ -19,9 +28,12 @@ from ar.application.commands import Saved, derived_id, new_id
 from ar.application.dunning import Dunning
 from ar.application.issuer_numbers import numbered_invoice_id
 from ar.domain.customer import Customer, Language
-from ar.domain.einvoice import EInvoice
+from ar.domain.einvoice import ELEMENTS, EInvoice
+from ar.domain.errors import Conflict, DomainRuleViolation
 from ar.domain.invoice import Invoice
-from ar.domain.series import check_series_name
+from ar.domain.money import Money
+from ar.domain.payment import Payment, PaymentMethod
+from ar.domain.series import check_issuer_number, check_series_name
 from ar.domain.terms import CustomerKind, PaymentTerms
 from ar.domain.vat import VatLine
 
@@ -32,6 +44,17 @@ AS_STATED = "as stated on the e-invoice"
 def einvoice_series(einvoice: EInvoice) -> str:
     """`EINV-<seller SIREN>`; plain `EINV` for a seller the document gives no SIREN."""
     return check_series_name(f"{SERIES_PREFIX}-{einvoice.seller.siren}" if einvoice.seller.siren else SERIES_PREFIX)
+
+
+def credit_note_of(einvoice: EInvoice) -> UUID:
+    """An imported credit note's id: its seller's series and its own number."""
+    return derived_id("credit-note", f"einvoice:{einvoice_series(einvoice)}:{einvoice.number}")
+
+
+class UnknownCorrectedInvoice(DomainRuleViolation):
+    """A credit note names an invoice the seller's series does not hold (yet): import the invoice first."""
+
+    rule = "corrected-invoice-unknown"
 
 
 def buyer_id(siren: str) -> UUID:
@@ -51,9 +74,66 @@ class EInvoices(Dunning):
 
         def issue_invoice(self, *args: Any, **kwargs: Any) -> Saved[Invoice]: ...
 
+        def record_payment(self, *args: Any, **kwargs: Any) -> Saved[Payment]: ...
+
     def import_einvoice(self, einvoice: EInvoice, document: Document) -> Saved[Invoice]:
-        """Record the e-invoice (`EInvoice.check` first); the same document again is the invoice recorded."""
+        """Record the e-invoice (`EInvoice.check` first), or apply the credit note to the invoice it corrects; the
+        same document again is the invoice as recorded (position None when nothing was written)."""
         einvoice.check()
+        if einvoice.is_credit_note:
+            return self._import_credit_note(einvoice, document)
+        saved = self._import_invoice(einvoice, document)
+        if not einvoice.paid_before.is_positive:
+            return saved
+        paid = self._record_prepaid(saved.aggregate, einvoice.paid_before, einvoice)
+        if paid.position is None:
+            return saved
+        return Saved(self._get(Invoice, saved.aggregate.id, "invoice_id"), paid.position)
+
+    def _record_prepaid(self, invoice: Invoice, amount: Money, einvoice: EInvoice) -> Saved[Payment]:
+        """The part paid before the document, as a payment applied to the invoice (see the module's docstring)."""
+        reference = f"einvoice-prepaid:{invoice.series}:{invoice.number}"
+        return self.record_payment(
+            payment_id=new_id("payment", external_id=reference), customer_id=invoice.customer_id, amount=amount,
+            method=PaymentMethod.TRANSFER, value_on=einvoice.issued_on, external_id=reference,
+            remittance=f"paid before e-invoice {einvoice.number} ({ELEMENTS[einvoice.syntax]['prepaid']})",
+            allocations=[(invoice.id, amount)])
+
+    def _import_credit_note(self, einvoice: EInvoice, document: Document) -> Saved[Invoice]:
+        series, corrected = einvoice_series(einvoice), einvoice.corrects or ""
+        check_issuer_number(einvoice.number, "ID")
+        element = ELEMENTS[einvoice.syntax]["corrects"]
+        check_issuer_number(corrected, element)
+        invoice_id = numbered_invoice_id(series, corrected)
+        credit_note_id = credit_note_of(einvoice)
+
+        def attempt() -> Saved[Invoice]:
+            invoice = self._exists(Invoice, invoice_id)
+            if invoice is None:
+                raise UnknownCorrectedInvoice(
+                    f"credit note {einvoice.number} corrects invoice {corrected}, which {series} does not hold",
+                    field=element, figures={"invoice_number": corrected, "series": series})
+            recorded = invoice.credit_notes.get(einvoice.number)
+            if recorded is not None:
+                if recorded == einvoice.grand_total and invoice.has_credit_note(credit_note_id):
+                    return Saved(invoice, None)  # this credit note, imported already
+                raise Conflict(f"invoice {corrected} already has a credit note {einvoice.number} of {recorded}",
+                               field="number", figures={"credited_minor": recorded.minor})
+            if einvoice.currency != invoice.currency:
+                raise DomainRuleViolation(f"credit note in {einvoice.currency} for an invoice in {invoice.currency}",
+                                          field="currency")
+            reason = f"e-invoice credit note {einvoice.number} ({document.media_type}, sha256 {document.sha256})"
+            try:
+                invoice.apply_credit_note(einvoice.number, einvoice.grand_total, einvoice.issued_on, reason,
+                                          self.clock.now(), credit_note_id)
+            except DomainRuleViolation as e:  # the invoice's rule, said of the document's element
+                e.field = ELEMENTS[einvoice.syntax]["total"] if e.field == "amount_minor" else e.field
+                raise
+            return Saved(invoice, self._save(invoice))
+
+        return self._retrying(attempt)
+
+    def _import_invoice(self, einvoice: EInvoice, document: Document) -> Saved[Invoice]:
         assert einvoice.buyer.siren is not None  # checked
         customer = self._buyer(einvoice)
         ceiling = customer.terms.legal_ceiling(customer.kind, einvoice.issued_on)

@@ -39,7 +39,14 @@ def import_einvoice(runtime: RuntimeDep, response: Response, content: Annotated[
     (the same document again answers 200 with the invoice recorded); its buyer is the customer with the external
     id `siren:<SIREN>`, registered from the document when new. A due date beyond the legal maximum is recorded with
     the derogation "as stated on the e-invoice": it is the issuer's legal document. The document is kept and
-    served at `GET /v1/invoices/{id}/document`. A malformed or invalid document is a 422 naming the element."""
+    served at `GET /v1/invoices/{id}/document`. An amount paid before the document (CII `TotalPrepaidAmount`, UBL
+    `PrepaidAmount`) is recorded as a payment applied to the invoice, so that what is open is the amount due.
+
+    A credit note (CII type 381, 261, 262 or 396; a UBL `CreditNote`) is applied to the invoice it corrects (CII
+    `InvoiceReferencedDocument`, UBL `BillingReference`) under its own number, once; the answer is that invoice
+    and the document is served at `GET /v1/invoices/{id}/credit-notes/{number}/document`. An unknown invoice is
+    a 422 naming the number. A UBL document is checked against the UBL 2.1 XSD, a CII against Factur-X's. A
+    malformed or invalid document is a 422 naming the element."""
     if len(content) > MAX_BYTES:
         raise DomainRuleViolation(f"the document exceeds {MAX_BYTES} bytes", field="document")
     if not content:
@@ -47,9 +54,13 @@ def import_einvoice(runtime: RuntimeDep, response: Response, content: Annotated[
     media_type = content_type.split(";")[0].strip().lower()
     einvoice = read_einvoice(content, media_type)
     einvoice.check()
-    digest = InvoiceDocuments(runtime.engine).keep(content, media_type, runtime.clock.now())
+    documents = InvoiceDocuments(runtime.engine)
+    digest = documents.keep(content, media_type, runtime.clock.now())
     named = FILENAME.search(content_disposition or "")
-    saved = runtime.app.import_einvoice(einvoice, Document(digest, media_type, named.group(1) if named else None))
+    filename = named.group(1) if named else None
+    saved = runtime.app.import_einvoice(einvoice, Document(digest, media_type, filename))
+    if einvoice.is_credit_note:
+        documents.link_credit_note(saved.aggregate.id, einvoice.number, digest, filename, runtime.clock.now())
     written(response, saved, created=True)
     return InvoiceOut.of(saved.aggregate, runtime.clock.today())
 
@@ -65,6 +76,22 @@ def invoice_document(invoice_id: UUID, runtime: RuntimeDep) -> Response:
     headers = {"ETag": f'"{stored.sha256}"'}
     if document and document.filename:
         headers["Content-Disposition"] = f'inline; filename="{document.filename}"'
+    return Response(stored.content, media_type=stored.media_type, headers=headers)
+
+
+@router.get("/{invoice_id}/credit-notes/{number}/document", responses={**responses(404, 422), 200: {"content": {
+    t: {"schema": {"type": "string", "format": "binary"}} for t in MEDIA_TYPES}}},
+            summary="The e-invoice document a credit note applied to the invoice was imported from, byte for byte")
+def credit_note_document(invoice_id: UUID, number: str, runtime: RuntimeDep) -> Response:
+    invoice = runtime.app.get_invoice(invoice_id)
+    found = InvoiceDocuments(runtime.engine).credit_note(invoice_id, number) if number in invoice.credit_notes else None
+    if found is None:
+        raise NotFound(f"invoice {invoice.number} has no credit note {number} imported from a document",
+                       field="number")
+    stored, filename = found
+    headers = {"ETag": f'"{stored.sha256}"'}
+    if filename:
+        headers["Content-Disposition"] = f'inline; filename="{filename}"'
     return Response(stored.content, media_type=stored.media_type, headers=headers)
 
 
