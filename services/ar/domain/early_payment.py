@@ -10,10 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import NamedTuple
+from uuid import UUID
 
 from ar.domain.money import Money
 from ar.domain.terms import EarlyPaymentDiscount, PaymentTerms
-from ar.domain.vat import HUNDRED
+from ar.domain.vat import HUNDRED, VatLine
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +36,15 @@ class DiscountOffer:
     def discounted(self, total: Money) -> Money:
         """What settles the invoice within the window: the total less the discount."""
         return total - self.amount(total)
+
+
+class DiscountTaken(NamedTuple):
+    """The early-payment discount a payment took: how much, on what day (its value date), its VAT split."""
+
+    payment_id: UUID
+    amount: Money
+    on: date
+    vat_split: list[VatLine]
 
 
 def discount_taken(offer: DiscountOffer | None, *, total: Money, open_after: Money, value_on: date) -> Money | None:
