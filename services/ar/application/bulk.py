@@ -17,9 +17,10 @@ from ar.domain.errors import DomainError
 
 T = TypeVar("T")
 
-#: Threads a batch runs on: enough for the group commit to gather a full batch while some decide, few enough not
-#: to thrash one interpreter's lock.
-PARALLEL = 8
+#: Threads a batch runs on. A transaction holds what the threads waiting for it submitted, so more threads make
+#: larger transactions: `ar import` of 4,000 invoices on PostgreSQL ran at 190 a second on 8 threads, 590 on 32 and
+#: 780 on 64 (the same loaded 2-core machine, one run each); most of a thread's time is spent waiting.
+PARALLEL = 64
 #: Items a batch request may carry.
 MAX_ITEMS = 1000
 

@@ -160,7 +160,7 @@ class Receivables(EInvoices):
         numbered_by = BY_AR if number is None else BY_ISSUER
 
         def decide() -> Saved[Invoice]:
-            customer = self._get(Customer, customer_id, "customer_id")
+            customer = self._get(Customer, customer_id, "customer_id", read_only=True)
             deposits = [self._get(Invoice, d, f"deposit_invoice_ids[{i}]") for i, d in enumerate(deposit_invoice_ids)]
             on = issued_on or self.clock.today()
             now = self.clock.now()
@@ -268,7 +268,7 @@ class Receivables(EInvoices):
 
         def decide() -> Saved[Payment]:
             if customer_id is not None:
-                self._get(Customer, customer_id, "customer_id")
+                self._get(Customer, customer_id, "customer_id", read_only=True)
             payment = Payment.receive(id=payment_id, customer_id=customer_id, amount=amount, method=method,
                                       value_on=value_on or self.clock.today(), payer_reference=payer_reference,
                                       remittance=remittance, external_id=external_id, at=self.clock.now())
