@@ -93,17 +93,19 @@ def credit_method(entry: BankEntry) -> PaymentMethod:
 
 
 def open_item(invoice: Invoice) -> OpenItem | None:
-    """An invoice as a candidate for a credit, None when nothing may be paid on it: settled, or refused (210) or
-    found invalid (213) by its e-invoice platform. Its early-payment discount counts while none is taken and
-    nothing is disputed (a disputed part left open would keep the invoice from taking it)."""
-    if invoice.is_closed or invoice.lifecycle.verdict is not None:
+    """An invoice as a candidate for a credit, None when nothing may be paid on it: nothing open but a disputed
+    part (paid, credited, written off), or refused (210) or found invalid (213) by its e-invoice platform. Its
+    early-payment discount counts while none is taken and nothing is disputed (a disputed part left open would
+    keep the invoice from taking it)."""
+    payable = invoice.open_amount - invoice.disputed
+    if not payable.is_positive or invoice.lifecycle.verdict is not None:
         return None
     offer = invoice.discount_offer
     discount = None
     if offer is not None and invoice.discount_taken is None and not invoice.disputed.is_positive:
         discount = OfferedDiscount(offer.amount(invoice.total), offer.until)
-    return OpenItem(invoice.id, invoice.number, invoice.customer_id, invoice.open_amount - invoice.disputed,
-                    invoice.due_on, invoice.structured_reference, discount)
+    return OpenItem(invoice.id, invoice.number, invoice.customer_id, payable, invoice.due_on,
+                    invoice.structured_reference, discount)
 
 
 class BankImports:

@@ -62,9 +62,11 @@ def import_statement(
     mapping: Annotated[str | None, Query(max_length=4000, description=MAPPING_DOC)] = None,
 ) -> StatementFileOut:
     """The raw file is the body (`application/xml`, `text/plain`, `text/csv` or `application/octet-stream`). Each
-    credit becomes a payment dated by its value date: matched by its creditor reference, the invoice numbers in
-    its remittance or a known payer IBAN and amount (a shortfall up to `AR_BANK_MATCH_TOLERANCE_MINOR` written off
-    as bank charges), or waiting in `GET /v1/payments/unmatched`. A returned direct debit returns its payment;
+    credit becomes a payment dated by its value date: matched by its invoice's creditor reference, its customer's
+    (the open items oldest due first, the rest unapplied), the invoice numbers in its remittance (ours or an
+    issuer's) or a known payer IBAN and amount (a discounted amount within an invoice's early-payment window pays
+    it exactly; a shortfall up to `AR_BANK_MATCH_TOLERANCE_MINOR` is written off as bank charges in the same
+    transaction), or waiting in `GET /v1/payments/unmatched`. A returned direct debit returns its payment;
     other debits are listed. The same file, or one that overlaps, imported again records nothing new: 200 when
     every entry was imported before, else 201. A file that cannot be read is 422 naming the line or element
     (`where`), and nothing is recorded."""
@@ -100,7 +102,10 @@ def get_import(import_id: UUID, runtime: RuntimeDep) -> ImportOut:
             summary="Bank credits waiting for a person, with ranked suggestions")
 def unmatched(runtime: RuntimeDep,
               limit: Annotated[int, Query(ge=1, le=500, description="at most this many")] = 100) -> list[UnmatchedOut]:
-    """Oldest value date first. Confirm one with `POST /v1/payments/{payment_id}/match`."""
+    """Oldest value date first. Suggestions are ranked again when read, from the invoices as they are now: one
+    paid, credited, written off or refused since is left out. A credit allocated another way (`POST
+    /v1/payments/{payment_id}/allocations`) leaves the queue. Confirm one with `POST
+    /v1/payments/{payment_id}/match`."""
     return [UnmatchedOut.of(o) for o in runtime.bank.unmatched(limit)]
 
 

@@ -18,7 +18,8 @@ class SuggestionOut(BaseModel):
     invoice_id: UUID
     number: str
     customer_id: UUID
-    open: MoneyOut = Field(description="what was open (and undisputed) on the invoice when suggested")
+    open: MoneyOut = Field(description="what is open (and undisputed) on the invoice: the queue ranks its "
+                           "suggestions again when read, and leaves out an invoice settled or refused since")
     score: int = Field(ge=0, le=100, description="0-100: amount closeness, due date near the value date, a known "
                        "payer")
     why: str
@@ -49,7 +50,9 @@ class EntryOut(BaseModel):
                        "(imported before: nothing new), returned (a direct debit return applied), listed (a debit "
                        "recorded nowhere else)")
     payment_id: UUID | None
-    rule: str | None = Field(description="what matched: reference, numbers, known-payer, or confirmed by a person")
+    rule: str | None = Field(description="what matched: reference (the invoice's RF), customer-ref (the "
+                                 "customer's RF: its open items, oldest due first), numbers, known-payer, or "
+                                 "confirmed by a person")
     invoices: list[PaidOut] = Field(description="allocations made (for a return: those reversed)")
     written_off_minor: int | None = Field(description="a shortfall within the tolerance, written off as bank "
                                           "charges")
