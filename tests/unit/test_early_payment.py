@@ -16,8 +16,7 @@ from ar.domain.invoice import Invoice
 from ar.domain.money import Money
 from ar.domain.status import InvoiceStatus
 from ar.domain.terms import EarlyPaymentDiscount, PaymentTerms
-from ar.domain.vat import VatLine
-from ar.domain.vat import split_amount as vat_split
+from ar.domain.vat import VatLine, split_amount
 
 TWO_PERCENT = EarlyPaymentDiscount(Decimal(2), 10)
 ISSUED_ON = date(2026, 3, 5)
@@ -91,26 +90,27 @@ def test_terms_are_mentioned_with_their_days() -> None:
 
 # VAT split -----------------------------------------------------------------------------------------------------
 def test_the_discount_carries_the_vat_of_a_single_rate() -> None:
-    split = vat_split(eur(2_400), [VatLine(Decimal(20), eur(100_000), eur(20_000))])
+    split = split_amount(eur(2_400), [VatLine(Decimal(20), eur(100_000), eur(20_000))])
     assert split == [VatLine(Decimal(20), eur(2_000), eur(400))]
 
 
-def test_the_vat_split_adds_up_to_the_cent_with_the_remainder_on_the_largest_base() -> None:
+def test_the_vat_split_adds_up_to_the_cent_with_the_cent_left_to_the_largest_remainder() -> None:
     lines = [VatLine(Decimal("5.5"), eur(33_333), eur(1_833)), VatLine(Decimal(20), eur(66_667), eur(13_333)),
              VatLine(Decimal(0), eur(1), eur(0))]
     amount = eur(2_223)  # 2 % of 1,111.67 + the VAT, rounded
-    split = vat_split(amount, lines)
+    split = split_amount(amount, lines)
     assert sum(line.base.minor + line.vat.minor for line in split) == amount.minor
     assert [line.rate for line in split] == [Decimal("5.5"), Decimal(20), Decimal(0)]
-    # gross 351.66, 800.00, 0.01: exact shares 6.7879, 15.4419, 0.0002 rounded 6.79 + 15.44 + 0.00 (22.23)
+    # gross 351.66, 800.00, 0.01: exact shares 6.7879, 15.4419, 0.0002 rounded down 6.78 + 15.44 + 0.00, the
+    # cent left to the largest remainder (.79): 22.23
     assert [line.base.minor + line.vat.minor for line in split] == [679, 1_544, 0]
     assert split[0].vat == eur(35) and split[1].vat == eur(257)  # 6.79 x 5.5/105.5, 15.44 x 20/120
 
 
-def test_a_rounding_remainder_goes_to_the_line_with_the_largest_base() -> None:
+def test_a_cent_left_between_equal_remainders_goes_to_the_line_with_the_largest_base() -> None:
     lines = [VatLine(Decimal(20), eur(500), eur(100)), VatLine(Decimal(10), eur(545), eur(55)),
              VatLine(Decimal(0), eur(600), eur(0))]
-    split = vat_split(eur(100), lines)  # thirds: 33.33 each, rounded 33 + 33 + 33, one cent left over
+    split = split_amount(eur(100), lines)  # thirds: 33.33 each, rounded down 33 + 33 + 33, one cent left over
     assert [line.base.minor + line.vat.minor for line in split] == [33, 33, 34]
 
 

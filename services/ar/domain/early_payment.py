@@ -30,7 +30,7 @@ class DiscountOffer:
         return cls(discount.rate, discount.until(issued_on))
 
     def amount(self, total: Money) -> Money:
-        """The discount on `total`, rounded in the one rounding place (`Money.apply_rate`)."""
+        """The discount on `total`, rounded half up where money is rounded (`Money.apply_rate`)."""
         return total.apply_rate(self.rate / HUNDRED)
 
     def discounted(self, total: Money) -> Money:
