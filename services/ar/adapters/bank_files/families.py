@@ -13,8 +13,8 @@ statement is read whole whatever codes its bank invents.
   order, NDDT direct debit, NCHK cheque, NCLR cheque clearing, NCHG and NCOM charges, NRTI returned item, NMSC
   miscellaneous...) or S and the SWIFT message type (S103 a customer transfer, S104 a direct debit, S110 a cheque).
 - German GVC (Geschäftsvorfallcode, DFÜ-Abkommen Anlage 3), the three digits opening a structured `:86:` and the
-  `Prtry` code of German camt (`NTRF+166+9310`, issuer DK). 106, 110, 182 and 199 are SEPA Cards Clearing (card
-  payments cleared like a direct debit), kept as CARD.
+  `Prtry` code of German camt (`NTRF+166+9310`, issuer DK). 106, 110, 182, 190, 198 and 199 are SEPA Cards
+  Clearing (card payments cleared like a direct debit), kept as CARD.
 - CFONB 120 interbank operation codes (positions 33-34 of a 04 record) and the reject reasons of positions 41-42
   mapped to the ISO reason codes they correspond to. The 120 specification does not list them: it refers to two
   other CFONB brochures ("Codes opérations interbancaires", "Liste interbancaire des codes motifs de rejet /
@@ -96,19 +96,19 @@ def _codes(*spans: str) -> frozenset[str]:
 
 
 _GVC = {
-    TRANSFER: _codes("051-059", "067-069", "079", "087-088", "112", "116-119", "152-169", "177", "188-189", "191",
-                     "194", "201-202", "206", "210-212"),
+    TRANSFER: _codes("051-059", "079", "087-088", "112", "116-119", "152-169", "177", "188-189", "191", "194",
+                     "201-202", "206", "210-212"),
     DIRECT_DEBIT: _codes("004-005", "084", "104-105", "107-109", "171", "174", "181", "184", "192-193",
                          "195-197", "213"),
-    CARD: _codes("006", "106", "110", "182", "190", "198-199", "801"),
+    CARD: _codes("006", "106", "110", "182", "190", "198-199"),
     CHEQUE: _codes("101-103", "111", "122", "170", "183", "185", "209", "220-223"),
     CASH: _codes("082-083"),
     CHARGES: _codes("804-811"),
 }
-# 108/109: a SEPA direct debit returned to its creditor (B2B / Core); 159/160: a credit transfer sent back;
+# 108/109: a SEPA direct debit returned to its creditor (B2B / Core); 059, 159/160: a credit transfer sent back;
 # 110: a card clearing returned; 111: a cheque returned unpaid; 181/184: a direct debit refunded to the debtor;
 # 193/199: reversals; 899: a cancellation (Storno).
-_GVC_RETURNS = _codes("108-111", "159-160", "181-184", "193", "199", "899")
+_GVC_RETURNS = _codes("059", "108-111", "159-160", "181-184", "193", "199", "899")
 
 
 def gvc(raw: str | None) -> Classified | None:
