@@ -88,7 +88,7 @@ def test_the_csv_statement_adds_its_columns_at_the_end(client: TestClient, regis
     assert r.status_code == 200, r.text
     rows = list(csv.DictReader(io.StringIO(r.text)))
     assert list(rows[0])[:len(OLD_CSV_COLUMNS)] == OLD_CSV_COLUMNS
-    assert list(rows[0])[len(OLD_CSV_COLUMNS):] == ["due_on", "payment_reference", "account_number"]
+    assert list(rows[0])[len(OLD_CSV_COLUMNS):] == ["due_on", "payment_reference", "account_number", "refusal"]
     [line] = [row for row in rows if row["kind"] == "invoice"]
     assert (line["due_on"], line["payment_reference"]) == ("2026-03-12", invoice["structured_reference"])
     assert rows[-1]["kind"] == "closing" and rows[-1]["payment_reference"] == customer_reference(customer_id)

@@ -22,6 +22,7 @@ from ar.projections.tables import (
     customer_balances,
     customer_open_months,
     customers,
+    invoices,
     ledger_entries,
     open_by_due,
     open_totals,
@@ -36,6 +37,10 @@ class AgingLine:
     invoices: int = 0
     customer_id: UUID | None = None
     name: str | None = None
+    # of the open amount, what invoices the buyer refused (210) or its platform rejected (213) make up: still owed
+    # until credited, so counted in the bands, but not to be chased (`refused_minor`, in `refused_invoices`)
+    refused_minor: int = 0
+    refused_invoices: int = 0
 
     @property
     def open_minor(self) -> int:
@@ -82,6 +87,51 @@ def aging(engine: sa.Engine, *, as_of: date, known_at: datetime | None = None, b
 def aging_on(conn: sa.Connection, *, as_of: date, known_at: datetime | None, bands: Bands, currency: str | None,
              customer_id: UUID | None, top: int) -> AgingReport:
     """The aging on an open connection (a statement reads its aging on its own connection)."""
+    report = _aging_on(conn, as_of=as_of, known_at=known_at, bands=bands, currency=currency,
+                       customer_id=customer_id, top=top)
+    _mark_refused(conn, report, currency, customer_id)
+    return report
+
+
+def refused_open(conn: sa.Connection, *, as_of: date, known_at: datetime | None, currency: str | None = None,
+                 customer_id: UUID | None = None) -> list[tuple[UUID, UUID, str, int]]:
+    """(invoice_id, customer_id, currency, open_minor) of each invoice refused (210) or invalid (213) and still
+    open as of `as_of` (as known at `known_at`): from its ledger entries, as every open amount here. The refusal is
+    the one known now (`invoices.lifecycle_verdict`): few invoices have one, found through their own index."""
+    i, e = invoices.c, ledger_entries.c
+    found: list[sa.ColumnElement[bool]] = [i.lifecycle_status.is_not(None), i.lifecycle_verdict.is_not(None)]
+    if customer_id is not None:
+        found.append(i.customer_id == customer_id)
+    if currency is not None:
+        found.append(i.currency == currency)
+    ids = list(conn.scalars(sa.select(i.invoice_id).where(*found)))
+    if not ids:
+        return []
+    conditions = [e.invoice_id.in_(ids), e.effective_on <= as_of]
+    if known_at is not None:
+        conditions.append(e.recorded_at <= known_at)
+    amount = sa.func.sum(e.invoice_delta_minor)
+    rows = conn.execute(sa.select(e.invoice_id, e.customer_id, e.currency, amount).where(*conditions)
+                        .group_by(e.invoice_id, e.customer_id, e.currency).having(amount > 0))
+    return [(invoice_id, cid, cur, int(open_minor)) for invoice_id, cid, cur, open_minor in rows]
+
+
+def _mark_refused(conn: sa.Connection, report: AgingReport, currency: str | None, customer_id: UUID | None) -> None:
+    """A flag, not a filter: the bands keep a refused invoice (the ledger and the balance still hold it until a
+    credit note cancels it), and each line says how much of it is refused, so nobody chases that part."""
+    refused = refused_open(conn, as_of=report.as_of, known_at=report.known_at, currency=currency,
+                           customer_id=customer_id)
+    totals = {line.currency: line for line in report.totals}
+    lines = {(line.customer_id, line.currency): line for line in report.customers}
+    for _, cid, cur, open_minor in refused:
+        for line in (totals.get(cur), lines.get((cid, cur))):
+            if line is not None:
+                line.refused_minor += open_minor
+                line.refused_invoices += 1
+
+
+def _aging_on(conn: sa.Connection, *, as_of: date, known_at: datetime | None, bands: Bands, currency: str | None,
+              customer_id: UUID | None, top: int) -> AgingReport:
     report = AgingReport(as_of=as_of, known_at=known_at, bands=bands)
     if known_at is not None:  # what was recorded by then: only the ledger has recording times
         _from_ledger(conn, report, currency, customer_id, top)

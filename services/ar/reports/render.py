@@ -103,18 +103,19 @@ def statement_csv(st: Statement) -> str:
         for s in st.sections:
             cur = s.currency
             yield [cur, st.from_on.isoformat(), "opening", "", "", "", "", format_amount(s.opening_minor, cur, PLAIN),
-                   "", "", "", "", account]
+                   "", "", "", "", account, ""]
             for m in s.movements:
                 yield [cur, m.effective_on.isoformat(), m.kind, m.reference or "", m.invoice_number or "",
                        *(format_amount(a, cur, PLAIN) for a in (m.debit_minor, m.credit_minor, m.balance_minor)),
                        m.counterparty_id or "", m.counterparty_name or "", m.due_on or "", m.payment_reference or "",
-                       account]
-            owed = st.payment_reference if s.closing_minor > 0 else ""
+                       account, m.refusal or ""]
+            owed = st.payment_reference if s.payable_minor > 0 else ""
             yield [cur, st.to_on.isoformat(), "closing", "", "", "", "", format_amount(s.closing_minor, cur, PLAIN),
-                   "", "", "", owed, account]
+                   "", "", "", owed, account, ""]
 
     return _csv(["currency", "date", "kind", "reference", "invoice_number", "debit", "credit", "balance",
-                 "counterparty_id", "counterparty_name", "due_on", "payment_reference", "account_number"], rows())
+                 "counterparty_id", "counterparty_name", "due_on", "payment_reference", "account_number", "refusal"],
+                rows())
 
 
 class _StatementPdf(FPDF):
@@ -264,9 +265,9 @@ def _section(pdf: FPDF, st: Statement, s: StatementSection, t: dict[str, str], l
               _date(m.due_on, lang) if m.due_on and m.kind == "invoice" else "", m.payment_reference or "",
               money(m.debit_minor) if m.debit_minor else "", money(m.credit_minor) if m.credit_minor else "",
               money(m.balance_minor)])
-        note = _third_party(m, t)
-        if note is not None:
-            line(["", note], NOTE, "I")
+        for note in (_third_party(m, t), st.refusal_text(m)):  # who paid; a refusal ("refusée par le client")
+            if note is not None:
+                line(["", _text(note)], NOTE, "I")
     line([_date(st.to_on, lang), t["closing"], "", "", money(s.closing_minor)], BALANCE, "B")
     if s.aging is None:
         return

@@ -18,8 +18,8 @@ from ar.domain.early_payment import mention
 from ar.domain.errors import DomainRuleViolation, NotFound
 from ar.domain.reference import creditor_reference
 from ar.domain.terms import PaymentTerms
-from ar.projections.tables import customer_balances, customers, ledger_entries
-from ar.reports.aging import AgingLine, aging_on, instant
+from ar.projections.tables import customer_balances, customers, invoices, ledger_entries
+from ar.reports.aging import AgingLine, aging_on, instant, refused_open
 from ar.reports.bands import Bands
 from ar.reports.payment_block import Creditor, PaymentBlock, account_number, customer_reference
 
@@ -39,7 +39,14 @@ class Movement:
     counterparty_id: UUID | None = None
     counterparty_name: str | None = None
     due_on: date | None = None  # of the invoice the movement concerns
-    payment_reference: str | None = None  # on an invoice: the RF reference to quote when paying it
+    payment_reference: str | None = None  # on an invoice: the RF reference to quote when paying it (not if refused)
+    # on an invoice the buyer refused (e-invoice status 210: "refused") or its platform rejected (213: "invalid"):
+    # still in the balance until a credit note cancels it, but marked, and not asked to be paid
+    refusal: str | None = None
+
+
+REFUSALS = {"fr": {"refused": "refusée par le client", "invalid": "rejetée par la plateforme (invalide)"},
+            "en": {"refused": "refused by the customer", "invalid": "rejected by the platform (invalid)"}}
 
 
 @dataclass
@@ -48,10 +55,17 @@ class StatementSection:
     opening_minor: int
     movements: list[Movement] = field(default_factory=list)
     aging: AgingLine | None = None
+    refused_minor: int = 0  # of the closing balance: invoices refused or invalid, still open at the period's end
 
     @property
     def closing_minor(self) -> int:
         return self.movements[-1].balance_minor if self.movements else self.opening_minor
+
+    @property
+    def payable_minor(self) -> int:
+        """What the customer is asked to pay: the closing balance but the refused invoices, which wait for a credit
+        note (or for the refusal to be settled) rather than for a payment."""
+        return max(self.closing_minor - self.refused_minor, 0)
 
 
 @dataclass
@@ -79,10 +93,17 @@ class Statement:
         return customer_reference(self.customer_id)
 
     def payment(self, section: StatementSection) -> PaymentBlock | None:
-        """How to pay a section's closing balance; None when nothing is owed or no IBAN is set."""
-        if self.creditor is None or section.closing_minor <= 0:
+        """How to pay a section's balance but its refused invoices (`payable_minor`); None when nothing is to be
+        paid or no IBAN is set."""
+        if self.creditor is None or section.payable_minor <= 0:
             return None
-        return PaymentBlock.of(self.creditor, section.closing_minor, section.currency, self.payment_reference)
+        return PaymentBlock.of(self.creditor, section.payable_minor, section.currency, self.payment_reference)
+
+    def refusal_text(self, movement: Movement) -> str | None:
+        """The mark on a refused invoice's line, in the customer's language ("refusée par le client")."""
+        if movement.refusal is None:
+            return None
+        return REFUSALS["fr" if self.language == "fr" else "en"].get(movement.refusal, movement.refusal)
 
     def legal_mentions(self) -> list[str]:
         """L441-9 / L441-10 / D441-5 for professionals, R2192-31 / D2192-35 for public buyers; a consumer owes
@@ -122,7 +143,7 @@ def statement(engine: sa.Engine, customer_id: UUID, *, from_on: date, to_on: dat
         raise DomainRuleViolation("`to` is before `from`", field="to")
     known_at = instant(known_at)
     params = {"customer_id": customer_id, "from_on": from_on, "to_on": to_on, "known_at": known_at}
-    with engine.connect() as conn:  # one connection, three statements
+    with engine.connect() as conn:  # one connection; the refusals only for a customer who has some
         customer = conn.execute(_customer_query(), params).first()
         if customer is None:
             raise NotFound(f"no customer {customer_id}", field="customer_id")
@@ -132,6 +153,8 @@ def statement(engine: sa.Engine, customer_id: UUID, *, from_on: date, to_on: dat
                                   .where(customers.c.customer_id.in_(others))).all()) if others else {}
         report = aging_on(conn, as_of=to_on, known_at=known_at, bands=bands, currency=None,
                           customer_id=customer_id, top=100)
+        refusals: dict[UUID, str] = {i: v for i, v in conn.execute(_refusals_query(), params)}
+        refused = refused_open(conn, as_of=to_on, known_at=known_at, customer_id=customer_id) if refusals else []
     # the opening balances (position NULL) come first; then the movements in order, each with its running balance
     # A large customer's period holds thousands of movements: a frozen dataclass's __init__ (one
     # object.__setattr__ per field) cost more than the query. Filling the new instance's __dict__ gives the same
@@ -139,7 +162,7 @@ def statement(engine: sa.Engine, customer_id: UUID, *, from_on: date, to_on: dat
     new = object.__new__
     sections: dict[str, StatementSection] = {}
     balances: dict[str, int] = {}
-    for position, currency, kind, effective_on, reference, delta, number, external_id, other, due_on in rows:
+    for position, currency, kind, effective_on, reference, delta, number, external_id, other, due_on, invoice in rows:
         delta = int(delta)
         if position is None:
             sections[currency], balances[currency] = StatementSection(currency, delta), delta
@@ -148,14 +171,18 @@ def statement(engine: sa.Engine, customer_id: UUID, *, from_on: date, to_on: dat
             sections[currency], balances[currency] = StatementSection(currency, 0), 0
         balance = balances[currency] = balances[currency] + delta
         movement = new(Movement)  # Movement(...) without the frozen __init__: see above
+        refusal = refusals.get(invoice) if kind == "invoice" and refusals else None
         vars(movement).update(
             effective_on=effective_on, kind=kind, reference=reference or external_id, invoice_number=number,
             debit_minor=max(delta, 0), credit_minor=max(-delta, 0), balance_minor=balance, position=position,
             counterparty_id=other, counterparty_name=names.get(other, str(other)) if other is not None else None,
-            due_on=due_on, payment_reference=creditor_reference(number) if kind == "invoice" and number else None)
+            due_on=due_on, refusal=refusal,
+            payment_reference=creditor_reference(number) if kind == "invoice" and number and not refusal else None)
         sections[currency].movements.append(movement)
     for line in report.customers:
         sections.setdefault(line.currency, StatementSection(line.currency, 0)).aging = line
+    for _, _, currency, open_minor in refused:
+        sections.setdefault(currency, StatementSection(currency, 0)).refused_minor += open_minor
     return Statement(customer_id=customer_id, name=customer.name, language=customer.language, from_on=from_on,
                      to_on=to_on, known_at=known_at, bands=bands,
                      sections=[sections[c] for c in sorted(sections)], external_id=customer.external_id,
@@ -170,6 +197,14 @@ def _customer_query() -> sa.Select[Any]:
 
 
 @functools.cache
+def _refusals_query() -> sa.Select[Any]:
+    """The customer's invoices with a standing refusal (refused, invalid): few, by the customer's index."""
+    i = invoices.c
+    return sa.select(i.invoice_id, i.lifecycle_verdict).where(
+        i.customer_id == sa.bindparam("customer_id", type_=sa.Uuid), i.lifecycle_verdict.is_not(None))
+
+
+@functools.cache
 def _movements_query(known: bool) -> sa.Select[Any]:
     """The opening balances (position NULL) and the movements of the period, in one query, built once."""
     e = ledger_entries.c
@@ -180,7 +215,7 @@ def _movements_query(known: bool) -> sa.Select[Any]:
     from_on, to_on = sa.bindparam("from_on", type_=sa.Date), sa.bindparam("to_on", type_=sa.Date)
     columns = (sa.null().label("kind"), sa.null().label("effective_on"), sa.null().label("reference"))
     names = (sa.null().label("invoice_number"), sa.null().label("payment_external_id"),
-             sa.null().label("counterparty_id"), sa.null().label("due_on"))
+             sa.null().label("counterparty_id"), sa.null().label("due_on"), sa.null().label("invoice_id"))
     if known:  # as known then: the entries before the period, summed
         openings = (sa.select(sa.null().label("position"), e.currency, *columns,
                               sa.func.sum(e.account_delta_minor).label("account_delta_minor"), *names)
@@ -197,7 +232,7 @@ def _movements_query(known: bool) -> sa.Select[Any]:
     # are one range of ix_ledger_customer_effective, which carries every column read here but due_on (the due-date
     # column; adding it to the index's INCLUDE would make the scan index-only on PostgreSQL again)
     movements = (sa.select(e.position, e.currency, e.kind, e.effective_on, e.reference, e.account_delta_minor,
-                           e.invoice_number, e.payment_external_id, e.counterparty_id, e.due_on)
+                           e.invoice_number, e.payment_external_id, e.counterparty_id, e.due_on, e.invoice_id)
                  .where(*mine, e.effective_on >= from_on, e.effective_on <= to_on))
     both = sa.union_all(movements, openings).subquery()  # the movements first: their column types are kept
     return sa.select(both).order_by(both.c.position.is_not(None), both.c.effective_on, both.c.position)

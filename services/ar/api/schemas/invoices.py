@@ -243,8 +243,8 @@ class InvoiceRow(BaseModel):
     total_minor: int
     open_minor: int
     external_id: str | None
-    lifecycle_status: LifecycleStatus | None = Field(description=LIFECYCLE_DOC)
-    lifecycle_code: str | None = Field(description="the code of `lifecycle_status`", examples=["210"])
+    lifecycle_status: LifecycleStatus | None = Field(None, description=LIFECYCLE_DOC)
+    lifecycle_code: str | None = Field(None, description="the code of `lifecycle_status`", examples=["210"])
 
 
 class InvoicePage(BaseModel):
@@ -255,7 +255,7 @@ class InvoicePage(BaseModel):
         "id": _INVOICE_ID, "version": 2, "number": "F2026-000001", "customer_id": _CUSTOMER_ID,
         "status": "partly_paid", "overdue": False, "currency": "EUR", "issued_on": "2026-03-01",
         "due_on": "2026-05-15", "total_minor": 120000, "open_minor": 60000, "external_id": "ERP-FA-2026-0041",
-        "lifecycle_status": None, "lifecycle_code": None}],
+        "lifecycle_status": "suspended", "lifecycle_code": "208"}],
         "next_cursor": "MjAyNi0wMy0wMXxGMjAyNi0wMDAwMDE="}]})
 
 

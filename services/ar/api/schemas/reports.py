@@ -21,12 +21,16 @@ class AgingLineOut(BaseModel):
     buckets: dict[str, int] = Field(description="open amount in minor units per band; they add up to open_minor")
     open_minor: int
     invoices: int
+    refused_minor: int = Field(0, description=(
+        "of open_minor, the invoices refused by the buyer (e-invoice 210) or rejected as invalid (213): still owed "
+        "until credited, so in the bands, but not dunned"))
+    refused_invoices: int = Field(0, description="how many invoices refused_minor is")
 
     @classmethod
     def of(cls, line: AgingLine, labels: list[str]) -> AgingLineOut:
         return cls(currency=line.currency, customer_id=line.customer_id, name=line.name,
                    buckets=dict(zip(labels, line.buckets, strict=True)), open_minor=line.open_minor,
-                   invoices=line.invoices)
+                   invoices=line.invoices, refused_minor=line.refused_minor, refused_invoices=line.refused_invoices)
 
 
 class AgingOut(BaseModel):
@@ -61,7 +65,12 @@ class MovementOut(BaseModel):
     counterparty_name: str | None = None
     due_on: date | None = Field(None, description="on an invoice: its due date")
     payment_reference: str | None = Field(None, description="on an invoice: the ISO 11649 reference to quote when "
-                                          "paying it")
+                                          "paying it (none on a refused one)")
+    refusal: str | None = Field(None, examples=["refused"], description=(
+        "on an invoice the buyer refused (e-invoice 210, `refused`) or its platform rejected (213, `invalid`): "
+        "still owed until credited, not asked to be paid"))
+    refusal_text: str | None = Field(None, examples=["refusée par le client"],
+                                     description="the mark the document shows, in the customer's language")
 
 
 class CreditorOut(BaseModel):
@@ -95,6 +104,8 @@ class StatementSectionOut(BaseModel):
     movements: list[MovementOut]
     closing_minor: int
     aging: AgingLineOut | None
+    refused_minor: int = Field(0, description="of closing_minor, the refused or invalid invoices still open")
+    payable_minor: int = Field(0, description="what is asked to be paid: closing_minor but refused_minor")
 
 
 class StatementPenaltyOut(BaseModel):
@@ -139,12 +150,14 @@ class StatementOut(BaseModel):
         return cls(customer_id=st.customer_id, name=st.name, language=st.language, from_on=st.from_on,
                    to_on=st.to_on, known_at=st.known_at, sections=[StatementSectionOut(
                        currency=s.currency, opening_minor=s.opening_minor, closing_minor=s.closing_minor,
+                       refused_minor=s.refused_minor, payable_minor=s.payable_minor,
                        movements=[MovementOut(effective_on=m.effective_on, kind=m.kind, reference=m.reference,
                                               invoice_number=m.invoice_number, debit_minor=m.debit_minor,
                                               credit_minor=m.credit_minor, balance_minor=m.balance_minor,
                                               counterparty_id=m.counterparty_id,
                                               counterparty_name=m.counterparty_name, due_on=m.due_on,
-                                              payment_reference=m.payment_reference)
+                                              payment_reference=m.payment_reference, refusal=m.refusal,
+                                              refusal_text=st.refusal_text(m))
                                   for m in s.movements],
                        aging=AgingLineOut.of(s.aging, labels) if s.aging else None) for s in st.sections],
                    penalties=[StatementPenaltyOut(**asdict(p)) for p in penalties or []],
