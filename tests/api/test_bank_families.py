@@ -80,3 +80,22 @@ def test_a_card_or_cheque_credit_is_recorded_with_its_method(
     assert cheque["state"] == "matched"
     assert ok(client.get(f"/v1/payments/{cheque['payment_id']}"))["method"] == "cheque"
     assert _open_minor(client, cheque_invoice) == 0
+
+
+def test_an_mt940_rd_line_is_a_debit_of_ours_reversed_money_in_and_returns_nothing(
+        client: TestClient, register_customer: RegisterCustomer, issue_invoice: IssueInvoice) -> None:
+    """RC (a credit reversed: money out) returns the collected direct debit above; the same line marked RD (one of
+    our debits reversed: money in) is a credit, so the direct debit stays paid."""
+    customer = str(register_customer()["id"])
+    debited = _issue(issue_invoice, customer, "F-000052", 35_000)
+    content = (SAMPLES / "mt940_german_families.sta").read_bytes().replace(
+        b":61:2603180318RC350,00NDDT", b":61:2603180318RD350,00NDDT").replace(
+        b":62F:C260318EUR6282,40", b":62F:C260318EUR6982,40")
+    r = client.post("/v1/bank-statements", content=content, headers={"content-type": "text/plain"})
+    assert r.status_code == 201, r.text
+    entries = [entry for statement in r.json()["imports"] for entry in statement["entries"]]
+    assert [e["direction"] for e in entries] == ["credit", "credit", "credit", "credit", "debit"]
+    assert r.json()["counts"]["returned"] == 0
+    collected = entries[1]
+    assert ok(client.get(f"/v1/payments/{collected['payment_id']}"))["returned_on"] is None
+    assert _open_minor(client, debited) == 0
