@@ -1,7 +1,7 @@
 """A refused (e-invoice 210) or invalid (213) invoice in the reports, as a French accountant keeps it: still owed in
 the ledger until a credit note cancels it, so the balances and the aging bands keep it, but marked, and never asked
-to be paid: the statement (JSON, CSV) says "refusée par le client" on its line, gives it no payment reference and
-leaves it out of the amount to pay (the PDF carries the same mark); the aging says how much of each line is refused. Both backends."""
+to be paid: the statement (JSON, CSV, PDF) says "refusée par le client" on its line, gives it no payment reference
+and leaves it out of the amount to pay; the aging says how much of each line is refused. Both backends."""
 
 from __future__ import annotations
 
