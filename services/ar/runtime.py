@@ -25,7 +25,7 @@ from ar.delivery.subscriptions import SubscriptionSender, build_sender
 from ar.delivery.worker import DeliveryWorker, build_delivery
 from ar.domain.clock import Clock
 from ar.projections.bank_queries import BankLookups
-from ar.projections.customers import CustomersProjection
+from ar.projections.customers import CustomerLookups, CustomersProjection
 from ar.projections.dunning import DunningProjection
 from ar.projections.dunning_queries import DunningLookups
 from ar.projections.lookups import ReadModelLookups
@@ -97,12 +97,13 @@ def build(settings: Settings, clock: Clock | None = None, *, run_migrations: boo
         clock = simulated_clock(settings) if settings.simulated_clock else SystemClock()
     if settings.admin_key:  # AR_ADMIN_KEY: the "bootstrap" admin key, unless a key with its id exists
         ApiKeyStore(engine).install(settings.admin_key, name="bootstrap", now=clock.now())
-    receivables_caught_up, agenda_caught_up = CatchUpLater(), CatchUpLater()
+    receivables_caught_up, agenda_caught_up, customers_caught_up = CatchUpLater(), CatchUpLater(), CatchUpLater()
     lookups = ReadModelLookups(engine, receivables_caught_up)
     ports = Ports(finder=lookups, exposure=lookups, candidates=DunningLookups(engine, agenda_caught_up),
                   read_many=select_many,
                   renderer=JinjaRenderer(creditor=settings.creditor()),
-                  calendar=HolidayCalendar(settings.holiday_region))
+                  calendar=HolidayCalendar(settings.holiday_region),
+                  customers=CustomerLookups(engine, customers_caught_up))
     app = Receivables(settings.event_store_env(), clock=clock, ports=ports, rate_seed=RateSeed(*load_rate_seed()),
                       creditor={"name": settings.creditor_name, "email": settings.creditor_email},
                       split_by_half_year=settings.penalty_split_by_half_year,
@@ -113,6 +114,7 @@ def build(settings: Settings, clock: Clock | None = None, *, run_migrations: boo
     # Each lookup advances only the read model it reads, and never retries a stopped one (the loop does).
     receivables_caught_up.resolve(partial(runner.catch_up, only={ReceivablesProjection.name}, retry_stalled=False))
     agenda_caught_up.resolve(partial(runner.catch_up, only={DunningProjection.name}, retry_stalled=False))
+    customers_caught_up.resolve(partial(runner.catch_up, only={CustomersProjection.name}, retry_stalled=False))
     accounts_caught_up = partial(runner.catch_up, only={PayerAccountsProjection.name}, retry_stalled=False)
     bank = BankImports(app, store=BankImportStore(engine), tolerance_minor=settings.bank_match_tolerance_minor,
                        candidates=BankLookups(engine, invoices_caught_up=receivables_caught_up,

@@ -34,6 +34,7 @@ from ar.domain.invoice import Invoice
 from ar.domain.money import Money
 from ar.domain.payment import Payment, PaymentMethod
 from ar.domain.series import check_issuer_number, check_series_name
+from ar.domain.siren import is_siren
 from ar.domain.terms import CustomerKind, PaymentTerms
 from ar.domain.vat import VatLine
 
@@ -153,7 +154,12 @@ class EInvoices(Dunning):
             due_on_derogation=AS_STATED if beyond else None, attach=attach)
 
     def _buyer(self, einvoice: EInvoice) -> Customer:
+        """The customer recorded with the buyer's SIREN, else the one registered from an earlier document (id from
+        the SIREN, found even before the read model has it), else a new one recording the SIREN."""
         siren = einvoice.buyer.siren or ""
+        found = self.ports.customers.by_siren(siren)
+        if found is not None:
+            return self._get(Customer, found, "customer_id")
         customer_id = buyer_id(siren)
         country = (einvoice.buyer.country or "FR").upper()
 
@@ -161,7 +167,8 @@ class EInvoices(Dunning):
             customer = Customer.register(
                 id=customer_id, name=einvoice.buyer.name, kind=CustomerKind.PROFESSIONAL, country=country,
                 language=Language.FR if country == "FR" else Language.EN, emails=[], terms=PaymentTerms(),
-                credit_limit=None, external_id=f"siren:{siren}", at=self.clock.now())
+                credit_limit=None, external_id=f"siren:{siren}", at=self.clock.now(),
+                siren=siren if is_siren(siren) else None)  # a wrong key is the document's: not ours to refuse
             return Saved(customer, self._save(customer))
 
         return self._create(Customer, customer_id, decide).aggregate

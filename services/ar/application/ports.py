@@ -29,6 +29,13 @@ class InvoiceFinder(Protocol):
         ...
 
 
+class CustomerDirectory(Protocol):
+    def by_siren(self, siren: str) -> UUID | None:
+        """The customer recorded with this SIREN (the customers read model: one registered a moment ago may not
+        be found yet), if any."""
+        ...
+
+
 class ExposureReader(Protocol):
     def open_amount(self, customer_id: UUID, currency: str) -> int:
         """What the customer owes on open invoices now, in minor units."""
@@ -85,6 +92,7 @@ class Ports:
     read_many: ManyAggregateReads
     renderer: ReminderRenderer
     calendar: BusinessCalendar
+    customers: CustomerDirectory
 
 
 class BankCandidates(Protocol):

@@ -30,3 +30,8 @@ def check_siren(value: str, field: str = "siren") -> str:
     if not luhn_valid(siren):
         raise DomainRuleViolation(f"{value!r} is not a SIREN: its check digit is wrong", field=field)
     return siren
+
+
+def is_siren(value: str) -> bool:
+    """Nine digits with a valid key (no message: for a number someone else stated, such as an e-invoice's)."""
+    return DIGITS.fullmatch(value) is not None and len(value) == 9 and luhn_valid(value)

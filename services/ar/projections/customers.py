@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -25,6 +26,18 @@ def customer_by_siren(conn: sa.Connection, siren: str) -> UUID | None:
     row = conn.execute(sa.select(customers.c.customer_id).where(customers.c.siren == siren)
                        .order_by(customers.c.customer_id).limit(1)).first()
     return row.customer_id if row else None
+
+
+class CustomerLookups:
+    """Implements `CustomerDirectory`; catches the customers read model up before each lookup."""
+
+    def __init__(self, engine: sa.Engine, catch_up: Callable[[], Any]) -> None:
+        self.engine, self.catch_up = engine, catch_up
+
+    def by_siren(self, siren: str) -> UUID | None:
+        self.catch_up()
+        with self.engine.connect() as conn:
+            return customer_by_siren(conn, siren)
 
 
 class CustomersProjection:
