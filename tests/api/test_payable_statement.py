@@ -124,3 +124,26 @@ def test_nothing_owed_means_no_payment_block(client: TestClient, register_custom
     assert body["legal_mentions"][0] == "Early payment discount: none"
     pdf = client.get(f"/v1/customers/{customer_id}/statement", params={**params, "format": "pdf"})
     assert not [image for page in PdfReader(io.BytesIO(pdf.content)).pages for image in page.images]
+
+
+def test_the_statement_addresses_the_customer_by_its_billing_address_and_siren(
+        client: TestClient, register_customer: Any) -> None:
+    address = {"lines": ["Bâtiment B", "12 rue des Lilas"], "postcode": "69003", "city": "Lyon"}
+    customer_id, _, params = _statement(client, register_customer, billing_address=address, siren="443061841")
+    body = client.get(f"/v1/customers/{customer_id}/statement", params=params).json()
+    assert (body["billing_address"], body["siren"]) == (["Bâtiment B", "12 rue des Lilas", "69003 LYON"],
+                                                        "443061841")
+    r = client.get(f"/v1/customers/{customer_id}/statement", params={**params, "format": "pdf"})
+    assert r.status_code == 200, r.text
+    text = PdfReader(io.BytesIO(r.content)).pages[0].extract_text()
+    lines = [line.strip() for line in text.splitlines()]
+    block = ["Bâtiment B", "12 rue des Lilas", "69003 LYON"]
+    assert all(line in lines for line in block), text
+    assert [lines.index(line) for line in block] == sorted(lines.index(line) for line in block)  # in order
+    assert "SIREN 443061841" in text
+
+
+def test_a_customer_without_an_address_has_an_empty_block(client: TestClient, register_customer: Any) -> None:
+    customer_id, _, params = _statement(client, register_customer)
+    body = client.get(f"/v1/customers/{customer_id}/statement", params=params).json()
+    assert (body["billing_address"], body["siren"]) == ([], None)

@@ -15,6 +15,7 @@ from ar.reports.payment_block import iban_grouped, reference_grouped
 from ar.reports.statement import Statement
 
 QR_MM = 32
+WINDOW_TOP_MM = 40  # the customer's block where a DL window envelope (45 mm from the top) shows its name and address
 LABELS: dict[str, dict[str, str]] = {
     "fr": {"customer": "Client", "account": "N° de compte client : {}", "yours": "Votre référence : {}",
            "siren": "SIREN {}", "vat": "TVA intracommunautaire {}", "pay": "Comment régler",
@@ -33,7 +34,8 @@ LABELS: dict[str, dict[str, str]] = {
 
 
 def parties(pdf: FPDF, st: Statement, lang: str, text: Callable[[str], str]) -> None:
-    """The creditor on the left, the customer on the right (where a window envelope shows it), on one band."""
+    """The creditor on the left, the customer on the right (where a window envelope shows it): its name and billing
+    address as the recipient block, then its account number, SIREN and reference, on one band."""
     t = LABELS[lang]
     top = pdf.get_y()
     half = pdf.epw / 2
@@ -49,13 +51,19 @@ def parties(pdf: FPDF, st: Statement, lang: str, text: Callable[[str], str]) -> 
             pdf.cell(half, 4, text(line), new_x="LMARGIN", new_y="NEXT")
     left_bottom = pdf.get_y()
     x = pdf.l_margin + half + 10
-    pdf.set_xy(x, top)
+    pdf.set_xy(x, max(top, WINDOW_TOP_MM))
     pdf.set_font("helvetica", "", 8.5)
     pdf.cell(half - 10, 4.5, t["customer"], new_x="LEFT", new_y="NEXT")
     pdf.set_font("helvetica", "B", 11)
     pdf.multi_cell(half - 10, 5.5, text(st.name), new_x="LEFT", new_y="NEXT")
+    pdf.set_font("helvetica", "", 10)
+    for line in st.billing_address:
+        pdf.multi_cell(half - 10, 5, text(line), new_x="LEFT", new_y="NEXT")
+    pdf.set_xy(x, pdf.get_y() + 1.5)
     pdf.set_font("helvetica", "", 8.5)
     pdf.cell(half - 10, 4.5, t["account"].format(st.account_number), new_x="LEFT", new_y="NEXT")
+    if st.siren:
+        pdf.cell(half - 10, 4.5, t["siren"].format(st.siren), new_x="LEFT", new_y="NEXT")
     if st.external_id:
         pdf.cell(half - 10, 4.5, text(t["yours"].format(st.external_id)), new_x="LEFT", new_y="NEXT")
     pdf.set_xy(pdf.l_margin, max(left_bottom, pdf.get_y()) + 4)

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from ar.domain.early_payment import mention
 from ar.domain.errors import DomainRuleViolation, NotFound
+from ar.domain.postal_address import PostalAddress
 from ar.domain.reference import creditor_reference
 from ar.domain.terms import PaymentTerms
 from ar.projections.tables import customer_balances, customers, invoices, ledger_entries
@@ -82,6 +83,8 @@ class Statement:
     kind: str = "professional"  # professional, public or individual: which penalties the law gives
     creditor: Creditor | None = None
     discount_mention: str | None = None  # L441-9, from the customer's payment terms
+    billing_address: tuple[str, ...] = ()  # the recipient block under the name (street, postcode CITY, country)
+    siren: str | None = None
 
     @property
     def account_number(self) -> str:
@@ -187,12 +190,22 @@ def statement(engine: sa.Engine, customer_id: UUID, *, from_on: date, to_on: dat
                      to_on=to_on, known_at=known_at, bands=bands,
                      sections=[sections[c] for c in sorted(sections)], external_id=customer.external_id,
                      kind=customer.kind, creditor=Creditor.of(creditor) if creditor else None,
-                     discount_mention=mention(terms, customer.language) if terms is not None else None)
+                     discount_mention=mention(terms, customer.language) if terms is not None else None,
+                     billing_address=_address(customer), siren=customer.siren)
+
+
+def _address(row: Any) -> tuple[str, ...]:
+    if row.address_city is None:
+        return ()
+    return tuple(PostalAddress(tuple(row.address_lines.split("\n")), row.address_postcode, row.address_city,
+                               row.address_country).block())
 
 
 @functools.cache
 def _customer_query() -> sa.Select[Any]:
-    return sa.select(customers.c.name, customers.c.language, customers.c.external_id, customers.c.kind).where(
+    return sa.select(customers.c.name, customers.c.language, customers.c.external_id, customers.c.kind,
+                     customers.c.address_lines, customers.c.address_postcode, customers.c.address_city,
+                     customers.c.address_country, customers.c.siren).where(
         customers.c.customer_id == sa.bindparam("customer_id", type_=sa.Uuid))
 
 

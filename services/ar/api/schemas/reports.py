@@ -137,6 +137,10 @@ class StatementOut(BaseModel):
         "balances, which hold what was invoiced"))
     account_number: str = Field("", description="the customer's account number on documents (10 hex digits of its id)")
     external_id: str | None = None
+    billing_address: list[str] = Field(default_factory=list, description=(
+        "the customer's billing address as printed under its name (street lines, postcode and city, the country "
+        "abroad); empty when none is known"))
+    siren: str | None = Field(None, description="the customer's SIREN, when recorded")
     creditor: CreditorOut | None = None
     payment: list[HowToPayOut] = Field(default_factory=list, description=(
         "how to pay each currency's closing balance, when one is owed"))
@@ -162,6 +166,7 @@ class StatementOut(BaseModel):
                        aging=AgingLineOut.of(s.aging, labels) if s.aging else None) for s in st.sections],
                    penalties=[StatementPenaltyOut(**asdict(p)) for p in penalties or []],
                    account_number=st.account_number, external_id=st.external_id,
+                   billing_address=list(st.billing_address), siren=st.siren,
                    creditor=None if st.creditor is None else CreditorOut(
                        name=st.creditor.name, legal_name=st.creditor.legal_name,
                        address=st.creditor.address_lines, siren=st.creditor.siren, vat_id=st.creditor.vat_id,
