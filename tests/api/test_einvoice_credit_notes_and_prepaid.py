@@ -160,3 +160,14 @@ def test_a_ubl_invalid_against_the_ubl_xsd_is_a_422_naming_the_element(
     refused = problem(post(client, no_lines, "application/xml"), 422, field="Invoice", rule="einvoice-unreadable")
     assert refused["expected"] == ["InvoiceLine"]
     assert event_head() == head
+
+
+@pytest.mark.parametrize(("build", "element"), [(cii, "BuyerTradeParty"), (ubl, "AccountingCustomerParty")])
+def test_a_credit_note_to_another_buyer_than_the_invoices_is_a_422_naming_the_buyer(
+    client: TestClient, problem: CheckProblem, event_head: EventHead, build: Callable[[Sample], bytes], element: str,
+) -> None:
+    created(post(client, build(Sample()), "application/xml"))
+    head = event_head()
+    problem(post(client, build(replace(CREDIT_NOTE, buyer_siren="356000000")), "application/xml"), 422,
+            field=element)
+    assert event_head() == head

@@ -120,6 +120,7 @@ class EInvoices(Dunning):
                     return Saved(invoice, None)  # this credit note, imported already
                 raise Conflict(f"invoice {corrected} already has a credit note {einvoice.number} of {recorded}",
                                field="number", figures={"credited_minor": recorded.minor})
+            self._check_same_buyer(einvoice, invoice)
             if einvoice.currency != invoice.currency:
                 raise DomainRuleViolation(f"credit note in {einvoice.currency} for an invoice in {invoice.currency}",
                                           field="currency")
@@ -133,6 +134,17 @@ class EInvoices(Dunning):
             return Saved(invoice, self._save(invoice))
 
         return self._retrying(attempt)
+
+    def _check_same_buyer(self, credit_note: EInvoice, invoice: Invoice) -> None:
+        """A credit note is the invoice's buyer's: one naming another buyer corrects someone else's invoice."""
+        customer = self._get(Customer, invoice.customer_id, "customer_id")
+        external = customer.external_id or ""
+        known = customer.siren or (external.removeprefix("siren:") if external.startswith("siren:") else None)
+        if known is not None and known != credit_note.buyer.siren:
+            raise DomainRuleViolation(
+                f"credit note {credit_note.number} is addressed to SIREN {credit_note.buyer.siren}, invoice "
+                f"{invoice.number} to {customer.name} (SIREN {known})", field=ELEMENTS[credit_note.syntax]["buyer"],
+                figures={"invoice_buyer_siren": known})
 
     def _import_invoice(self, einvoice: EInvoice, document: Document) -> Saved[Invoice]:
         assert einvoice.buyer.siren is not None  # checked

@@ -20,9 +20,9 @@ CREDIT_NOTE = "381"
 CREDIT_NOTES = frozenset({CREDIT_NOTE, "261", "262", "396"})
 # What each syntax calls the elements a check can fault (the error names the element of the document received).
 ELEMENTS = {"CII": {"payable": "DuePayableAmount", "prepaid": "TotalPrepaidAmount", "total": "GrandTotalAmount",
-                    "corrects": "InvoiceReferencedDocument"},
+                    "corrects": "InvoiceReferencedDocument", "buyer": "BuyerTradeParty"},
             "UBL": {"payable": "PayableAmount", "prepaid": "PrepaidAmount", "total": "TaxInclusiveAmount",
-                    "corrects": "BillingReference"}}
+                    "corrects": "BillingReference", "buyer": "AccountingCustomerParty"}}
 
 
 class EInvoiceUnreadable(DomainRuleViolation):
