@@ -120,6 +120,14 @@ class Server:
     def pid(self) -> int:
         return self.process.pid
 
+    def children(self) -> list[int]:
+        """The server's worker processes (`--workers N`: uvicorn forks them), whose CPU is the server's."""
+        found: list[int] = []
+        for task in Path(f"/proc/{self.pid}/task").glob("*"):
+            with contextlib.suppress(OSError):
+                found += [int(p) for p in (task / "children").read_text().split()]
+        return found
+
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
@@ -156,7 +164,7 @@ def _start(name: str, argv: list[str], env: dict[str, str], port: int, log_dir: 
 
 @contextlib.contextmanager
 def ar_server(database_url: str, log_dir: Path, name: str, code_root: Path = ROOT, env: dict[str, str] | None = None,
-              with_worker: bool = False) -> Iterator[Server]:
+              with_worker: bool = False, processes: int = 1) -> Iterator[Server]:
     """`ar serve` as shipped (uvicorn, 1 worker, default pool and threadpool sizes, access log at info), with
     extra AR_* settings in `env`; `with_worker`: the projections run in an `ar worker` process beside it
     (AR_RUN_PROJECTIONS=false for the server; the worker gets a small pool: it needs few connections)."""
@@ -164,7 +172,8 @@ def ar_server(database_url: str, log_dir: Path, name: str, code_root: Path = ROO
     settings = {"AR_DATABASE_URL": database_url, "AR_ADMIN_KEY": BENCH_TOKEN, **(env or {})}
     if with_worker:
         settings["AR_RUN_PROJECTIONS"] = "false"
-    server = _start(name, [str(VENV_BIN / "ar"), "serve", "--host", "127.0.0.1", "--port", str(port)],
+    server = _start(name, [str(VENV_BIN / "ar"), "serve", "--host", "127.0.0.1", "--port", str(port),
+                           "--workers", str(processes)],
                     _env(code_root, **settings), port, log_dir, code_root)
     if with_worker:
         with open(log_dir / f"{name}-worker.log", "wb") as log:
@@ -178,11 +187,12 @@ def ar_server(database_url: str, log_dir: Path, name: str, code_root: Path = ROO
 
 
 @contextlib.contextmanager
-def minimal_server(log_dir: Path, name: str = "minimal-app", code_root: Path = ROOT) -> Iterator[Server]:
-    """bench/minimal_app.py on the same server settings as `ar serve`."""
+def minimal_server(log_dir: Path, name: str = "minimal-app", code_root: Path = ROOT,
+                   processes: int = 1) -> Iterator[Server]:
+    """bench/minimal_app.py on the same server settings as `ar serve` (and as many server processes)."""
     port = free_port()
     argv = [sys.executable, "-m", "uvicorn", "bench.minimal_app:app", "--host", "127.0.0.1", "--port", str(port),
-            "--workers", "1", "--log-level", "info", "--timeout-graceful-shutdown", "10"]
+            "--workers", str(processes), "--log-level", "info", "--timeout-graceful-shutdown", "10"]
     server = _start(name, argv, _env(code_root), port, log_dir, code_root)
     try:
         yield server

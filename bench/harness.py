@@ -25,7 +25,7 @@ def load(server: Server, path: str, clients: int, seconds: float, warmup: float,
     """Run the load generator process against `server`; its JSON result."""
     spec = {"host": "127.0.0.1", "port": server.port, "path": path, "clients": clients, "seconds": seconds,
             "warmup": warmup, "bodies": bodies, "key_prefix": key_prefix, "server_pid": server.pid,
-            "worker_pids": [w.pid for w in server.workers],
+            "worker_pids": [w.pid for w in server.workers] + server.children(),
             "database": database, "authorization": f"Bearer {BENCH_TOKEN}"}
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(spec, f)

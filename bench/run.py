@@ -71,6 +71,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                    help="admin URL; fresh databases are created and dropped through it (env AR_TEST_POSTGRES_URL)")
     p.add_argument("--ar-env", action="append", default=[], metavar="AR_X=VALUE",
                    help="extra setting for `ar serve` (repeatable), e.g. AR_POOL_SIZE=8")
+    p.add_argument("--processes", type=int, default=1,
+                   help="server processes (`ar serve --workers N`, and the minimal app the same); their CPU is "
+                   "reported as the worker's")
     p.add_argument("--with-worker", action="store_true",
                    help="run the projections in an `ar worker` process beside `ar serve` (AR_RUN_PROJECTIONS=false)")
     p.add_argument("--code", default="snapshot", metavar="snapshot|head|worktree|DIR",
@@ -96,7 +99,7 @@ def _names(text: str) -> list[str]:
 def minimal_cells(args: argparse.Namespace, run: int, log_dir: Path, code_root: Path) -> list[dict[str, Any]]:
     results = []
     customer = str(uuid.uuid4())
-    with commands.minimal_server(log_dir, f"minimal-app-run{run}", code_root) as server:
+    with commands.minimal_server(log_dir, f"minimal-app-run{run}", code_root, args.processes) as server:
         for n in _ints(args.clients):
             body = commands.bodies(commands.ISSUE, n, [customer])
             r = measured(args, lambda n=n, body=body: load(  # type: ignore[misc]
@@ -112,7 +115,7 @@ def ar_cells(args: argparse.Namespace, backend: str, run: int, log_dir: Path, co
     results = []
     with commands.database(backend, args.postgres_url) as url, \
             commands.ar_server(url, log_dir, f"ar-{backend}-run{run}", code_root, ar_env(args),
-                               args.with_worker) as server, \
+                               args.with_worker, args.processes) as server, \
             httpx.Client(base_url=server.base_url, timeout=120, headers=commands.AUTH_HEADERS) as http:
         customers = commands.register_customers(http)
         for operation in _names(args.operations):
@@ -252,6 +255,7 @@ def matrix(args: argparse.Namespace, stamp: str, info: dict[str, str], log_dir: 
             results += ar_cells(args, backend, run, log_dir, code_root, code)
     rows = medians(results)
     variant = " ".join([*args.ar_env, *(["--with-worker"] if args.with_worker else []),
+                        *([f"--processes {args.processes}"] if args.processes > 1 else []),
                         *(["--no-idempotency-key"] if args.no_idempotency_key else [])])
     text = table(rows) + (f"\n\nar code: {code} ({args.code}); {args.runs} run(s) of {args.seconds:g} s per cell"
                           + (f"; variant: {variant}" if variant else ""))

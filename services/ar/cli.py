@@ -43,8 +43,10 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
         first_admin_key(runtime, f"http://{host}:{port}")
     finally:
         runtime.close()
+    # A server process builds its runtime before it serves: on a busy machine that takes longer than uvicorn's 5 s
+    # readiness check, which then kills it and starts another, for ever.
     uvicorn.run("ar.api.main:app", host=host, port=port, workers=workers, log_level="info",
-                timeout_graceful_shutdown=10)
+                timeout_graceful_shutdown=10, timeout_worker_healthcheck=60)
 
 
 def _start_simulated_clock(start: str, simulated_clock: bool) -> None:

@@ -47,6 +47,9 @@ TAGS: dict[str, str] = {
                 "list and search, credit notes, write-offs, disputes, and each invoice's full history.",
     "payments": "Cash received: recording, allocation to invoices (automatic or by hand), refunds of unapplied cash, "
                 "returned direct debits and bounced cheques.",
+    "batch": "Many invoices or payments in one call (up to 1,000), each item answered as the single call would "
+             "answer it; the same batch sent again with its Idempotency-Key records nothing new. For files, "
+             "`ar import`.",
     "bank": "Bank statements in (camt.053/.054, MT940, CFONB 120, CSV): each credit a payment, matched to invoices "
             "automatically where it is sure, else waiting with ranked suggestions for a person to confirm.",
     "numbering": "The invoice number series: those `ar` numbers itself (gapless) and those an issuer (an ERP) "
