@@ -138,3 +138,15 @@ def test_a_second_write_connection_in_the_same_transaction_fails_instead_of_wait
     assert time.monotonic() - started < 5
     assert lock.owner is None
     engine.dispose()
+
+
+def test_an_autocommit_connection_releases_the_lock_when_it_is_closed(tmp_path: Path) -> None:
+    """Each statement commits at once (the idempotency store's writes): the lock goes back at close at the latest."""
+    engine, lock = scratch_engine(tmp_path / "d.sqlite")
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(sa.insert(ROWS).values(id=1, v=1))
+        conn.execute(sa.insert(ROWS).values(id=2, v=2))
+    assert lock.owner is None
+    with engine.connect() as conn:
+        assert conn.scalar(sa.text("SELECT count(*) FROM t")) == 2
+    engine.dispose()
