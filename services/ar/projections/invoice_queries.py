@@ -33,7 +33,7 @@ def parse_lifecycle(values: list[str]) -> tuple[str, ...]:
     names = tuple(dict.fromkeys(v.strip() for value in values for v in value.split(",") if v.strip()))
     unknown = [n for n in names if n not in LIFECYCLE_NAMES.values()]
     if unknown:
-        raise DomainRuleViolation(f"unknown lifecycle status {unknown[0]!r}; known: "
+        raise DomainRuleViolation(f"unknown lifecycle status {unknown[0][:40]!r}; known: "
                                   f"{', '.join(LIFECYCLE_NAMES.values())}", field="lifecycle")
     return names
 
