@@ -27,7 +27,8 @@ def eur(minor: int) -> Money:
 
 @contextmanager
 def decided_together(*apps: Receivables, parties: int = 2) -> Iterator[list[int]]:
-    """Hold each racer's first save (its wait for the group commit) until all have decided on the same state, so the race is certain, not likely.
+    """Hold each racer's first save (its wait for the group commit) until all have decided on the same state, so the
+    race is certain, not likely.
 
     Yields a list that grows by one for every save lost to optimistic concurrency.
     """
