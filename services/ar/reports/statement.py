@@ -211,10 +211,12 @@ def _customer_query() -> sa.Select[Any]:
 
 @functools.cache
 def _refusals_query() -> sa.Select[Any]:
-    """The customer's invoices with a standing refusal (refused, invalid): few, by the customer's index."""
+    """The customer's invoices with a standing refusal (refused, invalid): few, found in the small index of those
+    with a platform status (ix_invoices_lifecycle) rather than among all the customer's invoices."""
     i = invoices.c
     return sa.select(i.invoice_id, i.lifecycle_verdict).where(
-        i.customer_id == sa.bindparam("customer_id", type_=sa.Uuid), i.lifecycle_verdict.is_not(None))
+        i.lifecycle_status.is_not(None), i.customer_id == sa.bindparam("customer_id", type_=sa.Uuid),
+        i.lifecycle_verdict.is_not(None))
 
 
 @functools.cache
