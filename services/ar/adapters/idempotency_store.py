@@ -64,33 +64,36 @@ class IdempotencyStore:
 
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
-        self._postgres = engine.dialect.name == "postgresql"
+        # Built once, run with parameters: building a statement costs more CPU than sending it.
+        insert = postgresql.insert(keys) if engine.dialect.name == "postgresql" else sqlite.insert(keys)
+        self._claim: sa.Executable = insert.on_conflict_do_nothing().returning(keys.c.key)
+        if engine.dialect.name == "postgresql":
+            # The row and, for this statement's own transaction only, the asynchronous commit.
+            asynchronous = sa.select(sa.func.set_config("synchronous_commit", "off", True).label("set")).subquery()
+            row = sa.select(sa.bindparam("caller", type_=sa.String), sa.bindparam("key", type_=sa.String),
+                            sa.bindparam("request_hash", type_=sa.String),
+                            sa.bindparam("created_at", type_=sa.DateTime(timezone=True))).select_from(asynchronous)
+            self._claim = (postgresql.insert(keys).from_select(["caller", "key", "request_hash", "created_at"], row)
+                           .on_conflict_do_nothing().returning(keys.c.key))
+        self._finish = insert.on_conflict_do_update(
+            index_elements=[keys.c.caller, keys.c.key],
+            set_={c: insert.excluded[c] for c in ("status_code", "response_headers", "response_body")})
+        self._read = sa.select(keys).where(keys.c.caller == sa.bindparam("the_caller"),
+                                           keys.c.key == sa.bindparam("the_key"))
+        self._release = keys.delete().where(keys.c.caller == sa.bindparam("the_caller"),
+                                            keys.c.key == sa.bindparam("the_key"), keys.c.status_code.is_(None))
 
     def _connect(self) -> sa.Connection:
         return self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
 
-    def _insert(self) -> postgresql.Insert | sqlite.Insert:
-        return postgresql.insert(keys) if self._postgres else sqlite.insert(keys)
-
-    def _claim_statement(self, caller: str, key: str, request_hash: str, now: datetime) -> sa.Executable:
-        if not self._postgres:
-            return self._insert().values(caller=caller, key=key, request_hash=request_hash,
-                                         created_at=now).on_conflict_do_nothing().returning(keys.c.key)
-        # One statement: the row and, for this statement's own transaction, the asynchronous commit.
-        asynchronous = sa.select(sa.func.set_config("synchronous_commit", "off", True).label("set")).subquery()
-        row = sa.select(sa.literal(caller, sa.String), sa.literal(key, sa.String),
-                        sa.literal(request_hash, sa.String),
-                        sa.literal(now, sa.DateTime(timezone=True))).select_from(asynchronous)
-        return (postgresql.insert(keys).from_select(["caller", "key", "request_hash", "created_at"], row)
-                .on_conflict_do_nothing().returning(keys.c.key))
-
     def claim(self, caller: str, key: str, request_hash: str, now: datetime) -> Outcome:
         where = (keys.c.caller == caller) & (keys.c.key == key)
+        claim = {"caller": caller, "key": key, "request_hash": request_hash, "created_at": now}
         with self._connect() as conn:
             for _ in range(3):
-                if conn.execute(self._claim_statement(caller, key, request_hash, now)).first() is not None:
+                if conn.execute(self._claim, claim).first() is not None:
                     return Claimed()
-                row = conn.execute(sa.select(keys).where(where)).mappings().first()
+                row = conn.execute(self._read, {"the_caller": caller, "the_key": key}).mappings().first()
                 if row is None:
                     continue  # released meanwhile: try to claim again
                 if row["request_hash"] != request_hash:
@@ -110,18 +113,16 @@ class IdempotencyStore:
 
     def finish(self, caller: str, key: str, request_hash: str, claimed_at: datetime, stored: Stored) -> None:
         """Keep the response of a claimed request (synchronously committed: it is sent only once kept)."""
-        response = {"status_code": stored.status_code, "response_headers": json.dumps(stored.headers),
-                    "response_body": stored.body}
-        upsert = self._insert().values(caller=caller, key=key, request_hash=request_hash, created_at=claimed_at,
-                                       **response)
+        row = {"caller": caller, "key": key, "request_hash": request_hash, "created_at": claimed_at,
+               "status_code": stored.status_code, "response_headers": json.dumps(stored.headers),
+               "response_body": stored.body}
         with self._connect() as conn:
-            conn.execute(upsert.on_conflict_do_update(index_elements=[keys.c.caller, keys.c.key], set_=response))
+            conn.execute(self._finish, row)
 
     def release(self, caller: str, key: str) -> None:
         """Forget a claim whose outcome must not be replayed (a transient failure): the client may retry."""
         with self._connect() as conn:
-            conn.execute(keys.delete().where(keys.c.caller == caller, keys.c.key == key,
-                                             keys.c.status_code.is_(None)))
+            conn.execute(self._release, {"the_caller": caller, "the_key": key})
 
     def purge(self, older_than: datetime) -> int:
         with self._connect() as conn:
