@@ -88,7 +88,8 @@ def test_the_csv_statement_adds_its_columns_at_the_end(client: TestClient, regis
     assert r.status_code == 200, r.text
     rows = list(csv.DictReader(io.StringIO(r.text)))
     assert list(rows[0])[:len(OLD_CSV_COLUMNS)] == OLD_CSV_COLUMNS
-    assert list(rows[0])[len(OLD_CSV_COLUMNS):] == ["due_on", "payment_reference", "account_number", "refusal"]
+    assert list(rows[0])[len(OLD_CSV_COLUMNS):] == ["due_on", "payment_reference", "account_number", "refusal",
+                                                    "customer_siren", "customer_address"]
     [line] = [row for row in rows if row["kind"] == "invoice"]
     assert (line["due_on"], line["payment_reference"]) == ("2026-03-12", invoice["structured_reference"])
     assert rows[-1]["kind"] == "closing" and rows[-1]["payment_reference"] == customer_reference(customer_id)
@@ -141,6 +142,10 @@ def test_the_statement_addresses_the_customer_by_its_billing_address_and_siren(
     assert all(line in lines for line in block), text
     assert [lines.index(line) for line in block] == sorted(lines.index(line) for line in block)  # in order
     assert "SIREN 443061841" in text
+    r = client.get(f"/v1/customers/{customer_id}/statement", params={**params, "format": "csv"})
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert {(row["customer_siren"], row["customer_address"]) for row in rows} == {
+        ("443061841", "Bâtiment B, 12 rue des Lilas, 69003 LYON")}
 
 
 def test_a_customer_without_an_address_has_an_empty_block(client: TestClient, register_customer: Any) -> None:

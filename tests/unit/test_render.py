@@ -72,7 +72,8 @@ def test_statement_csv_runs_from_opening_through_movements_to_closing() -> None:
     rows = list(csv.DictReader(io.StringIO(statement_csv(st))))
     assert list(rows[0]) == ["currency", "date", "kind", "reference", "invoice_number", "debit", "credit", "balance",
                              "counterparty_id", "counterparty_name",  # the columns added since come after these
-                             "due_on", "payment_reference", "account_number", "refusal"]
+                             "due_on", "payment_reference", "account_number", "refusal", "customer_siren",
+                             "customer_address"]
     for section in st.sections:
         mine = [r for r in rows if r["currency"] == section.currency]
         assert mine[0]["kind"] == "opening" and mine[0]["date"] == "2026-03-01"
@@ -86,7 +87,7 @@ def test_statement_csv_runs_from_opening_through_movements_to_closing() -> None:
     assert eur[1] == {"currency": "EUR", "date": "2026-03-02", "kind": "invoice", "reference": "F2026-000012",
                       "invoice_number": "F2026-000012", "debit": "1234.56", "credit": "0.00", "balance": "1734.56",
                       "counterparty_id": "", "counterparty_name": "", "due_on": "", "payment_reference": "",
-                      "account_number": "0000000000", "refusal": ""}
+                      "account_number": "0000000000", "refusal": "", "customer_siren": "", "customer_address": ""}
     assert eur[-1]["balance"] == "1700.00"
 
 

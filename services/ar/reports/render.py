@@ -96,26 +96,28 @@ def statement_csv(st: Statement) -> str:
     """Debit and credit are blank on the opening and closing rows, which carry only the balance. The counterparty
     columns name the other customer of third-party cash (the payer, or the customer whose invoice was paid). The
     columns added since stay at the end: an invoice's due date and payment reference, the closing row's reference
-    for paying the balance (when one is owed), and the customer's account number on every row."""
+    for paying the balance (when one is owed), the customer's account number on every row, a refused invoice's
+    refusal, and the customer's SIREN and billing address (its lines joined by ", ") on every row."""
     account = st.account_number
+    who = [st.siren or "", ", ".join(st.billing_address)]
 
     def rows() -> Iterator[Sequence[object]]:
         for s in st.sections:
             cur = s.currency
             yield [cur, st.from_on.isoformat(), "opening", "", "", "", "", format_amount(s.opening_minor, cur, PLAIN),
-                   "", "", "", "", account, ""]
+                   "", "", "", "", account, "", *who]
             for m in s.movements:
                 yield [cur, m.effective_on.isoformat(), m.kind, m.reference or "", m.invoice_number or "",
                        *(format_amount(a, cur, PLAIN) for a in (m.debit_minor, m.credit_minor, m.balance_minor)),
                        m.counterparty_id or "", m.counterparty_name or "", m.due_on or "", m.payment_reference or "",
-                       account, m.refusal or ""]
+                       account, m.refusal or "", *who]
             owed = st.payment_reference if s.payable_minor > 0 else ""
             yield [cur, st.to_on.isoformat(), "closing", "", "", "", "", format_amount(s.closing_minor, cur, PLAIN),
-                   "", "", "", owed, account, ""]
+                   "", "", "", owed, account, "", *who]
 
     return _csv(["currency", "date", "kind", "reference", "invoice_number", "debit", "credit", "balance",
-                 "counterparty_id", "counterparty_name", "due_on", "payment_reference", "account_number", "refusal"],
-                rows())
+                 "counterparty_id", "counterparty_name", "due_on", "payment_reference", "account_number", "refusal",
+                 "customer_siren", "customer_address"], rows())
 
 
 class _StatementPdf(FPDF):
