@@ -26,11 +26,12 @@ statement in a greenlet the same way; a hand-written `await conn.execute(...)` p
 switch per query instead of one per call), so the SQL, the Python around it and the rows are identical and only
 the driver and the concurrency model differ.
 
-Per cell: calls/s, p50/p99 latency, and the CPU a call costs (this process: driver, SQLAlchemy, report code,
-event loop; PostgreSQL's backends apart). The three variants are interleaved inside each run (their order rotates)
-so that a busy machine weighs on each alike; `uptime`'s load is recorded before each run. The median of the runs
-is reported. Then the `min_position` wait (`ar.api.waiting`): what one positions read costs, and how many threads
-and reads 64 waiting requests take.
+First, one caller, the variants taking turns in blocks of 20 calls (15 rounds): the CPU a call costs when nothing
+else is in flight. Then per cell: calls/s, p50/p99 latency, and the CPU a call costs (this process: driver,
+SQLAlchemy, report code, event loop; PostgreSQL's backends apart). The three variants are interleaved inside each
+run (their order rotates) so that a busy machine weighs on each alike; `uptime`'s load is recorded before each run.
+The median of the runs is reported. Then the `min_position` wait (`ar.api.waiting`): what one positions read costs,
+and how many threads and reads 64 waiting requests take.
 
 Results: bench/out/async-reads.json and bench/out/async-reads.md (printed at the end).
 """
@@ -40,6 +41,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import importlib.util
 import json
 import os
 import random
@@ -88,6 +90,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--callers", default="1,4,16", help="concurrent callers per cell, comma-separated")
     p.add_argument("--seconds", type=float, default=4.0, help="measured seconds per cell")
     p.add_argument("--runs", type=int, default=3, help="repetitions of every cell (median of runs)")
+    p.add_argument("--cpu-rounds", type=int, default=15,
+                   help="rounds of the interleaved one-caller CPU series (each variant `--cpu-block` calls a round)")
+    p.add_argument("--cpu-block", type=int, default=20)
     p.add_argument("--variants", default=",".join(VARIANTS))
     p.add_argument("--seed", type=int, default=20261129)
     p.add_argument("--postgres-url", default=os.environ.get("AR_TEST_POSTGRES_URL", DEFAULT_ADMIN_URL),
@@ -171,6 +176,8 @@ def variants(names: Sequence[str], runtime: Runtime, settings: Settings) -> list
     for name in names:
         if name == "sync-threads":
             made.append(SyncThreads(runtime.engine, settings.threadpool_size))
+        elif name == "asyncpg" and importlib.util.find_spec("asyncpg") is None:
+            log("asyncpg is not installed (`ar` does not depend on it): `pip install asyncpg` to measure it")
         elif name == "asyncpg":
             made.append(AsyncEngineVariant(name, create_async_engine(async_url(settings, "asyncpg"), **pool)))
         elif name == "psycopg-async":
@@ -228,6 +235,12 @@ async def measure(args: argparse.Namespace, runtime: Runtime, settings: Settings
     rng = random.Random(args.seed)
     runs: list[dict[str, Any]] = []
     try:
+        for variant in made:  # pools and prepared statements warm before the interleaved series
+            for read in paths.values():
+                for customer_id in customers[:20]:
+                    await variant.call(read, customer_id)
+        log("the CPU a call costs, one caller, the variants interleaved:")
+        cpu = await interleaved_cpu(made, paths, customers, args.cpu_rounds, args.cpu_block, rng)
         for run in range(args.runs):
             load = load_average()
             log(f"run {run + 1}/{args.runs}: load average {load}")
@@ -245,7 +258,32 @@ async def measure(args: argparse.Namespace, runtime: Runtime, settings: Settings
     finally:
         for variant in made:
             await variant.close()
-    return {"runs": runs, "medians": medians(runs)}
+    return {"runs": runs, "medians": medians(runs), "interleaved_cpu": cpu}
+
+
+async def interleaved_cpu(made: list[Variant], paths: dict[str, Read], customers: list[UUID], rounds: int,
+                          block: int, rng: random.Random) -> list[dict[str, Any]]:
+    """The CPU a call costs, one caller: blocks of `block` sequential calls, the variants taking turns `rounds`
+    times on the same customers, so that other work on the machine weighs on each alike."""
+    out = []
+    for op, read in paths.items():
+        spent = {v.name: [0.0, 0.0, 0] for v in made}  # CPU s, wall s, calls
+        for _ in range(rounds):
+            picks = [rng.choice(customers) for _ in range(block)]
+            for variant in made:
+                cpu0, began = time.process_time(), time.perf_counter()
+                for customer_id in picks:
+                    await variant.call(read, customer_id)
+                total = spent[variant.name]
+                total[0] += time.process_time() - cpu0
+                total[1] += time.perf_counter() - began
+                total[2] += block
+        for name, (cpu, wall, calls) in spent.items():
+            out.append({"operation": op, "variant": name, "calls": calls, "cpu_ms_per_call": cpu * 1000 / calls,
+                        "wall_ms_per_call": wall * 1000 / calls})
+            log(f"  one caller, interleaved: {op:9} {name:13} CPU {cpu * 1000 / calls:.2f} ms/call, "
+                f"wall {wall * 1000 / calls:.2f} ms/call ({calls} calls)")
+    return out
 
 
 def medians(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -331,6 +369,10 @@ def render(result: dict[str, Any]) -> str:
                      f"{m['p50_ms']:.1f} | {m['p99_ms']:.1f} | {m['cpu_ms_per_call']:.2f} | "
                      f"{m['postgres_cpu_ms_per_call']:.2f} | {m['process_cores']:.2f} / {m['postgres_cores']:.2f} / "
                      f"{m['other_cores']:.2f} |")
+    lines += ["", "One caller, the variants interleaved in blocks (CPU of this process and wall time per call):", "",
+              "| read | variant | calls | CPU ms/call | wall ms/call |", "|---|---|---:|---:|---:|"]
+    lines += [f"| {c['operation']} | {c['variant']} | {c['calls']} | {c['cpu_ms_per_call']:.2f} | "
+              f"{c['wall_ms_per_call']:.2f} |" for c in result["interleaved_cpu"]]
     w = result["min_position"]
     lines += ["", f"`min_position` wait: one positions read {w['progress_read_p50_ms']:.1f} ms p50 "
               f"({w['progress_read_p99_ms']:.1f} p99) through a worker thread, {w['progress_read_cpu_ms']:.2f} ms "
