@@ -19,7 +19,7 @@ from typing import Any
 from fpdf import FPDF
 
 from ar.application.ports import RenderedMessage
-from ar.delivery.renderer import date_format
+from ar.delivery.renderer import letter_date
 from ar.reports.payment_block import Creditor
 
 LINE = 5.2  # mm
@@ -48,8 +48,6 @@ class _LetterPdf(FPDF):
 MENTION = {"fr": "Lettre recommandée avec accusé de réception",
            "en": "Registered letter with acknowledgement of receipt"}
 SUBJECT = {"fr": "Objet :", "en": "Subject:"}
-MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-          "novembre", "décembre")  # a letter is dated in words: "Lyon, le 2 mars 2026"
 PLACED = {"fr": ("{city}, le {day}", "Le {day}"), "en": ("{city}, {day}", "{day}")}  # with the creditor's city, without
 # A DL window envelope (NF EN ISO 269, La Poste's layout): the recipient block from 100 mm of the left edge, 45 mm
 # from the top, at most 85 mm wide; the sender at the top left, where no window shows it
@@ -128,8 +126,7 @@ def _head(pdf: FPDF, content: dict[str, Any], creditor: dict[str, Any], language
     pdf.ln(LINE * 2)
     pdf.set_x(RECIPIENT_X)
     city = str(creditor.get("city") or "")
-    day = f"{run_on.day} {MONTHS[run_on.month - 1]} {run_on.year}" if language == "fr" else date_format(run_on, "en")
-    placed = PLACED[language][0 if city else 1].format(city=city, day=day)
+    placed = PLACED[language][0 if city else 1].format(city=city, day=letter_date(run_on, language))
     pdf.cell(RECIPIENT_W, LINE, _text(placed), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(LINE * 1.5)
     if content.get("template") == "formal-notice":

@@ -35,6 +35,8 @@ NBSP = "\u00a0"  # keeps "1 234,56 €" on one line (and is in the PDF core font
 SYMBOLS = {"EUR": "€", "GBP": "£"}
 MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
              "November", "December")
+MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+             "novembre", "décembre")
 
 
 def money_format(minor: int, currency: str, language: str) -> str:
@@ -63,6 +65,15 @@ def date_format(value: str | date, language: str) -> str:
     return f"{day.day} {MONTHS_EN[day.month - 1]} {day.year}"
 
 
+def letter_date(value: str | date, language: str) -> str:
+    """A letter is dated in words: `2 mars 2026` in French (`Lyon, le 2 mars 2026`), `2 March 2026` in English; the
+    PDF letter and the e-mail of the same formal notice print it alike."""
+    day = value if isinstance(value, date) else date.fromisoformat(value)
+    if language == "fr":
+        return f"{day.day} {MONTHS_FR[day.month - 1]} {day.year}"
+    return date_format(day, language)
+
+
 @pass_context
 def _money(ctx: Context, minor: int, currency: str) -> str:
     return money_format(minor, currency, str(ctx["language"]))
@@ -71,6 +82,11 @@ def _money(ctx: Context, minor: int, currency: str) -> str:
 @pass_context
 def _date(ctx: Context, value: str) -> str:
     return date_format(value, str(ctx["language"]))
+
+
+@pass_context
+def _letter_date(ctx: Context, value: str) -> str:
+    return letter_date(value, str(ctx["language"]))
 
 
 def content_hash(subject: str, text: str, html: str) -> str:
@@ -115,6 +131,7 @@ class JinjaRenderer:
         self.env.filters["money"] = _money
         self._versions: dict[tuple[str, str], str] = {}
         self.env.filters["day"] = _date
+        self.env.filters["letter_day"] = _letter_date
 
     def knows(self, template: str) -> bool:
         return template in TEMPLATES
