@@ -12,23 +12,27 @@ caught up, then VACUUM ANALYZE. Two read paths, each exactly the code the routes
 * `statement`: `ar.reports.statement.statement`, one customer's last three months (movements from the ledger
   entries range, opening balance, aging, refusals: five to six queries on one connection).
 
-Three ways to run them, N concurrent callers each (1, 4, 16), closed loop, in one uvloop event loop (as
+Four ways to run them, N concurrent callers each (1, 4, 16), closed loop, in one uvloop event loop (as
 `ar serve` runs):
 
 * `sync-threads` (today): the runtime's sync engine (psycopg 3, the pool `Settings` sizes), each call in a worker
   thread through `anyio.to_thread.run_sync` limited to `Settings().threadpool_size` threads, as FastAPI runs a sync
   route;
+* `sync-autocommit`: the same engine and threads, its connections in autocommit (`isolation_level="AUTOCOMMIT"`):
+  no BEGIN and no ROLLBACK a read, and psycopg keeps the statements it prepared (it drops them all on every
+  ROLLBACK, so in a read ending in one they never outlive it). Each query still sees a committed snapshot of its
+  own, as under READ COMMITTED in a transaction;
 * `asyncpg`: an SQLAlchemy async engine on `postgresql+asyncpg://` (same pool size), each caller a task;
 * `psycopg-async`: an SQLAlchemy async engine on `postgresql+psycopg://` (psycopg 3's async mode, same driver).
 
 The async variants run the same functions through `AsyncConnection.run_sync` (SQLAlchemy's async engine runs every
 statement in a greenlet the same way; a hand-written `await conn.execute(...)` port would take one greenlet
 switch per query instead of one per call), so the SQL, the Python around it and the rows are identical and only
-the driver and the concurrency model differ.
+the driver, the transaction and the concurrency model differ.
 
 First, one caller, the variants taking turns in blocks of 20 calls (15 rounds): the CPU a call costs when nothing
 else is in flight. Then per cell: calls/s, p50/p99 latency, and the CPU a call costs (this process: driver,
-SQLAlchemy, report code, event loop; PostgreSQL's backends apart). The three variants are interleaved inside each
+SQLAlchemy, report code, event loop; PostgreSQL's backends apart). The variants are interleaved inside each
 run (their order rotates) so that a busy machine weighs on each alike; `uptime`'s load is recorded before each run.
 The median of the runs is reported. Then the `min_position` wait (`ar.api.waiting`): what one positions read costs,
 and how many threads and reads 64 waiting requests take.
@@ -77,7 +81,7 @@ from bench.readmodels import READ_MODELS, analyze, nearest_rank
 from bench.run import DEFAULT_ADMIN_URL, machine
 
 OUT = commands.ROOT / "bench" / "out"
-VARIANTS = ("sync-threads", "asyncpg", "psycopg-async")
+VARIANTS = ("sync-threads", "sync-autocommit", "asyncpg", "psycopg-async")
 OPERATIONS = ("list", "statement")
 PAGE = 50
 
@@ -144,10 +148,8 @@ class Variant:
 class SyncThreads(Variant):
     """Today: the sync engine in a worker thread, as FastAPI runs a sync route (anyio, `threadpool_size` tokens)."""
 
-    name = "sync-threads"
-
-    def __init__(self, engine: sa.Engine, threads: int) -> None:
-        self.engine, self.limiter = engine, anyio.CapacityLimiter(threads)
+    def __init__(self, name: str, engine: sa.Engine, threads: int) -> None:
+        self.name, self.engine, self.limiter = name, engine, anyio.CapacityLimiter(threads)
 
     async def call(self, read: Read, customer_id: UUID) -> Any:
         return await to_thread.run_sync(read, self.engine, customer_id, limiter=self.limiter)
@@ -175,7 +177,10 @@ def variants(names: Sequence[str], runtime: Runtime, settings: Settings) -> list
     made: list[Variant] = []
     for name in names:
         if name == "sync-threads":
-            made.append(SyncThreads(runtime.engine, settings.threadpool_size))
+            made.append(SyncThreads(name, runtime.engine, settings.threadpool_size))
+        elif name == "sync-autocommit":
+            engine = runtime.engine.execution_options(isolation_level="AUTOCOMMIT")
+            made.append(SyncThreads(name, engine, settings.threadpool_size))
         elif name == "asyncpg" and importlib.util.find_spec("asyncpg") is None:
             log("asyncpg is not installed (`ar` does not depend on it): `pip install asyncpg` to measure it")
         elif name == "asyncpg":
