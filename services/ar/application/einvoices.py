@@ -10,8 +10,9 @@ saved with the issue; its bytes are kept by the caller (`ar.adapters.invoice_doc
 
 An amount paid before the document (BT-113, a deposit) is not price: the invoice is recorded at its grand total, so
 its VAT breakdown stays the document's, and the prepaid part as a payment (method transfer, value date the issue
-date, its remittance naming the document) allocated to it, so that its open amount is the amount due. The payment's
-id derives from the invoice's, so a retry, or the same document again, completes it without a second payment.
+date, its remittance naming the document) allocated to it, so that its open amount is the amount due. Invoice,
+series and payment are one save. The payment's id derives from the invoice's: an invoice recorded by an earlier
+version, which saved the payment apart and may have stopped before it, is completed by the same document again.
 
 A credit note (381, 261, 262, 396) is applied to the invoice it corrects (BT-25, found in the seller's series by
 its number) under the issuer's own credit-note number, its id derived from seller + number: the same document again
@@ -24,14 +25,16 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from eventsourcing.domain import Aggregate
+
 from ar.application.commands import Saved, derived_id, new_id
 from ar.application.dunning import Dunning
 from ar.application.issuer_numbers import numbered_invoice_id
+from ar.domain import allocation
 from ar.domain.customer import Customer, Language
 from ar.domain.einvoice import ELEMENTS, EInvoice
 from ar.domain.errors import Conflict, DomainRuleViolation
 from ar.domain.invoice import Invoice
-from ar.domain.money import Money
 from ar.domain.payment import Payment, PaymentMethod
 from ar.domain.series import check_issuer_number, check_series_name
 from ar.domain.siren import is_siren
@@ -50,6 +53,15 @@ def einvoice_series(einvoice: EInvoice) -> str:
 def credit_note_of(einvoice: EInvoice) -> UUID:
     """An imported credit note's id: its seller's series and its own number."""
     return derived_id("credit-note", f"einvoice:{einvoice_series(einvoice)}:{einvoice.number}")
+
+
+def prepaid_reference(invoice: Invoice) -> str:
+    return f"einvoice-prepaid:{invoice.series}:{invoice.number}"
+
+
+def prepaid_payment_id(invoice: Invoice) -> UUID:
+    """The payment of an invoice's prepaid part: its id derives from the invoice's series and number."""
+    return new_id("payment", external_id=prepaid_reference(invoice))
 
 
 class UnknownCorrectedInvoice(DomainRuleViolation):
@@ -75,8 +87,6 @@ class EInvoices(Dunning):
 
         def issue_invoice(self, *args: Any, **kwargs: Any) -> Saved[Invoice]: ...
 
-        def record_payment(self, *args: Any, **kwargs: Any) -> Saved[Payment]: ...
-
     def import_einvoice(self, einvoice: EInvoice, document: Document) -> Saved[Invoice]:
         """Record the e-invoice (`EInvoice.check` first), or apply the credit note to the invoice it corrects; the
         same document again is the invoice as recorded (position None when nothing was written)."""
@@ -84,21 +94,35 @@ class EInvoices(Dunning):
         if einvoice.is_credit_note:
             return self._import_credit_note(einvoice, document)
         saved = self._import_invoice(einvoice, document)
-        if not einvoice.paid_before.is_positive:
-            return saved
-        paid = self._record_prepaid(saved.aggregate, einvoice.paid_before, einvoice)
-        if paid.position is None:
-            return saved
-        return Saved(self._get(Invoice, saved.aggregate.id, "invoice_id"), paid.position)
+        if saved.position is not None or not einvoice.paid_before.is_positive:
+            return saved  # written with its prepaid payment, or nothing paid before
+        return self._complete_prepaid(saved, einvoice)
 
-    def _record_prepaid(self, invoice: Invoice, amount: Money, einvoice: EInvoice) -> Saved[Payment]:
+    def _complete_prepaid(self, saved: Saved[Invoice], einvoice: EInvoice) -> Saved[Invoice]:
+        """An invoice recorded already: by a version that saved its prepaid payment apart, it may lack it (the
+        process stopped between the two saves); the same document again records it."""
+        if prepaid_payment_id(saved.aggregate) in saved.aggregate.allocations:
+            return saved
+
+        def attempt() -> Saved[Invoice]:
+            invoice = self._get(Invoice, saved.aggregate.id, "invoice_id")
+            if prepaid_payment_id(invoice) in invoice.allocations:
+                return Saved(invoice, None)  # completed meanwhile by a concurrent request
+            payment = self._prepaid_payment(invoice, einvoice, self.clock.now())
+            return Saved(invoice, self._save(payment, invoice))
+
+        return self._retrying(attempt)
+
+    @staticmethod
+    def _prepaid_payment(invoice: Invoice, einvoice: EInvoice, now: datetime) -> Payment:
         """The part paid before the document, as a payment applied to the invoice (see the module's docstring)."""
-        reference = f"einvoice-prepaid:{invoice.series}:{invoice.number}"
-        return self.record_payment(
-            payment_id=new_id("payment", external_id=reference), customer_id=invoice.customer_id, amount=amount,
-            method=PaymentMethod.TRANSFER, value_on=einvoice.issued_on, external_id=reference,
+        payment = Payment.receive(
+            id=prepaid_payment_id(invoice), customer_id=invoice.customer_id, amount=einvoice.paid_before,
+            method=PaymentMethod.TRANSFER, value_on=einvoice.issued_on, payer_reference=None,
             remittance=f"paid before e-invoice {einvoice.number} ({ELEMENTS[einvoice.syntax]['prepaid']})",
-            allocations=[(invoice.id, amount)])
+            external_id=prepaid_reference(invoice), at=now)
+        allocation.allocate(payment, invoice, einvoice.paid_before, now)
+        return payment
 
     def _import_credit_note(self, einvoice: EInvoice, document: Document) -> Saved[Invoice]:
         series, corrected = einvoice_series(einvoice), einvoice.corrects or ""
@@ -157,13 +181,17 @@ class EInvoices(Dunning):
             invoice.attach_document(sha256=document.sha256, media_type=document.media_type,
                                     filename=document.filename, payment_terms=einvoice.payment_terms, at=now)
 
+        def prepaid(invoice: Invoice) -> list[Aggregate]:
+            return [self._prepaid_payment(invoice, einvoice, now)]
+
         series = einvoice_series(einvoice)
         return self.issue_invoice(
             invoice_id=numbered_invoice_id(series, einvoice.number), series=series, number=einvoice.number,
             customer_id=customer.id, total=einvoice.grand_total, issued_on=einvoice.issued_on, due_on=einvoice.due_on,
             vat=[VatLine(line.rate, line.basis, line.amount) for line in einvoice.vat],
             purchase_order=einvoice.purchase_order or einvoice.buyer_reference,
-            due_on_derogation=AS_STATED if beyond else None, attach=attach)
+            due_on_derogation=AS_STATED if beyond else None, attach=attach,
+            also=prepaid if einvoice.paid_before.is_positive else None)
 
     def _buyer(self, einvoice: EInvoice) -> Customer:
         """The customer recorded with the buyer's SIREN, else the one registered from an earlier document (id from

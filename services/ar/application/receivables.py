@@ -10,6 +10,8 @@ from datetime import date, datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
+from eventsourcing.domain import Aggregate
+
 from ar.application.commands import Saved, derived_id, new_id
 from ar.application.einvoices import EInvoices
 from ar.application.group_commit import Ticket, broken
@@ -143,7 +145,8 @@ class Receivables(EInvoices):
                       purchase_order: str | None = None, external_id: str | None = None,
                       deposit_invoice_ids: Sequence[UUID] = (), due_on_derogation: str | None = None,
                       number: str | None = None,
-                      attach: Callable[[Invoice], None] | None = None) -> Saved[Invoice]:
+                      attach: Callable[[Invoice], None] | None = None,
+                      also: Callable[[Invoice], Sequence[Aggregate]] | None = None) -> Saved[Invoice]:
         """An explicit `due_on` beyond the legal maximum for the customer (L441-10, R2192-10) needs
         `due_on_derogation`, the reason it is agreed anyway; it is recorded on the Issued event.
 
@@ -152,7 +155,8 @@ class Receivables(EInvoices):
         The invoice's id is then `numbered_invoice_id(series, number)`, whatever `invoice_id` says: the same
         invoice again is the existing one (nothing written), another under that number 409 `number-taken`.
         Without `number`, ar gives the next number of `series`, gapless. See `ar.application.issuer_numbers`.
-        `attach`: records more on the new invoice before the one save (an e-invoice's document)."""
+        `attach`: records more on the new invoice before the one save (an e-invoice's document). `also`: other
+        aggregates, made or changed for the new invoice (an e-invoice's prepaid payment), saved with it."""
         check_series_name(series)
         if number is not None:
             check_issuer_number(number)
@@ -183,8 +187,9 @@ class Receivables(EInvoices):
                 self._check_credit(customer, invoice, now)
                 if customer.terms.discount is not None:
                     invoice.offer_early_payment_discount(customer.terms.discount, now)
+                others = also(invoice) if also is not None else ()
                 numbered = bool(numbering.pending_events)  # an issuer's number changes nothing in the series
-                pending = self._submit(numbering, invoice, *deposits, follows=follows)
+                pending = self._submit(numbering, invoice, *deposits, *others, follows=follows)
                 self._live_series[series] = (numbering, pending.ticket if numbered else follows)
             return Saved(invoice, self._wait(pending))
 
