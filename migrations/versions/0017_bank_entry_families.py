@@ -22,7 +22,7 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("bank_entries") as batch:
         batch.add_column(sa.Column("family", sa.String(16), nullable=True))
-        batch.add_column(sa.Column("bank_code", sa.String(64), nullable=True))
+        batch.add_column(sa.Column("bank_code", sa.Text, nullable=True))
         batch.alter_column("rule", type_=sa.String(32), existing_type=sa.String(16), existing_nullable=True)
     op.create_index("ix_invoices_number_upper", "invoices", [sa.text("upper(number)")])
 

@@ -29,14 +29,16 @@ def _mapping(path: Path | None) -> CsvMapping | None:
 def report_lines(report: ImportReport) -> list[str]:
     lines = [f"import {report.import_id}: {report.format} statement {report.statement_id or '-'} of {report.account}",
              f"  credits {report.credits}, matched {report.count(MATCHED)}, waiting {report.count(WAITING)}, "
-             f"duplicates {report.count(DUPLICATE)}, returns {report.count(RETURNED)}, other debits "
+             f"duplicates {report.count(DUPLICATE)}, returns {report.count(RETURNED)}, listed "
              f"{report.count(LISTED)}"]
     for o in report.entries:
         if o.state == DUPLICATE:
             continue
         e = o.entry
         paid = ", ".join(f"{i} {m}" for i, m in o.invoices)
-        lines.append(f"  {e.value_on} {e.direction.value:6} {e.amount!s:>14} {o.state:8} "
+        family = e.family.value if e.family is not None else "-"
+        code = f" ({e.bank_code})" if e.bank_code else ""
+        lines.append(f"  {e.value_on} {e.direction.value:6} {e.amount!s:>14} {family}{code} {o.state:8} "
                      f"{o.rule or ''} {paid} {o.note or ''}".rstrip())
         lines += [f"      suggestion {s.number} ({s.score}): {s.why}" for s in o.suggestions[:3]]
     return lines

@@ -253,7 +253,7 @@ def test_ar_import_statement_prints_the_report_and_a_second_run_finds_duplicates
     env = {"AR_DATABASE_URL": runtime.settings.database_url, "AR_CREATE_TABLES": "false"}
     first = CliRunner().invoke(cli, ["import-statement", str(statement)], env=env)
     assert first.exit_code == 0, first.output
-    assert "credits 1, matched 1, waiting 0, duplicates 0, returns 0, other debits 1" in first.output
+    assert "credits 1, matched 1, waiting 0, duplicates 0, returns 0, listed 1" in first.output
     assert invoice["id"] in first.output and b.open_minor(invoice) == 0
     second = CliRunner().invoke(cli, ["import-statement", str(statement), "--format", "camt.053"], env=env)
     assert "credits 0, matched 0, waiting 0, duplicates 2" in second.output

@@ -35,7 +35,7 @@ def test_a_customer_reference_pays_its_open_items_oldest_due_first_and_keeps_the
     reference = customer_reference(alice)
     assert reference == printed_reference(alice)  # what the statement and its QR code carry
     [entry] = b.entries(b.post(camt(ntry(20_000, "CR1", rf=reference))))
-    assert (entry["state"], entry["rule"]) == ("matched", "customer-ref")
+    assert (entry["state"], entry["rule"]) == ("matched", "customer-reference")
     assert entry["invoices"] == [{"invoice_id": older["id"], "amount_minor": 6_000},
                                  {"invoice_id": newer["id"], "amount_minor": 9_000}]
     paid = payment(client, entry)

@@ -194,10 +194,13 @@ def test_a_plan_applied_leaves_both_sides_consistent(issue_invoice: Issue, recei
 
 
 # numbers_in ---------------------------------------------------------------------------------------------------
-def test_numbers_in_finds_invoice_numbers_as_written_and_uppercased_in_order() -> None:
-    # an issuer's numbers are kept as given (case matters), and banks often capitalise remittance texts
-    assert allocation.numbers_in("Payment for F2026-000012 and f2026-000013") == [
-        "F2026-000012", "f2026-000013", "F2026-000013"]
+def test_numbers_in_finds_invoice_numbers_as_written_in_order() -> None:
+    # the finder looks them up regardless of case: a token is not repeated in capitals
+    assert allocation.numbers_in("Payment for F2026-000012 and f2026-000013") == ["F2026-000012", "f2026-000013"]
+
+
+def test_numbers_in_lists_a_number_written_in_two_cases_once_as_first_written() -> None:
+    assert allocation.numbers_in("fa-2026-0042 FA-2026-0042 Fa-2026-0042") == ["fa-2026-0042"]
 
 
 def test_numbers_in_lists_a_number_repeated_once() -> None:

@@ -122,7 +122,7 @@ def test_a_customer_reference_pays_that_customers_open_items_oldest_due_first_th
     older, newer = item("FA-000021", 3_000, due_on=date(2026, 2, 1)), item("FA-000022", 4_000)
     found = Candidates(referenced_customer=ALICE, referenced_items=[older, newer])
     decision = decide(credit(9_000, reference="RF00CAAAA"), found, TOLERANCE)
-    assert decision.match is not None and decision.match.rule == "customer-ref"
+    assert decision.match is not None and decision.match.rule == "customer-reference"
     assert decision.match.allocations == [(older.invoice_id, Money(3_000, "EUR")), (newer.invoice_id,
                                                                                  Money(4_000, "EUR"))]
     assert decision.customer_id == ALICE and decision.match.write_off is None  # 20.00 stays unapplied

@@ -1,6 +1,7 @@
 """Bank imports kept for audit and the report: one `bank_imports` row per statement imported, one `bank_entries`
 row per entry first seen (its key is unique: an entry imported again is a duplicate, counted on the import, not
-stored twice). Migration 0012 creates both. Implements `ar.application.ports.BankImportStore`."""
+stored twice). Migration 0012 creates both; 0017 adds an entry's family and bank code, and widens its rule.
+Implements `ar.application.ports.BankImportStore`."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from ar.application.bank_import import DUPLICATE, LISTED, MATCHED, RETURNED, WAITING, EntryOutcome, ImportReport
-from ar.domain.bank_entry import BankEntry, Direction
+from ar.domain.bank_entry import BankEntry, Direction, TransactionFamily
 from ar.domain.bank_matching import Suggestion
 from ar.domain.money import Money
 from ar.projections.sql import dialect_insert
@@ -59,9 +60,11 @@ bank_entries = sa.Table(
     sa.Column("end_to_end_id", sa.String(255), nullable=True),
     sa.Column("return_reason", sa.String(64), nullable=True),
     sa.Column("reversal", sa.Boolean, nullable=False),
+    sa.Column("family", sa.String(16), nullable=True),   # TransactionFamily's value; NULL: no code in the file
+    sa.Column("bank_code", sa.Text, nullable=True),       # the code as the file writes it
     sa.Column("state", sa.String(16), nullable=False),
     sa.Column("payment_id", sa.Uuid, nullable=True),
-    sa.Column("rule", sa.String(16), nullable=True),
+    sa.Column("rule", sa.String(32), nullable=True),  # rows before 0017 may say `customer-ref`
     sa.Column("invoices", sa.Text, nullable=False),       # JSON [[invoice_id, amount_minor], ...]
     sa.Column("written_off_minor", sa.BigInteger, nullable=True),
     sa.Column("suggestions", sa.Text, nullable=False),    # JSON, ranked
@@ -84,7 +87,9 @@ def _outcome(row: Any) -> EntryOutcome:
                       value_on=row.value_on, amount=money, direction=Direction(row.direction), index=row.entry_index,
                       payer_name=row.payer_name, payer_iban=row.payer_iban, remittance=row.remittance,
                       creditor_reference=row.creditor_reference, end_to_end_id=row.end_to_end_id,
-                      return_reason=row.return_reason, reversal=row.reversal)
+                      return_reason=row.return_reason, reversal=row.reversal,
+                      family=TransactionFamily(row.family) if row.family is not None else None,
+                      bank_code=row.bank_code)
     invoices = [(UUID(i), Money(m, row.currency)) for i, m in json.loads(row.invoices)]
     written_off = Money(row.written_off_minor, row.currency) if row.written_off_minor is not None else None
     return EntryOutcome(entry, row.state, row.payment_id, row.rule, invoices, written_off,
@@ -133,7 +138,8 @@ class BankImportStore:
                 amount_minor=e.amount.minor, currency=e.amount.currency, booked_on=e.booked_on,
                 value_on=e.value_on, payer_name=e.payer_name, payer_iban=e.payer_iban, remittance=e.remittance,
                 creditor_reference=e.creditor_reference, end_to_end_id=e.end_to_end_id,
-                return_reason=e.return_reason, reversal=e.reversal, state=outcome.state,
+                return_reason=e.return_reason, reversal=e.reversal,
+                family=e.family.value if e.family is not None else None, bank_code=e.bank_code, state=outcome.state,
                 payment_id=outcome.payment_id, rule=outcome.rule,
                 invoices=json.dumps([[str(i), m.minor] for i, m in outcome.invoices]),
                 written_off_minor=outcome.written_off.minor if outcome.written_off else None,

@@ -1,5 +1,6 @@
 """Bank statement import: each credit a payment (idempotently), returned direct debits returned, other debits
-listed; credits matched in the domain (`ar.domain.bank_matching`) or left waiting with ranked suggestions.
+listed, and so is a credit that reverses one of our own debits (money back, not a customer paying); credits matched
+in the domain (`ar.domain.bank_matching`) or left waiting with ranked suggestions.
 
 A credit's payment id derives from its entry's key (`bank:<key>`), so the same statement, or one that overlaps,
 imported again records nothing new: the entries already there are counted as duplicates. A credit's payment, its
@@ -41,6 +42,11 @@ from ar.domain.payment import Payment, PaymentMethod
 from ar.domain.reference import account_in_reference
 
 MATCHED, WAITING, DUPLICATE, RETURNED, LISTED = "matched", "waiting", "duplicate", "returned", "listed"
+# A credit that reverses one of our own debits (MT940 `RD`, GVC 159/181/059, a camt credit with `RvslInd`): a
+# refunded direct debit we had paid, a transfer of ours sent back, charges given back. The money is the bank's or a
+# supplier's, not a customer's payment: neither recorded as one nor queued for a person to match.
+REVERSAL_CREDIT = "a reversal of one of our debits (money back, not a customer's payment): not recorded as a payment"
+REVERSAL_DEBIT = "a reversal that is not a returned direct debit or cheque: no payment returned"
 METHOD_OF_FAMILY = {
     TransactionFamily.DIRECT_DEBIT: PaymentMethod.DIRECT_DEBIT, TransactionFamily.CARD: PaymentMethod.CARD,
     TransactionFamily.CHEQUE: PaymentMethod.CHEQUE, TransactionFamily.CASH: PaymentMethod.CASH,
@@ -76,7 +82,9 @@ class ImportReport:
 
     @property
     def credits(self) -> int:
-        return sum(1 for e in self.entries if e.entry.direction is Direction.CREDIT and e.state != DUPLICATE)
+        """Customers' credits seen for the first time: a reversal credit (money back, listed) is not one."""
+        return sum(1 for e in self.entries
+                   if e.entry.direction is Direction.CREDIT and e.state not in (DUPLICATE, LISTED))
 
     @property
     def all_duplicates(self) -> bool:
@@ -126,6 +134,8 @@ class BankImports:
         for entry in statement.entries:
             if entry.key in known:
                 outcome = EntryOutcome(entry, DUPLICATE, payment_id=self.store.payment_of(entry.key))
+            elif entry.direction is Direction.CREDIT and entry.reversal:
+                outcome = EntryOutcome(entry, LISTED, note=REVERSAL_CREDIT)
             elif entry.direction is Direction.CREDIT:
                 outcome = self._credit(entry)
             else:
@@ -179,8 +189,10 @@ class BankImports:
                             note="recorded by an earlier import")
 
     def _debit(self, entry: BankEntry) -> EntryOutcome:
-        if not entry.reversal:
-            return EntryOutcome(entry, LISTED)
+        """Only a return (a direct debit we collected, or a cheque deposited, coming back) returns a payment; any
+        other debit, a reversed transfer, card payment or charge included, is listed."""
+        if not entry.is_return:
+            return EntryOutcome(entry, LISTED, note=REVERSAL_DEBIT if entry.reversal else None)
         payment_id = self.store.returned_credit(entry)
         if payment_id is None:
             return EntryOutcome(entry, LISTED, note="no imported credit matches this return")

@@ -49,20 +49,20 @@ def _plausible(token: str) -> bool:
 
 def numbers_in(text: str | None) -> list[str]:
     """The tokens of a remittance text that may be invoice numbers, ours ("F-000042") or an issuer's
-    ("FA-2026-00042", "2026/117"), in order of appearance, each as written and in capitals (banks often capitalise
-    remittance texts): the caller looks them up against the numbers it knows, in one query. Parts between slashes
-    are tokens too ("/INV/F-000042", the keyed subfields of MT940 and CFONB). Bounded: at most `MAX_TOKENS`."""
-    seen: dict[str, None] = {}
+    ("FA-2026-00042", "2026/117"), in order of appearance, each once as first written: the caller looks them up
+    against the numbers it knows in one query, regardless of case (banks capitalise remittance texts, payers type
+    "fa-2026-0042" for "FA-2026-0042"). Parts between slashes are tokens too ("/INV/F-000042", the keyed subfields
+    of MT940 and CFONB). Bounded: at most `MAX_TOKENS`."""
+    seen: dict[str, str] = {}  # in capitals -> as first written
     for match in TOKEN.finditer(text or ""):
         whole = match.group().strip(EDGES)
         for token in (whole, *(whole.split("/") if "/" in whole else ())):
             token = token.strip(EDGES)
             if _plausible(token):
-                seen.setdefault(token, None)
-                seen.setdefault(token.upper(), None)
+                seen.setdefault(token.upper(), token)
         if len(seen) >= MAX_TOKENS:
             break
-    return list(seen)[:MAX_TOKENS]
+    return list(seen.values())[:MAX_TOKENS]
 
 
 def plan(payment: Payment, candidates: Iterable[Invoice]) -> list[tuple[Invoice, Money]]:

@@ -3,7 +3,7 @@ decides: an automatic match (allocations, the rule, a tolerance write-off) or ra
 
 Rules, in order of confidence:
 1. `reference`: the structured creditor reference (RF, ISO 11649) equals an open invoice's;
-2. `customer-ref`: it is a customer's reference (`reference.customer_reference`, printed on statements and in
+2. `customer-reference`: it is a customer's reference (`reference.customer_reference`, printed on statements and in
    their EPC QR code): that customer's open items, oldest due first; what is beyond them stays unapplied;
 3. `numbers`: invoice numbers quoted in the remittance text (ours or an issuer's), allocated in the order quoted,
    each up to its open amount (one credit may pay several invoices);
@@ -75,7 +75,7 @@ class Candidates:
 
 @dataclass(frozen=True)
 class Match:
-    rule: str                                  # reference, customer-ref, numbers, known-payer
+    rule: str                                  # reference, customer-reference, numbers, known-payer
     customer_id: UUID
     allocations: list[tuple[UUID, Money]]
     write_off: UUID | None = None              # the invoice whose small rest is settled as bank charges
@@ -174,7 +174,7 @@ def decide(entry: BankEntry, found: Candidates, tolerance: Money) -> Decision:
                       if i.customer_id == found.referenced_customer]
         if not referenced:  # nothing open: the credit is the customer's, unapplied, for a person to look at
             return Decision(None, found.referenced_customer)
-        return Decision(_spread("customer-ref", entry, referenced, tolerance), found.referenced_customer)
+        return Decision(_spread("customer-reference", entry, referenced, tolerance), found.referenced_customer)
     by_numbers = _usable(found.by_numbers, amount.currency)
     if by_numbers:
         return Decision(_spread("numbers", entry, by_numbers, tolerance), by_numbers[0].customer_id)

@@ -46,12 +46,20 @@ class EntryOut(BaseModel):
     creditor_reference: str | None
     end_to_end_id: str | None
     return_reason: str | None
+    family: str | None = Field(description="what the bank says the movement is, from its own transaction code: "
+                               "transfer, direct_debit, card, cheque, cash, charges, other (a code not classified); "
+                               "null when the file gives no code")
+    bank_code: str | None = Field(description="the transaction code as the file writes it (PMNT/RCDT/ESCT, NDDT 109, "
+                                  "CFONB 10 motif 04...)")
+    reversal: bool = Field(description="the bank marks it a reversal: a debit is a return only when it takes back a "
+                           "direct debit we collected or a cheque; a credit reverses one of our debits and is listed")
     state: str = Field(description="matched (paid automatically), waiting (unapplied, for a person), duplicate "
                        "(imported before: nothing new), returned (a direct debit return applied), listed (a debit "
-                       "recorded nowhere else)")
+                       "recorded nowhere else, or a credit reversing one of our debits: money back, not a payment)")
     payment_id: UUID | None
-    rule: str | None = Field(description="what matched: reference (the invoice's RF), customer-ref (the "
-                                 "customer's RF: its open items, oldest due first), numbers, known-payer, or "
+    rule: str | None = Field(description="what matched: reference (the invoice's RF), customer-reference "
+                                 "(the customer's RF: its open items, oldest due first; `customer-ref` on entries "
+                                 "imported before it had that name), numbers, known-payer, or "
                                  "confirmed by a person")
     invoices: list[PaidOut] = Field(description="allocations made (for a return: those reversed)")
     written_off_minor: int | None = Field(description="a shortfall within the tolerance, written off as bank "
@@ -65,19 +73,20 @@ class EntryOut(BaseModel):
         return cls(direction=e.direction.value, amount=MoneyOut.of(e.amount), booked_on=e.booked_on,
                    value_on=e.value_on, payer_name=e.payer_name, payer_iban=e.payer_iban, remittance=e.remittance,
                    creditor_reference=e.creditor_reference, end_to_end_id=e.end_to_end_id,
-                   return_reason=e.return_reason, state=o.state, payment_id=o.payment_id, rule=o.rule,
+                   return_reason=e.return_reason, family=e.family.value if e.family is not None else None,
+                   bank_code=e.bank_code, reversal=e.reversal, state=o.state, payment_id=o.payment_id, rule=o.rule,
                    invoices=[PaidOut(invoice_id=i, amount_minor=m.minor) for i, m in o.invoices],
                    written_off_minor=o.written_off.minor if o.written_off else None,
                    suggestions=[SuggestionOut.of(s) for s in o.suggestions], note=o.note)
 
 
 class CountsOut(BaseModel):
-    credits: int = Field(description="credits seen for the first time")
+    credits: int = Field(description="customers' credits seen for the first time (a reversal credit is listed)")
     matched: int = Field(description="credits matched automatically")
     waiting: int = Field(description="credits waiting for a person (GET /v1/payments/unmatched)")
     duplicates: int = Field(description="entries imported before, ignored")
     returned: int = Field(description="direct debit returns applied")
-    listed: int = Field(description="other debits, listed only")
+    listed: int = Field(description="other debits and credits reversing our debits, listed only")
 
     @classmethod
     def of(cls, reports: list[ImportReport]) -> CountsOut:
