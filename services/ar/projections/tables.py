@@ -64,6 +64,8 @@ invoices = sa.Table(
     sa.Index("ix_invoices_lifecycle", "lifecycle_status", "customer_id",
              postgresql_where=sa.text("lifecycle_status IS NOT NULL")),
 )
+# a remittance's numbers are looked up whatever their case (`lookups.by_numbers`, migration 0017)
+sa.Index("ix_invoices_number_upper", sa.func.upper(invoices.c.number))
 
 customers = sa.Table(
     "customers",
