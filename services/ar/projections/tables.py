@@ -133,10 +133,11 @@ ledger_entries = sa.Table(
     # payer's entry, the customer whose invoice it paid (whose number is then in invoice_number)
     sa.Column("counterparty_id", sa.Uuid, nullable=True),
     # one customer's entries in date order: a statement's movements (and its opening balance) by an index-only scan
-    # on PostgreSQL (the INCLUDE columns are what a movement line needs; SQLite ignores INCLUDE)
+    # on PostgreSQL: the INCLUDE columns are every column ar.reports.statement reads (migration 0018 added due_on and
+    # invoice_id; tests/integration/test_statement_index.py checks the plan). SQLite ignores INCLUDE.
     sa.Index("ix_ledger_customer_effective", "customer_id", "effective_on", "position",
              postgresql_include=["currency", "kind", "account_delta_minor", "recorded_at", "reference",
-                                 "invoice_number", "payment_external_id", "counterparty_id"]),
+                                 "invoice_number", "payment_external_id", "counterparty_id", "due_on", "invoice_id"]),
     sa.Index("ix_ledger_effective", "effective_on"),
     sa.Index("ix_ledger_invoice", "invoice_id"),
 )
