@@ -244,8 +244,8 @@ def _movements_query(known: bool) -> sa.Select[Any]:
                               (b.account_minor - since).label("account_delta_minor"), *names)
                     .where(b.customer_id == customer_id, before))
     # the invoice number and the payment's external id are copied into each entry (migration 0005): the movements
-    # are one range of ix_ledger_customer_effective, which carries every column read here but due_on (the due-date
-    # column; adding it to the index's INCLUDE would make the scan index-only on PostgreSQL again)
+    # are one range of ix_ledger_customer_effective, which carries every column read here (migration 0018 added
+    # due_on and invoice_id): an index-only scan on PostgreSQL, checked by tests/integration/test_statement_index.py
     movements = (sa.select(e.position, e.currency, e.kind, e.effective_on, e.reference, e.account_delta_minor,
                            e.invoice_number, e.payment_external_id, e.counterparty_id, e.due_on, e.invoice_id)
                  .where(*mine, e.effective_on >= from_on, e.effective_on <= to_on))
