@@ -16,7 +16,10 @@ version, which saved the payment apart and may have stopped before it, is comple
 
 A credit note (381, 261, 262, 396) is applied to the invoice it corrects (BT-25, found in the seller's series by
 its number) under the issuer's own credit-note number, its id derived from seller + number: the same document again
-records nothing. An unknown invoice is a 422 naming the number; more than is open, the invoice's own rule."""
+records nothing. The number is held, in the same save, by an `IssuerCreditNote` of id seller + number: applied to
+another invoice it is a 409 `credit-note-number-taken` naming it (numbers applied before that record existed are
+known to their invoice only). An unknown invoice is a 422 naming the number; more than is open, the invoice's own
+rule."""
 
 from __future__ import annotations
 
@@ -35,6 +38,7 @@ from ar.domain.customer import Customer, Language
 from ar.domain.einvoice import ELEMENTS, EInvoice
 from ar.domain.errors import Conflict, DomainRuleViolation
 from ar.domain.invoice import Invoice
+from ar.domain.issuer_credit_note import IssuerCreditNote
 from ar.domain.payment import Payment, PaymentMethod
 from ar.domain.series import check_issuer_number, check_series_name
 from ar.domain.siren import is_siren
@@ -131,8 +135,11 @@ class EInvoices(Dunning):
         check_issuer_number(corrected, element)
         invoice_id = numbered_invoice_id(series, corrected)
         credit_note_id = credit_note_of(einvoice)
+        held_id = IssuerCreditNote.create_id(series, einvoice.number)
+        first = True
 
         def attempt() -> Saved[Invoice]:
+            nonlocal first
             invoice = self._exists(Invoice, invoice_id)
             if invoice is None:
                 raise UnknownCorrectedInvoice(
@@ -144,6 +151,11 @@ class EInvoices(Dunning):
                     return Saved(invoice, None)  # this credit note, imported already
                 raise Conflict(f"invoice {corrected} already has a credit note {einvoice.number} of {recorded}",
                                field="number", figures={"credited_minor": recorded.minor})
+            if not first:  # a lost save: the number held by another invoice, or a concurrent change
+                held = self._exists(IssuerCreditNote, held_id)
+                if held is not None:
+                    held.check_held_by(invoice.id, "number")
+            first = False
             self._check_same_buyer(einvoice, invoice)
             if einvoice.currency != invoice.currency:
                 raise DomainRuleViolation(f"credit note in {einvoice.currency} for an invoice in {invoice.currency}",
@@ -155,7 +167,9 @@ class EInvoices(Dunning):
             except DomainRuleViolation as e:  # the invoice's rule, said of the document's element
                 e.field = ELEMENTS[einvoice.syntax]["total"] if e.field == "amount_minor" else e.field
                 raise
-            return Saved(invoice, self._save(invoice))
+            held = IssuerCreditNote(series=series, number=einvoice.number, invoice_id=invoice.id,
+                                    invoice_number=invoice.number)
+            return Saved(invoice, self._save(invoice, held))
 
         return self._retrying(attempt)
 
