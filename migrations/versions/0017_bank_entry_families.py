@@ -29,6 +29,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_invoices_number_upper", "invoices")
+    op.execute("UPDATE bank_entries SET rule = 'customer-ref' WHERE rule = 'customer-reference'")  # fits 16
     with op.batch_alter_table("bank_entries") as batch:
         batch.alter_column("rule", type_=sa.String(16), existing_type=sa.String(32), existing_nullable=True)
         batch.drop_column("bank_code")

@@ -66,10 +66,11 @@ def import_statement(
     (the open items oldest due first, the rest unapplied), the invoice numbers in its remittance (ours or an
     issuer's) or a known payer IBAN and amount (a discounted amount within an invoice's early-payment window pays
     it exactly; a shortfall up to `AR_BANK_MATCH_TOLERANCE_MINOR` is written off as bank charges in the same
-    transaction), or waiting in `GET /v1/payments/unmatched`. A returned direct debit returns its payment;
-    other debits are listed. The same file, or one that overlaps, imported again records nothing new: 200 when
-    every entry was imported before, else 201. A file that cannot be read is 422 naming the line or element
-    (`where`), and nothing is recorded."""
+    transaction), or waiting in `GET /v1/payments/unmatched`. A returned direct debit (or unpaid cheque)
+    returns its payment; other debits, other reversals and a credit reversing one of our debits are listed. Each
+    entry shows its `family` and the bank's code as written. The same file, or one that overlaps, imported again
+    records nothing new: 200 when every entry was imported before, else 201. A file that cannot be read is 422
+    naming the line or element (`where`), and nothing is recorded."""
     if not body:
         raise DomainRuleViolation("the body is the statement file, and it is empty", field="file")
     if len(body) > MAX_FILE_BYTES:
