@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -195,6 +195,13 @@ def record(runtime: Runtime, clock: SettableClock) -> None:
                         emails=["compta@example.com"], terms=PaymentTerms(), credit_limit=None,
                         billing_address=PostalAddress.of(["Bâtiment B", "3 quai Perrache"], "69002", "Lyon", "FR"),
                         siren="552100554")
+    # An e-invoice credit note: applied to the invoice it corrects, its number held for the seller (IssuerCreditNote)
+    r.on(date(2026, 6, 8))
+    app.import_einvoice(replace(contract_einvoice(), number="AV-EINV-1", type_code="381", corrects="FA-EINV-1",
+                                grand_total=eur(12_000), tax_basis=eur(10_000), vat_total=eur(2_000),
+                                amount_due=eur(12_000), vat=[VatBreakdown(Decimal("20.00"), eur(10_000), eur(2_000))]),
+                        Document("60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752",
+                                 "application/xml", "AV-EINV-1.xml"))
 
 
 def contract_einvoice() -> EInvoice:

@@ -22,6 +22,7 @@ from tests.contract.history import describe, write_fixture
 from ar.domain.customer import Customer
 from ar.domain.dunning_policy import DunningPolicy
 from ar.domain.invoice import Invoice
+from ar.domain.issuer_credit_note import IssuerCreditNote
 from ar.domain.payment import Payment
 from ar.domain.rate_book import RateBook
 from ar.domain.reminder import Reminder
@@ -29,7 +30,7 @@ from ar.domain.series import NumberingSeries
 from ar.runtime import Runtime
 
 FIXTURE = json.loads((Path(__file__).parent / "stored_events.json").read_text())
-AGGREGATES = (Invoice, Payment, Customer, Reminder, NumberingSeries, DunningPolicy, RateBook)
+AGGREGATES = (Invoice, Payment, Customer, Reminder, NumberingSeries, DunningPolicy, RateBook, IssuerCreditNote)
 
 
 def stored(entry: dict[str, Any]) -> StoredEvent:
@@ -59,7 +60,7 @@ def declared_topics() -> set[str]:
 def test_the_fixture_holds_every_topic_of_every_aggregate() -> None:
     topics = Counter(e["topic"] for e in FIXTURE["events"])
     assert declared_topics() <= set(topics), declared_topics() - set(topics)
-    assert len(declared_topics()) == 48
+    assert len(declared_topics()) == 49
 
 
 def test_each_stored_event_decodes_to_its_topic_and_encodes_back_unchanged(runtime: Runtime) -> None:

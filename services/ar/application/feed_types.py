@@ -22,15 +22,16 @@ from eventsourcing.domain import Aggregate
 from ar.domain.customer import Customer
 from ar.domain.dunning_policy import DunningPolicy
 from ar.domain.invoice import Invoice
+from ar.domain.issuer_credit_note import IssuerCreditNote
 from ar.domain.payment import Payment
 from ar.domain.rate_book import RateBook
 from ar.domain.reminder import Reminder
 from ar.domain.series import NumberingSeries
 
 AGGREGATES: tuple[type[Aggregate], ...] = (Invoice, Payment, Customer, Reminder, NumberingSeries, DunningPolicy,
-                                           RateBook)
+                                           RateBook, IssuerCreditNote)
 # Aggregates that are about no customer: their events carry `customer_id: null`.
-WITHOUT_CUSTOMER = frozenset({"numbering_series", "dunning_policy", "rate_book"})
+WITHOUT_CUSTOMER = frozenset({"numbering_series", "dunning_policy", "rate_book", "issuer_credit_note"})
 
 # The field holding the business date each fact is about; None: it has none (the recording date stands in).
 OCCURRED_ON: dict[str, str | None] = {

@@ -28,6 +28,8 @@ class IssuerCreditNote(Aggregate):
         return uuid5(NAMESPACE, f"{series}:{number}")
 
     class Recorded(Aggregate.Created):
+        """A seller's credit-note number, applied to this invoice: no other invoice may take it."""
+
         series: str
         number: str
         invoice_id: UUID
