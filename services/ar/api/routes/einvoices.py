@@ -40,12 +40,14 @@ def import_einvoice(runtime: RuntimeDep, response: Response, content: Annotated[
     id `siren:<SIREN>`, registered from the document when new. A due date beyond the legal maximum is recorded with
     the derogation "as stated on the e-invoice": it is the issuer's legal document. The document is kept and
     served at `GET /v1/invoices/{id}/document`. An amount paid before the document (CII `TotalPrepaidAmount`, UBL
-    `PrepaidAmount`) is recorded as a payment applied to the invoice, so that what is open is the amount due.
+    `PrepaidAmount`) is recorded as a payment applied to the invoice, in the same save, so that what is open is
+    the amount due.
 
     A credit note (CII type 381, 261, 262 or 396; a UBL `CreditNote`) is applied to the invoice it corrects (CII
     `InvoiceReferencedDocument`, UBL `BillingReference`) under its own number, once; the answer is that invoice
     and the document is served at `GET /v1/invoices/{id}/credit-notes/{number}/document`. An unknown invoice is
-    a 422 naming the number. A UBL document is checked against the UBL 2.1 XSD, a CII against Factur-X's. A
+    a 422 naming the number; a credit-note number the seller already applied to another invoice a 409
+    `credit-note-number-taken` naming it. A UBL document is checked against the UBL 2.1 XSD, a CII against Factur-X's. A
     malformed or invalid document is a 422 naming the element."""
     if len(content) > MAX_BYTES:
         raise DomainRuleViolation(f"the document exceeds {MAX_BYTES} bytes", field="document")
