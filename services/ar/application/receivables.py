@@ -130,10 +130,11 @@ class Receivables(EInvoices):
         the ticket its next number must follow. Called under the series' lock.
 
         Numbers are handed out while earlier ones are still waiting for their group commit: the series is kept as
-        this process last advanced it, so a batch holds consecutive numbers. When one of those was not written (a
-        conflict, or another process numbering the same series), the series is read again from the store."""
+        this process last advanced it, so a batch holds consecutive numbers. Once its last number is written, or when
+        one of those in flight was not (a conflict, or another process numbering the same series), the series is
+        read again from the store: another process may have numbered since."""
         live = self._live_series.get(name)
-        if live is not None and not broken(live[1]):
+        if live is not None and live[1] is not None and not live[1].done and not broken(live[1]):
             return deepcopy(live[0]), live[1]
         series_id = NumberingSeries.create_id(name)
         found = self._exists(NumberingSeries, series_id)
