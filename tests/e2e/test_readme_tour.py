@@ -61,9 +61,11 @@ def sh_blocks(title: str) -> list[str]:
 
 
 def localized(script: str, port: int, tmp: Path) -> str:
-    """The only changes made to what the README says: its port and its /tmp folder."""
+    """The only changes made to what the README says: its port, its /tmp folder and where `.venv/bin/ar` is (put
+    last: a checkout under /tmp must keep its own path)."""
     assert "127.0.0.1:8000" not in script, "the tour speaks to localhost:8000"
-    return script.replace("localhost:8000", f"localhost:{port}").replace("/tmp/", f"{tmp}/")
+    script = script.replace("localhost:8000", f"localhost:{port}").replace("/tmp/", f"{tmp}/")
+    return script.replace(".venv/bin/ar ", f"{ar_bin()} ")
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -289,7 +291,6 @@ def test_the_readme_doors_an_erp_webhook_issues_an_invoice_and_a_subscriber_rece
                    AR_SUBSCRIPTION_ALLOW_PRIVATE="true", AR_DATABASE_URL=f"sqlite:///{tmp_path / 'ar.sqlite'}",
                    AR_OUTBOX_DIR=str(tmp_path / "outbox"))
     steps = steps.replace("127.0.0.1:9000", f"127.0.0.1:{receiver}").replace("--port 9000", f"--port {receiver}")
-    steps = steps.replace(".venv/bin/ar ", f"{ar_bin()} ")
     run = run_blocks([sh_blocks(TOUR)[0], steps], port, tmp_path, server)
 
     received = (tmp_path / "received.txt").read_text()
