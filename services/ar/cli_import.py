@@ -20,7 +20,7 @@ from typing import Annotated, Any
 import typer
 from pydantic import BaseModel, ValidationError
 
-from ar.api.routes.batch import issue_invoice, record_payment
+from ar.api.routes._commands import issue_invoice, record_payment
 from ar.api.schemas.invoices import IssueInvoiceIn
 from ar.api.schemas.payments import RecordPaymentIn
 from ar.application.bulk import MAX_ITEMS, run_together

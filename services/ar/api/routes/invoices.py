@@ -8,6 +8,7 @@ from starlette.convertors import StringConvertor, register_url_convertor
 
 from ar.api.deps import IdempotencyDep, IfMatchDep, ReadAfterDep, ReceivablesDep, RuntimeDep
 from ar.api.problems import responses
+from ar.api.routes import _commands as commands
 from ar.api.routes._write import tagged, written
 from ar.api.schemas.common import PATTERN_WORDS, BusinessDate, Currency, EventOut, ExternalId, QueryBool, QueryInt, Text
 from ar.api.schemas.invoices import (
@@ -39,13 +40,7 @@ def issue_invoice(body: IssueInvoiceIn, runtime: RuntimeDep, key: IdempotencyDep
     comes numbered by its invoicing system (`number`): then it keeps that number, which identifies it (the same
     invoice again answers 200, another under that number 409 `number-taken`). The due date comes from the
     customer's payment terms unless given. A final invoice deducts the deposit invoices it names."""
-    saved = runtime.app.issue_invoice(
-        invoice_id=new_id("invoice", idempotency=key, external_id=body.external_id), series=body.series,
-        customer_id=body.customer_id, kind=body.kind, total=Money(body.total_minor, body.currency),
-        vat=[line.to_domain(body.currency) for line in body.vat], issued_on=body.issued_on, due_on=body.due_on,
-        category=body.category, purchase_order=body.purchase_order, external_id=body.external_id,
-        deposit_invoice_ids=body.deposit_invoice_ids, due_on_derogation=body.due_on_derogation,
-        number=body.number)
+    saved = commands.issue_invoice(runtime.app, body, key)
     written(response, saved, created=True)
     return InvoiceOut.of(saved.aggregate, runtime.clock.today())
 

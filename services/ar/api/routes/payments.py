@@ -6,6 +6,7 @@ from fastapi import APIRouter, Response
 
 from ar.api.deps import IdempotencyDep, IfMatchDep, ReceivablesDep
 from ar.api.problems import responses
+from ar.api.routes import _commands as commands
 from ar.api.routes._write import tagged, written
 from ar.api.schemas.common import EventOut
 from ar.api.schemas.payments import AllocateIn, PaymentOut, RecordPaymentIn, RefundIn, ReturnIn
@@ -22,13 +23,7 @@ def record_payment(body: RecordPaymentIn, app: ReceivablesDep, key: IdempotencyD
     """Explicit `allocations` are applied as given; without them the payment is allocated automatically:
     the structured reference first, then invoice numbers found in the remittance text, then the customer's
     oldest due invoices. What is left is unapplied cash. All of it is one transaction."""
-    saved = app.record_payment(
-        payment_id=new_id("payment", idempotency=key, external_id=body.external_id),
-        customer_id=body.customer_id, amount=Money(body.amount_minor, body.currency), method=body.method,
-        value_on=body.value_on, payer_reference=body.payer_reference, remittance=body.remittance,
-        external_id=body.external_id,
-        allocations=[a.to_domain(body.currency) for a in body.allocations] if body.allocations else None,
-        auto_allocate=body.auto_allocate and not body.allocations)
+    saved = commands.record_payment(app, body, key)
     written(response, saved, created=True)
     return PaymentOut.of(saved.aggregate)
 
