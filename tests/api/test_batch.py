@@ -91,3 +91,11 @@ def test_a_batch_is_checked_whole_before_anything_runs(client: TestClient, regis
         assert r.status_code == 422, r.text
         assert r.json()["field"] == field
     assert event_head() == head
+
+
+def test_the_batch_paths_answer_post_only_and_are_not_taken_for_an_id(client: TestClient) -> None:
+    for path in ("/v1/invoices/batch", "/v1/payments/batch"):
+        r = client.get(path)
+        assert r.status_code == 405 and r.headers["allow"] == "OPTIONS, POST", (path, r.text)
+        assert client.options(path).headers["allow"] == "OPTIONS, POST"
+    assert client.get("/v1/payments/not-an-id").json()["field"] == "payment_id"

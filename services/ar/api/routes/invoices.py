@@ -4,11 +4,11 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
-from starlette.convertors import StringConvertor, register_url_convertor
 
 from ar.api.deps import IdempotencyDep, IfMatchDep, ReadAfterDep, ReceivablesDep, RuntimeDep
 from ar.api.problems import responses
 from ar.api.routes import _commands as commands
+from ar.api.routes import _segments  # noqa: F401  (the `record_id` path convertor)
 from ar.api.routes._write import tagged, written
 from ar.api.schemas.common import PATTERN_WORDS, BusinessDate, Currency, EventOut, ExternalId, QueryBool, QueryInt, Text
 from ar.api.schemas.invoices import (
@@ -77,17 +77,7 @@ def list_invoices(
     return InvoicePage(items=items, next_cursor=next_cursor)
 
 
-class _InvoiceSegment(StringConvertor):
-    """Any path segment but `import` (a sibling path, POST only): a GET there answers 405, while a malformed id still
-    reaches validation, a 422 naming `invoice_id`."""
-
-    regex = r"(?!import$)[^/]+"
-
-
-register_url_convertor("invoice_segment", _InvoiceSegment())
-
-
-@router.get("/{invoice_id:invoice_segment}", response_model=InvoiceOut, responses=responses(404, 422),
+@router.get("/{invoice_id:record_id}", response_model=InvoiceOut, responses=responses(404, 422),
             summary="Read an invoice: status, open amount, dates, and its version as ETag")
 def get_invoice(invoice_id: UUID, runtime: RuntimeDep, response: Response) -> InvoiceOut:
     invoice = runtime.app.get_invoice(invoice_id)

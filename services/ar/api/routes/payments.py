@@ -7,6 +7,7 @@ from fastapi import APIRouter, Response
 from ar.api.deps import IdempotencyDep, IfMatchDep, ReceivablesDep
 from ar.api.problems import responses
 from ar.api.routes import _commands as commands
+from ar.api.routes import _segments  # noqa: F401  (the `record_id` path convertor)
 from ar.api.routes._write import tagged, written
 from ar.api.schemas.common import EventOut
 from ar.api.schemas.payments import AllocateIn, PaymentOut, RecordPaymentIn, RefundIn, ReturnIn
@@ -28,7 +29,7 @@ def record_payment(body: RecordPaymentIn, app: ReceivablesDep, key: IdempotencyD
     return PaymentOut.of(saved.aggregate)
 
 
-@router.get("/{payment_id}", response_model=PaymentOut, responses=responses(404, 422),
+@router.get("/{payment_id:record_id}", response_model=PaymentOut, responses=responses(404, 422),
             summary="Read a payment and its allocations (its version as ETag)")
 def get_payment(payment_id: UUID, app: ReceivablesDep, response: Response) -> PaymentOut:
     payment = app.get_payment(payment_id)
