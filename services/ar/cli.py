@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
+import threading
 from datetime import datetime
+from functools import partial
+from pathlib import Path
 from typing import Annotated
 
 import typer
 import uvicorn
 
 from ar.adapters.clocks import parse_start
+from ar.adapters.new_events import NewEventWatcher
 from ar.cli_bank import import_statement
 from ar.cli_import import import_file
 from ar.cli_keys import first_admin_key, keys_cli
@@ -19,6 +24,7 @@ from ar.cli_webhooks import webhooks_cli
 from ar.config import Settings
 from ar.database import create_engine, migrate
 from ar.runtime import Runtime, build
+from ar.supervisor import WorkerProcess, die_with_parent, worker_command
 
 cli = typer.Typer(help="ar: event-sourced accounts receivable", no_args_is_help=True)
 
@@ -30,23 +36,53 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
               help="with --simulated-clock: where it starts, YYYY-MM-DD (09:00) or YYYY-MM-DDTHH:MM, Paris time; "
                    "default now", metavar="DATE")] = None,
           ) -> None:
-    """Run the HTTP API (and, on the embedded default, the projections) in this process."""
+    """Run the HTTP API; the projections, the dunning sweeper and delivery in a worker process it starts and
+    supervises (AR_BACKGROUND: or in threads of the API processes, or in `ar worker` processes run beside it)."""
     if simulated_clock:
         os.environ["AR_SIMULATED_CLOCK"] = "true"
     if start is not None:
         _start_simulated_clock(start, simulated_clock)
     # Set up every table once here, before the server processes start (concurrent set-up races).
-    runtime = build(Settings())
+    settings = Settings()
+    runtime = build(settings)
     try:
         if simulated_clock:
             _refuse_a_clock_behind_history(runtime)
         first_admin_key(runtime, f"http://{host}:{port}")
     finally:
         runtime.close()
+    background = settings.background_mode()
+    child = None
+    if background == "process":
+        child = WorkerProcess(worker_command(os.getpid(), projections=settings.run_projections),
+                              {**os.environ, "AR_CREATE_TABLES": "false"})
+    if background != "threads":  # the server processes (uvicorn imports the app in each) run none of it
+        os.environ.update(AR_RUN_PROJECTIONS="false", AR_RUN_DUNNING="false")
+    typer.echo(f"background work: {background}")
     # A server process builds its runtime before it serves: on a busy machine that takes longer than uvicorn's 5 s
     # readiness check, which then kills it and starts another, for ever.
-    uvicorn.run("ar.api.main:app", host=host, port=port, workers=workers, log_level="info",
-                timeout_graceful_shutdown=10, timeout_worker_healthcheck=60)
+    run = partial(uvicorn.run, "ar.api.main:app", host=host, port=port, workers=workers, log_level="info",
+                  timeout_graceful_shutdown=10, timeout_worker_healthcheck=60)
+    if child is None:
+        run()
+        return
+    # uvicorn restores the SIGTERM handler it found and raises the signal again once it has shut down: ours ends
+    # the `with` (the child is stopped), then the process dies of SIGTERM as it would have.
+    signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        with child:
+            run()
+    except _Terminated:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.raise_signal(signal.SIGTERM)
+
+
+class _Terminated(BaseException):
+    """SIGTERM, raised out of uvicorn.run so that `ar serve` stops its worker process first."""
+
+
+def _raise_terminated(_signum: int, _frame: object) -> None:
+    raise _Terminated
 
 
 def _start_simulated_clock(start: str, simulated_clock: bool) -> None:
@@ -74,26 +110,45 @@ def _refuse_a_clock_behind_history(runtime: Runtime) -> None:
 
 
 @cli.command()
-def worker() -> None:
+def worker(projections: Annotated[bool, typer.Option(help="run the read-model projections (--no-projections: "
+                                                        "only the sweeper and delivery)")] = True,
+           parent_pid: Annotated[int | None, typer.Option(hidden=True, help="`ar serve`'s pid: stop when it is "
+                                                          "gone, and leave SIGINT to it")] = None) -> None:
     """Run the read-model projections, the dunning sweeper and reminder delivery until SIGTERM or SIGINT.
 
     Several workers may run at once: each projection batch locks its position row, each sweep chunk takes an
     advisory lock and the aggregates refuse a decision taken twice, and each delivery is claimed by one worker.
-    Run `ar serve` with AR_RUN_PROJECTIONS=false and AR_RUN_DUNNING=false beside it."""
-    import signal
-    import threading
-
-    settings = Settings()
-    runtime = build(settings)
+    `ar serve` runs one by default (AR_BACKGROUND=process); with AR_BACKGROUND=external, run them yourself."""
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    runtime.projections.start(settings.projection_interval_s)
+    if parent_pid is not None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        die_with_parent(parent_pid, stop.set)
+    settings = Settings()
+    runtime = build(settings)
+    watcher = None
+    if projections:
+        runtime.projections.start(settings.projection_interval_s)
+        watcher = _watch_new_events(settings, runtime).start()
     if settings.run_dunning:
         runtime.start_dunning()
-    typer.echo(f"worker: projections{', dunning sweeper and delivery' if settings.run_dunning else ''} running")
+    running = [*(["projections"] if projections else []),
+               *(["dunning sweeper and delivery"] if settings.run_dunning else [])]
+    typer.echo(f"worker: {', '.join(running) or 'nothing'} running")
     stop.wait()
+    if watcher is not None:
+        watcher.stop()
     runtime.close()
+
+
+def _watch_new_events(settings: Settings, runtime: Runtime) -> NewEventWatcher:
+    """Events recorded by the API processes wake the projections at once (not at their next poll)."""
+    wake = runtime.projections.wake_soon
+    channel = getattr(runtime.app.recorder, "channel_name", None)
+    if settings.is_postgres and isinstance(channel, str):
+        return NewEventWatcher(wake, postgres_url=settings.database_url, channel=channel)
+    return NewEventWatcher(wake, sqlite_path=Path(settings.event_store_env()["SQLITE_DBNAME"]))
 
 
 @cli.command("migrate")

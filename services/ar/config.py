@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 from urllib.parse import unquote, urlsplit
 
 from pydantic import Field, field_validator
@@ -14,6 +15,8 @@ from stdnum.eu import vat
 from stdnum.fr import siren
 
 EVENT_STORE_MIN_CONNECTIONS = 2  # kept open by each process's event store
+
+Background = Literal["process", "threads", "external"]
 
 
 def sized_to_cores(per_core: int = 4, minimum: int = 8) -> int:
@@ -43,8 +46,18 @@ class Settings(BaseSettings):
                                               "once per interval: the saves meanwhile go in one batch (a read "
                                               "with min_position wakes them at once)")
     idempotency_ttl_hours: int = Field(48, description="how long Idempotency-Key responses are kept (at least 24)")
-    run_projections: bool = Field(True, description="run the read-model projections inside `ar serve`; set false "
-                                  "when `ar worker` runs them")
+    background: Background | None = Field(None, description="where `ar serve` runs the background work "
+                                          "(projections, dunning sweeper, delivery, subscriptions): `process`, one "
+                                          "`ar worker` child it starts, restarts and stops (the API processes run "
+                                          "none: their CPU goes to requests); `threads`, threads inside each API "
+                                          "process; `external`, nowhere (operators run `ar worker`). Default: "
+                                          "`process`, but `threads` on a simulated clock without a clock_file (a "
+                                          "child could not share it). AR_RUN_PROJECTIONS and AR_RUN_DUNNING say "
+                                          "which of the work runs at all, wherever this puts it; both false is "
+                                          "`external`. An app built in a test process (create_app) uses threads")
+    run_projections: bool = Field(True, description="run the read-model projections with `ar serve` (in its "
+                                  "background process or threads, per AR_BACKGROUND); set false when `ar worker` "
+                                  "runs them")
     simulated_clock: bool = Field(False, description="expose POST /v1/admin/clock (demos and tests only)")
     clock_file: Path | None = Field(None, description="with simulated_clock: keep the simulated time in this file, "
                                     "shared by a server and its workers")
@@ -61,8 +74,9 @@ class Settings(BaseSettings):
     rate_limit_burst: int = Field(2000, ge=0, description="requests an API key may make at once above the average; "
                                   "0: no limit")
     # Dunning ----------------------------------------------------------------------------------------------------
-    run_dunning: bool = Field(True, description="run the dunning sweeper and reminder delivery inside `ar serve`; "
-                              "set false when `ar worker` runs them")
+    run_dunning: bool = Field(True, description="run the dunning sweeper and reminder delivery with `ar serve` "
+                              "(per AR_BACKGROUND) and in `ar worker`; set false on the API processes when workers "
+                              "run them")
     sweep_interval_s: float = Field(30.0, description="how often the sweeper looks for dunning actions due")
     delivery_interval_s: float = Field(2.0, description="how often the delivery worker looks for reminders to send")
     delivery_claim_ttl_s: float = Field(600.0, ge=1, description="seconds (wall clock) a worker holds a reminder "
@@ -146,6 +160,14 @@ class Settings(BaseSettings):
                 "postcode": self.creditor_postcode, "city": self.creditor_city, "country": self.creditor_country,
                 "siren": self.creditor_siren, "vat_id": self.creditor_vat_id, "iban": self.creditor_iban,
                 "bic": self.creditor_bic or "", "phone": self.creditor_phone or ""}
+
+    def background_mode(self) -> Background:
+        """Where `ar serve` runs the background work, once the default and AR_RUN_* are taken into account."""
+        if not (self.run_projections or self.run_dunning):
+            return "external"
+        if self.background is not None:
+            return self.background
+        return "threads" if self.simulated_clock and self.clock_file is None else "process"
 
     @property
     def is_postgres(self) -> bool:
