@@ -53,6 +53,8 @@ def describe(r: dict[str, Any]) -> str:
             + (f"worker {cpu['worker']:.2f} " if cpu.get("worker") else "")
             + f"pg {cpu['postgres']:.2f} loadgen {cpu['loadgen']:.2f} other {cpu['other']:.2f} "
             f"(machine {cpu['machine']:.2f}/{cpu['cores']})"
+            + (f"  lag p50 {r['lag_p50_s']:.2f} s max {r['lag_max_s']:.2f} s" if r.get("lag_max_s") is not None
+               else "")
             + (f"  NON-2xx {bad}: {r['errors'][:1]}" if bad else ""))
 
 

@@ -32,7 +32,7 @@ from typing import Any
 
 import httpx
 
-from bench import commands, pgbench, profiling
+from bench import commands, lag, pgbench, profiling
 from bench.commands import PATHS, PAY, ROOT
 from bench.harness import describe, key_prefix, load, log, measured
 
@@ -124,8 +124,10 @@ def ar_cells(args: argparse.Namespace, backend: str, run: int, log_dir: Path, co
                 body = commands.bodies(operation, n, customers, invoices)
 
                 def cell(n: int = n, body: list[list[str]] = body, operation: str = operation) -> dict[str, Any]:
-                    return load(server, PATHS[operation], n, args.seconds, args.warmup, body,
-                                key_prefix(args, f"{backend}-{operation}-{n}"), commands.database_name(url))
+                    with lag.sampled(server.base_url, commands.AUTH_HEADERS) as lagged:
+                        r = load(server, PATHS[operation], n, args.seconds, args.warmup, body,
+                                 key_prefix(args, f"{backend}-{operation}-{n}"), commands.database_name(url))
+                    return {**r, **lagged}
 
                 r = measured(args, cell)
                 r.update(code=code, kind="ar", backend=backend, operation=operation, run=run)
@@ -177,6 +179,9 @@ def medians(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "rps_all": [round(r["rps"], 1) for r in rs],
             "errors": sum(r["requests"] - r["ok"] + r.get("connection_errors", 0) for r in rs),
             "noisy": sum(bool(r.get("noisy")) for r in rs),
+            "lag_max_s": max((r["lag_max_s"] for r in rs if r.get("lag_max_s") is not None), default=None),
+            "lag_p50_s": statistics.median(lags) if (lags := [r["lag_p50_s"] for r in rs
+                                                               if r.get("lag_p50_s") is not None]) else None,
             "cpu": {k: statistics.median(r["cpu"].get(k, 0.0) for r in rs)
                     for k in ("server", "worker", "postgres", "loadgen", "other", "machine")},
         })
@@ -194,8 +199,8 @@ def table(rows: list[dict[str, Any]]) -> str:
 
     order = {"ar": 0, "minimal": 1, "pgbench": 2}
     lines = ["| backend | operation | clients | req/s | p50 ms | p99 ms | ÷ pgbench | ÷ minimal app | "
-             "CPU cores: server / PG / load gen. / other | non-2xx | runs: req/s |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---|---:|---|"]
+             "CPU cores: server / PG / load gen. / other | non-2xx | read models' lag p50 / max s | runs: req/s |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---|---:|---|---|"]
     for r in sorted(rows, key=lambda r: (order[r["kind"]], r["backend"] != "postgres", r["operation"],
                                          r["clients"])):
         name = {"ar": "ar", "minimal": "minimal app", "pgbench": "pgbench"}[r["kind"]]
@@ -206,11 +211,16 @@ def table(rows: list[dict[str, Any]]) -> str:
             f"{' *' * bool(r['noisy'])} | "
             f"{r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {ratio(r['rps'], 'pgbench', r['clients'])} | "
             f"{ratio(r['rps'], 'minimal', r['clients'])} | {cpu['server']:.2f}{worker} / {cpu['postgres']:.2f} / "
-            f"{cpu['loadgen']:.2f} / {cpu['other']:.2f} | {r['errors']} | "
+            f"{cpu['loadgen']:.2f} / {cpu['other']:.2f} | {r['errors']} | {_lag(r)} | "
             f"{', '.join(f'{x:,.0f}' for x in r['rps_all'])} |")
     if any(r["noisy"] for r in rows):
         lines.append("\n\\* other processes took more than the noisy threshold of CPU during at least one run")
     return "\n".join(lines)
+
+
+def _lag(r: dict[str, Any]) -> str:
+    p50, most = r.get("lag_p50_s"), r.get("lag_max_s")
+    return "-" if p50 is None or most is None else f"{p50:.2f} / {most:.2f}"
 
 
 def main(argv: Sequence[str] | None = None) -> None:
