@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from ar.adapters.api_keys import SCOPES, ApiKey, ApiKeyStore, Scope
+from ar.adapters.api_keys import KEPT_FOR_S, SCOPES, ApiKey, ApiKeyStore, Scope
 from ar.adapters.clocks import SystemClock
 from ar.config import Settings
 from ar.database import create_engine, migrate
@@ -88,7 +88,8 @@ def list_keys() -> None:
 @keys_cli.command("rotate")
 def rotate(key_id: str, grace_s: Annotated[int, typer.Option(
         min=0, help="seconds the old secret stays valid beside the new one; default 0: refused at once")] = 0) -> None:
-    """A new secret for the same key id (printed once)."""
+    """A new secret for the same key id (printed once). Without a grace period, running servers refuse the old one
+    within 2 s (each keeps a key it read for that long)."""
     with _store() as (store, clock):
         token = store.rotate(key_id, clock.now(), timedelta(seconds=grace_s) if grace_s else None)
         key = store.get(key_id, clock.now())
@@ -100,13 +101,15 @@ def rotate(key_id: str, grace_s: Annotated[int, typer.Option(
 
 @keys_cli.command("revoke")
 def revoke(key_id: str) -> None:
-    """Refuse the key from now on (it stays listed, as revoked)."""
+    """Refuse the key from now on (it stays listed, as revoked); running servers, which keep a key they read for
+    2 s, refuse it within that time."""
     with _store() as (store, clock):
         key = store.revoke(key_id, clock.now())
     if key is None:
         typer.echo(f"no API key {key_id}", err=True)
         raise typer.Exit(2)
-    typer.echo(f"API key {key.key_id} ({key.name}) revoked")
+    typer.echo(f"API key {key.key_id} ({key.name}) revoked (running servers refuse it within "
+               f"{KEPT_FOR_S:g} s)")
 
 
 def first_admin_key(runtime: Runtime, url: str) -> None:

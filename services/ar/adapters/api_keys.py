@@ -2,7 +2,11 @@
 
 A token reads `ark_<key id>_<secret>`: the key id (12 characters `[a-z0-9]`) names the row, the secret (40 characters
 `[A-Za-z0-9]`, from `secrets`) is checked against its SHA-256 (a fast hash is right for a high-entropy secret) with a
-constant-time comparison."""
+constant-time comparison.
+
+The request path reads a key with one statement in autocommit (no BEGIN/ROLLBACK round trips on PostgreSQL), and
+keeps what it read for a moment (`ar.api.authentication.VerifiedKeys`): an `Opened` key is judged again against the
+clock at every use, so that an expiry or a grace period's end is never late for having been cached."""
 
 from __future__ import annotations
 
@@ -42,6 +46,9 @@ api_keys = sa.Table(
 Scope = Literal["read", "write", "admin"]
 SCOPES: tuple[Scope, ...] = ("read", "write", "admin")  # ordered: each grants the ones before it
 TOKEN = re.compile(r"ark_([a-z0-9]{12})_([A-Za-z0-9]{40})")
+# A server process uses a key it read for this long without reading it again (`ar.api.authentication`): a
+# revocation or rotation made elsewhere (`ar keys`, another process) takes effect there within this time.
+KEPT_FOR_S = 2.0
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 _SECRET_ALPHABET = string.ascii_letters + string.digits
 
@@ -105,7 +112,24 @@ class Refused:
     reason: Literal["malformed", "unknown", "expired", "revoked"]
 
 
+@dataclass(frozen=True)
+class Opened:
+    """A token whose secret matched its key's row as read: the key, and the end of the grace period when it is the
+    previous secret of a rotation. `at(now)` says whether it opens the key now (revoked, expired, grace over)."""
+
+    key: ApiKey
+    grace_until: datetime | None = None
+
+    def at(self, now: datetime) -> ApiKey | Refused:
+        if self.grace_until is not None and now >= self.grace_until:
+            return Refused("unknown")  # the previous secret, once its grace is over, is just a wrong secret
+        state = self.key.state(now)
+        return self.key if state == "active" else Refused(state)
+
+
 class ApiKeyStore:
+    _by_id = sa.select(api_keys).where(api_keys.c.key_id == sa.bindparam("the_key_id"))
+
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
 
@@ -162,27 +186,31 @@ class ApiKeyStore:
 
     def verify(self, token: str, now: datetime) -> ApiKey | Refused:
         """The key this token opens, or why not. A wrong secret reads as unknown (nothing said about the id)."""
+        opened = self.open(token, now)
+        return opened if isinstance(opened, Refused) else opened.at(now)
+
+    def open(self, token: str, now: datetime) -> Opened | Refused:
+        """The key whose secret this token holds (whatever the key's state), or why not: one statement, in
+        autocommit. The previous secret of a rotation opens it only while its grace period runs at `now`."""
         match = TOKEN.fullmatch(token)
         if match is None:
             return Refused("malformed")
         key_id, secret = match.groups()
-        with self.engine.connect() as conn:
-            row = conn.execute(sa.select(api_keys).where(api_keys.c.key_id == key_id)).mappings().first()
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            row = conn.execute(self._by_id, {"the_key_id": key_id}).mappings().first()
         if row is None:
             return Refused("unknown")
         digest = _hash(secret)
         grace_until = _aware(row["previous_valid_until"])
-        current = hmac.compare_digest(digest, row["secret_sha256"])
-        previous = (row["previous_sha256"] is not None and grace_until is not None and now < grace_until
-                    and hmac.compare_digest(digest, row["previous_sha256"]))
-        if not (current or previous):
-            return Refused("unknown")
-        key = self._key(row, now)
-        state = key.state(now)
-        return key if state == "active" else Refused(state)
+        if hmac.compare_digest(digest, row["secret_sha256"]):
+            return Opened(self._key(row, now))
+        if (row["previous_sha256"] is not None and grace_until is not None and now < grace_until
+                and hmac.compare_digest(digest, row["previous_sha256"])):
+            return Opened(self._key(row, now), grace_until)
+        return Refused("unknown")
 
     def touch(self, key_id: str, now: datetime) -> None:
-        with self.engine.begin() as conn:
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(api_keys.update().where(api_keys.c.key_id == key_id).values(last_used_at=_utc(now)))
 
     def rotate(self, key_id: str, now: datetime, grace: timedelta | None = None) -> str | None:

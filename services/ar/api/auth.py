@@ -116,13 +116,20 @@ def caller(request: Request) -> ApiKey:
     return found
 
 
+def verified_keys(request: Request) -> authentication.VerifiedKeys:
+    """The keys the key check keeps in memory (`install` puts them in the app's state)."""
+    keys: authentication.VerifiedKeys = request.app.state.verified_keys
+    return keys
+
+
 def install(app: FastAPI, runtime: Runtime) -> None:
     """The key check as the outermost middleware (before idempotency) and the 401/403 problems. Call it after the
     other middleware is added."""
     settings = runtime.settings
+    app.state.verified_keys = keys = authentication.VerifiedKeys()
     app.add_exception_handler(AccessRefused, on_refused)
     app.add_middleware(authentication.KeyCheck, store=ApiKeyStore(runtime.engine), clock=runtime.clock,
-                       budget=authentication.Budget(settings.rate_limit_per_s, settings.rate_limit_burst))
+                       budget=authentication.Budget(settings.rate_limit_per_s, settings.rate_limit_burst), keys=keys)
 
 
 def document(schema: dict[str, Any]) -> None:

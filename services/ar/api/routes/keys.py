@@ -64,7 +64,7 @@ def list_keys(runtime: RuntimeDep) -> list[KeyOut]:
 
 @router.post("/{key_id}/rotate", response_model=KeyWithToken, responses=responses(404, 422),
              summary="A new secret for the same key id (shown once)")
-def rotate_key(key_id: str, runtime: RuntimeDep, response: Response,
+def rotate_key(key_id: str, request: Request, runtime: RuntimeDep, response: Response,
                grace_s: Annotated[QueryInt, Query(ge=0, le=MAX_GRACE_S, description=(
                    "seconds the previous token stays valid beside the new one, while its users switch; default 0: "
                    "refused at once"))] = 0) -> KeyWithToken:
@@ -78,6 +78,7 @@ def rotate_key(key_id: str, runtime: RuntimeDep, response: Response,
     if current.state(now) != "active":
         raise DomainRuleViolation(f"API key {key_id} is {current.state(now)}: create a new one", field="key_id")
     token = store.rotate(key_id, now, timedelta(seconds=grace_s) if grace_s else None)
+    auth.verified_keys(request).forget(key_id)
     rotated = store.get(key_id, now)
     if token is None or rotated is None:
         raise _not_found(key_id)
@@ -89,8 +90,9 @@ def rotate_key(key_id: str, runtime: RuntimeDep, response: Response,
 @router.delete("/{key_id}", response_model=KeyOut, responses=responses(404, 422),
                summary="Revoke an API key (it stays listed)")
 def revoke_key(key_id: str, request: Request, runtime: RuntimeDep) -> KeyOut:
-    """Refused from now on, in every process within a request. The last active admin key cannot revoke itself
-    (422 `last-admin-key`): create another admin key first, so that nobody is locked out."""
+    """Refused from now on: by this server process at once, by the others within 2 s (each keeps a key it read
+    for that long). The last active admin key cannot revoke itself (422 `last-admin-key`): create another admin
+    key first, so that nobody is locked out."""
     store = ApiKeyStore(runtime.engine)
     now = runtime.clock.now()
     if store.get(key_id, now) is None:
@@ -99,6 +101,7 @@ def revoke_key(key_id: str, request: Request, runtime: RuntimeDep) -> KeyOut:
         raise LastAdminKey("the last active admin key cannot revoke itself: create another admin key first",
                            field="key_id")
     revoked = store.revoke(key_id, now)
+    auth.verified_keys(request).forget(key_id)
     if revoked is None:
         raise _not_found(key_id)
     return KeyOut.of(revoked, now)
