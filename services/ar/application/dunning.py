@@ -209,14 +209,14 @@ class Dunning(Rates):
 
     def _reminder(self, customer: Customer, policy: DunningPolicy, decided: ReminderDecision,
                   now: datetime) -> Reminder:
-        """The decided reminder, rendered: its content and the rendered message's hash are its evidence."""
+        """The decided reminder: its content and the hash of the message it renders to are its evidence."""
         content = decided.content(customer, self.creditor)
-        rendered = self.ports.renderer.render(decided.template, customer.language.value, content)
+        evidence = self.ports.renderer.evidence(decided.template, customer.language.value, content)
         return Reminder(id=decided.id, customer_id=customer.id, run_on=decided.run_on, channel=decided.channel,
                         step_kind=decided.step_kind, template=decided.template,
-                        template_version=rendered.template_version, language=customer.language.value,
+                        template_version=evidence.template_version, language=customer.language.value,
                         recipients=list(customer.emails), content=content, policy_id=policy.id,
-                        policy_version=policy.version, content_hash=rendered.content_hash, at=now)
+                        policy_version=policy.version, content_hash=evidence.content_hash, at=now)
 
     def simulate_dunning(self, *, rules: PolicyRules, from_on: date, to_on: date,
                          customer_ids: list[UUID] | None = None) -> Simulation:

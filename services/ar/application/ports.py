@@ -43,12 +43,25 @@ class ExposureReader(Protocol):
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """What a `ReminderSent` records of the message decided: the templates' version and the message's hash."""
+
+    template_version: str
+    content_hash: str  # sha256 hex of subject, text and html (QR code images as their payload's hash)
+
+
+@dataclass(frozen=True)
 class RenderedMessage:
     subject: str
     text: str
     html: str
     template_version: str
-    content_hash: str  # sha256 hex of subject, text and html: the evidence kept in ReminderSent
+    content_hash: str  # the evidence a reminder decided now records (`Evidence.content_hash`)
+    earlier_hash: str = ""  # sha256 hex of subject, text and html as sent: what reminders recorded before
+
+    def proves(self, recorded_hash: str) -> bool:
+        """Whether this message is the one a reminder recorded `recorded_hash` for, whenever it was decided."""
+        return recorded_hash in (self.content_hash, self.earlier_hash)
 
 
 class ReminderRenderer(Protocol):
@@ -58,6 +71,10 @@ class ReminderRenderer(Protocol):
 
     def render(self, template: str, language: str, content: dict[str, Any]) -> RenderedMessage:
         """Render a reminder deterministically: the same content and template version give the same hash."""
+        ...
+
+    def evidence(self, template: str, language: str, content: dict[str, Any]) -> Evidence:
+        """The version and hash `render` would give, without what only sending needs (images)."""
         ...
 
 

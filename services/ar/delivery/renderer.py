@@ -10,6 +10,12 @@ the settings, given once (`JinjaRenderer(creditor=settings.creditor())`); what t
 (its name and e-mail) wins over it. Templates receive `payments`: per currency, how to pay the amount asked
 (`ar.reports.payment_block`: IBAN, BIC, the RF reference, an EPC QR code as a PNG data URI); empty without an IBAN.
 `template_version` names the files that made a message; `content_hash` is the evidence.
+
+The evidence hashes the HTML with each QR code's image replaced by a stand-in naming its payload (the EPC text the
+image is drawn from; `evidence_html`): drawing a QR code is most of what rendering a reminder costs, and a sweep
+deciding thousands of reminders needs only their hashes (`JinjaRenderer.evidence`). Delivery draws the images into
+the same HTML. Reminders decided before the stand-in hashed the HTML with the PNG images: `RenderedMessage.proves`
+accepts either, so they stay verifiable.
 """
 
 from __future__ import annotations
@@ -24,13 +30,14 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
 
-from ar.application.ports import RenderedMessage
+from ar.application.ports import Evidence, RenderedMessage
 from ar.domain.money import MINOR_UNITS
 from ar.reports.payment_block import Creditor, PaymentBlock, customer_reference
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
 TEMPLATES = ("courtesy", "reminder-1", "reminder-2", "reminder-3", "call", "formal-notice", "handoff")
 LANGUAGES = ("fr", "en")
+QR_STAND_IN = "epc-qr:sha256:"  # + the hex sha256 of the payload
 NBSP = "\u00a0"  # keeps "1 234,56 €" on one line (and is in the PDF core fonts' cp1252 encoding)
 SYMBOLS = {"EUR": "€", "GBP": "£"}
 MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
@@ -101,7 +108,7 @@ def _tidy(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)) + "\n"
 
 
-def payments(content: dict[str, Any], creditor: dict[str, str]) -> list[dict[str, object]]:
+def payment_blocks(content: dict[str, Any], creditor: dict[str, str]) -> list[PaymentBlock]:
     """How to pay what a reminder asks, per currency: a single invoice with its own reference, several with the
     customer's (one transfer for all, matched to the customer)."""
     who = Creditor.of(creditor)
@@ -112,8 +119,29 @@ def payments(content: dict[str, Any], creditor: dict[str, str]) -> list[dict[str
         reference = references.pop() if len(references) == 1 else customer_reference(content["customer"]["id"])
         block = PaymentBlock.of(who, total["total_minor"], total["currency"], reference)
         if block is not None:
-            found.append(block.to_dict())
+            found.append(block)
     return found
+
+
+def qr_stand_in(block: PaymentBlock) -> str:
+    """What the evidence holds in place of a QR code's PNG: the sha256 of the EPC payload the PNG is drawn from."""
+    return QR_STAND_IN + hashlib.sha256(block.epc_payload().encode()).hexdigest()
+
+
+def _payment_fields(block: PaymentBlock) -> dict[str, object]:
+    """A payment block as the templates read it, the QR code as its stand-in (no image drawn)."""
+    fields = block.to_dict(qr=False)
+    fields["qr_png_data_uri"] = qr_stand_in(block) if block.has_qr else None
+    return fields
+
+
+def _draw_qr_codes(html: str, blocks: list[PaymentBlock]) -> str:
+    """The HTML as sent: each stand-in replaced by its QR code's PNG. Only an `src="..."` attribute is replaced: text
+    the customer controls is escaped (`"` becomes `&#34;`), so it cannot forge one."""
+    for block in blocks:
+        if block.has_qr:
+            html = html.replace(f'src="{qr_stand_in(block)}"', f'src="{block.qr_data_uri()}"')
+    return html
 
 
 class JinjaRenderer:
@@ -137,20 +165,36 @@ class JinjaRenderer:
         return template in TEMPLATES
 
     def render(self, template: str, language: str, content: dict[str, Any]) -> RenderedMessage:
+        """The message as sent, QR codes drawn; its `content_hash` is the one `evidence` gives."""
+        subject, text, evidence_html, blocks, version = self._render(template, language, content)
+        html = _draw_qr_codes(evidence_html, blocks)
+        return RenderedMessage(subject=subject, text=text, html=html, template_version=version,
+                               content_hash=content_hash(subject, text, evidence_html),
+                               earlier_hash=content_hash(subject, text, html))
+
+    def evidence(self, template: str, language: str, content: dict[str, Any]) -> Evidence:
+        """What a dunning run records of the message it decided, without drawing its QR codes."""
+        subject, text, evidence_html, _, version = self._render(template, language, content)
+        return Evidence(template_version=version, content_hash=content_hash(subject, text, evidence_html))
+
+    def _render(self, template: str, language: str,
+                content: dict[str, Any]) -> tuple[str, str, str, list[PaymentBlock], str]:
+        """Subject, text, the HTML with QR code stand-ins, the payment blocks and the template version."""
         if template not in TEMPLATES:
             raise ValueError(f"unknown reminder template {template!r}")
         lang = language if language in LANGUAGES else "en"
         creditor = {**self.creditor, **content.get("creditor", {})}
+        blocks = payment_blocks(content, creditor)
         context = {**content, "language": lang, "template": template, "creditor": creditor,
-                   "creditor_lines": Creditor.of(creditor).address_lines, "payments": payments(content, creditor)}
+                   "creditor_lines": Creditor.of(creditor).address_lines,
+                   "payments": [_payment_fields(b) for b in blocks]}
         module = self.env.get_template(f"{lang}/{template}.txt").make_module(context)
         subject = " ".join(str(getattr(module, "subject", "")).split())
         if not subject:
             raise ValueError(f"{lang}/{template}.txt sets no subject")
         text = _tidy(str(module))
         html = self.env.get_template(f"{lang}/{template}.html").render({**context, "subject": subject})
-        return RenderedMessage(subject=subject, text=text, html=html, template_version=self.version(template, lang),
-                               content_hash=content_hash(subject, text, html))
+        return subject, text, html, blocks, self.version(template, lang)
 
     def version(self, template: str, language: str) -> str:
         """The version of a template, computed once (the environment never reloads templates either)."""

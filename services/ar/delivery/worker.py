@@ -209,7 +209,7 @@ class DeliveryWorker:
         detail = await channel.send(reminder, message, attachments)
         if attachments:
             detail += "; attached " + ", ".join(a.filename for a in attachments)
-        if message.content_hash != reminder.content_hash:
+        if not message.proves(reminder.content_hash):
             detail += (f"; templates changed since the decision: sent {reminder.template}@{message.template_version}"
                        f" (hash {message.content_hash[:12]}), decided with @{reminder.template_version}"
                        f" (hash {reminder.content_hash[:12]})")

@@ -138,10 +138,11 @@ class PaymentBlock:
         """A PNG as a data URI, for an HTML e-mail (`<img src=...>`): no remote image for a mail client to block."""
         return "data:image/png;base64," + base64.b64encode(self.qr_png(scale)).decode()
 
-    def to_dict(self) -> dict[str, object]:
-        """For JSON answers and templates: the block's fields, the payload, and the QR code as a data URI."""
+    def to_dict(self, *, qr: bool = True) -> dict[str, object]:
+        """For JSON answers and templates: the block's fields, the payload, and the QR code as a data URI (None
+        without `qr`: drawing it is the costly part)."""
         return {"beneficiary": self.beneficiary, "iban": self.iban, "iban_grouped": iban_grouped(self.iban),
                 "bic": self.bic, "amount_minor": self.amount_minor, "currency": self.currency,
                 "reference": self.reference, "reference_grouped": reference_grouped(self.reference),
                 "epc_qr": self.epc_payload() if self.has_qr else None,
-                "qr_png_data_uri": self.qr_data_uri() if self.has_qr else None}
+                "qr_png_data_uri": self.qr_data_uri() if self.has_qr and qr else None}
