@@ -67,4 +67,4 @@ def test_a_key_costs_one_autocommit_statement_and_one_hop_before_the_command_and
     again = client.post("/v1/customers", json=body, headers={"Idempotency-Key": "cost-1"})
     assert (again.status_code, again.content) == (201, first.content)
     assert cost.statements == [("INSERT", True), ("SELECT", True)]  # the key is taken: its row, read back
-    assert cost.hops == 2  # the API key's check and the claim: no route, no finish
+    assert cost.hops == 1  # the claim: no route, no finish (and the API key, verified a moment ago, is kept)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -53,6 +54,42 @@ class Mismatch:
 Outcome = Stored | Claimed | InFlight | Mismatch
 
 
+@dataclass(frozen=True)
+class Claim:
+    """One request's claim of its key (`IdempotencyStore.claim_many`)."""
+
+    caller: str
+    key: str
+    request_hash: str
+    now: datetime
+
+
+@dataclass(frozen=True)
+class Finish:
+    """One claimed request's response to keep (`IdempotencyStore.finish_many`)."""
+
+    caller: str
+    key: str
+    request_hash: str
+    claimed_at: datetime
+    stored: Stored
+
+# Several requests' claims, or responses, in one statement on PostgreSQL (one round trip, one commit), as arrays.
+_CLAIM_MANY = sa.text(
+    "INSERT INTO idempotency_keys (caller, key, request_hash, created_at) "
+    "SELECT v.caller, v.key, v.request_hash, v.created_at FROM unnest(CAST(:callers AS text[]), "
+    "CAST(:keys AS text[]), CAST(:hashes AS text[]), CAST(:times AS timestamptz[])) "
+    "AS v(caller, key, request_hash, created_at), (SELECT set_config('synchronous_commit', 'off', true)) AS s "
+    "ON CONFLICT DO NOTHING RETURNING caller, key")
+_FINISH_MANY = sa.text(
+    "INSERT INTO idempotency_keys (caller, key, request_hash, created_at, status_code, response_headers, "
+    "response_body) SELECT * FROM unnest(CAST(:callers AS text[]), CAST(:keys AS text[]), "
+    "CAST(:hashes AS text[]), CAST(:times AS timestamptz[]), CAST(:statuses AS integer[]), "
+    "CAST(:headers AS text[]), CAST(:bodies AS bytea[])) "
+    "ON CONFLICT (caller, key) DO UPDATE SET status_code = excluded.status_code, "
+    "response_headers = excluded.response_headers, response_body = excluded.response_body")
+
+
 class IdempotencyStore:
     """Each call is one statement in autocommit (no BEGIN/COMMIT round trips): a claim is an `INSERT ... ON
     CONFLICT DO NOTHING RETURNING`, read back only when the key is taken; a finish is an upsert; a release a DELETE.
@@ -87,37 +124,73 @@ class IdempotencyStore:
         return self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
 
     def claim(self, caller: str, key: str, request_hash: str, now: datetime) -> Outcome:
-        where = (keys.c.caller == caller) & (keys.c.key == key)
-        claim = {"caller": caller, "key": key, "request_hash": request_hash, "created_at": now}
         with self._connect() as conn:
-            for _ in range(3):
-                if conn.execute(self._claim, claim).first() is not None:
-                    return Claimed()
-                row = conn.execute(self._read, {"the_caller": caller, "the_key": key}).mappings().first()
-                if row is None:
-                    continue  # released meanwhile: try to claim again
-                if row["request_hash"] != request_hash:
-                    return Mismatch()
-                if row["status_code"] is not None:
-                    return Stored(row["status_code"], [tuple(h) for h in json.loads(row["response_headers"])],
-                                  row["response_body"])
-                created = row["created_at"]
-                created = created if created.tzinfo else created.replace(tzinfo=now.tzinfo)  # SQLite drops it
-                if now - created < STALE_CLAIM:
-                    return InFlight()
-                taken = conn.execute(keys.update().where(where, keys.c.created_at == row["created_at"],
-                                                         keys.c.status_code.is_(None)).values(created_at=now))
-                if taken.rowcount == 1:
-                    return Claimed()
+            return self._claim_one(conn, Claim(caller, key, request_hash, now))
+
+    def _claim_one(self, conn: sa.Connection, c: Claim, *, inserted: bool = False) -> Outcome:
+        """Claim one key; `inserted`: the key's INSERT was already tried (by `claim_many`): read its row first."""
+        where = (keys.c.caller == c.caller) & (keys.c.key == c.key)
+        claim = {"caller": c.caller, "key": c.key, "request_hash": c.request_hash, "created_at": c.now}
+        for _ in range(3):
+            if not inserted and conn.execute(self._claim, claim).first() is not None:
+                return Claimed()
+            inserted = False
+            row = conn.execute(self._read, {"the_caller": c.caller, "the_key": c.key}).mappings().first()
+            if row is None:
+                continue  # released meanwhile: try to claim again
+            if row["request_hash"] != c.request_hash:
+                return Mismatch()
+            if row["status_code"] is not None:
+                return Stored(row["status_code"], [tuple(h) for h in json.loads(row["response_headers"])],
+                              row["response_body"])
+            created = row["created_at"]
+            created = created if created.tzinfo else created.replace(tzinfo=c.now.tzinfo)  # SQLite drops it
+            if c.now - created < STALE_CLAIM:
+                return InFlight()
+            taken = conn.execute(keys.update().where(where, keys.c.created_at == row["created_at"],
+                                                     keys.c.status_code.is_(None)).values(created_at=c.now))
+            if taken.rowcount == 1:
+                return Claimed()
         return InFlight()
+
+    def claim_many(self, claims: Sequence[Claim]) -> list[Outcome]:
+        """The claims of several requests, in their order, on one connection. On PostgreSQL, one statement claims
+        every free key (for the first claim of a key, if several requests bring it); each other claim then takes
+        the single claim's path from its row read back, in order, so that a later claim of a key sees an earlier."""
+        if len(claims) == 1 or self.engine.dialect.name != "postgresql":
+            with self._connect() as conn:
+                return [self._claim_one(conn, c) for c in claims]
+        first = {(c.caller, c.key): n for n, c in reversed(list(enumerate(claims)))}
+        inserting = [claims[n] for n in sorted(first.values())]
+        with self._connect() as conn:
+            won = {(r.caller, r.key) for r in conn.execute(_CLAIM_MANY, {
+                "callers": [c.caller for c in inserting], "keys": [c.key for c in inserting],
+                "hashes": [c.request_hash for c in inserting], "times": [c.now for c in inserting]})}
+            return [Claimed() if first[(c.caller, c.key)] == n and (c.caller, c.key) in won
+                    else self._claim_one(conn, c, inserted=True) for n, c in enumerate(claims)]
 
     def finish(self, caller: str, key: str, request_hash: str, claimed_at: datetime, stored: Stored) -> None:
         """Keep the response of a claimed request (synchronously committed: it is sent only once kept)."""
-        row = {"caller": caller, "key": key, "request_hash": request_hash, "created_at": claimed_at,
-               "status_code": stored.status_code, "response_headers": json.dumps(stored.headers),
-               "response_body": stored.body}
+        self.finish_many([Finish(caller, key, request_hash, claimed_at, stored)])
+
+    def finish_many(self, finishes: Sequence[Finish]) -> None:
+        """Keep the responses of several claimed requests: one statement, one commit (a later finish of the same
+        key wins, as it would one after the other)."""
+        last = list({(f.caller, f.key): f for f in finishes}.values())
         with self._connect() as conn:
-            conn.execute(self._finish, row)
+            if len(last) > 1 and self.engine.dialect.name == "postgresql":
+                conn.execute(_FINISH_MANY, {
+                    "callers": [f.caller for f in last], "keys": [f.key for f in last],
+                    "hashes": [f.request_hash for f in last], "times": [f.claimed_at for f in last],
+                    "statuses": [f.stored.status_code for f in last],
+                    "headers": [json.dumps(f.stored.headers) for f in last],
+                    "bodies": [f.stored.body for f in last]})
+                return
+            for f in last:
+                conn.execute(self._finish, {
+                    "caller": f.caller, "key": f.key, "request_hash": f.request_hash, "created_at": f.claimed_at,
+                    "status_code": f.stored.status_code, "response_headers": json.dumps(f.stored.headers),
+                    "response_body": f.stored.body})
 
     def release(self, caller: str, key: str) -> None:
         """Forget a claim whose outcome must not be replayed (a transient failure): the client may retry."""

@@ -3,26 +3,43 @@ still running -> 409. Keys are scoped to the caller: the API key the key check (
 this middleware) verified. A request without a valid key is passed on untouched (its route answers 401, or checks
 a signature): it never claims a key nor replays a stored response.
 
-Cost: one statement before the command (the claim) and one after (the response kept), each in autocommit and in
-one threadpool hop (`IdempotencyStore`). Two things it deliberately does not do: hold one pooled connection from
-the claim to the finish (the requests awaiting on the event loop are not bounded by the thread pool, so held
-connections could starve the commands' own checkouts), and claim inside the route's worker thread (FastAPI offers
-no hook there: a sync dependency takes a hop of its own, and wrapping the endpoints means reaching into its routing
-internals)."""
+Cost: one statement before the command (the claim) and one after (the response kept), each in autocommit, each in
+a threadpool hop (`IdempotencyStore`), and these hops are shared: the claims (and the responses to keep) that
+arrive while one hop is in a worker thread wait for it and go together in the next (`Batches`), one statement for
+all on PostgreSQL. Idle, a claim goes at once; under load, the hops and their loop wake-ups, the commits and the
+round trips are divided by the requests that share them.
+
+Two things it deliberately does not do: hold one pooled connection from the claim to the finish (the requests
+awaiting on the event loop are not bounded by the thread pool, so held connections could starve the commands' own
+checkouts), and claim inside the route's worker thread (FastAPI offers no hook there: a sync dependency takes a
+hop of its own, and wrapping the endpoints means reaching into its routing internals)."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import re
+import weakref
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import Generic, TypeVar
 
 from anyio import to_thread
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ar.adapters.api_keys import ApiKey
-from ar.adapters.idempotency_store import Claimed, IdempotencyStore, InFlight, Mismatch, Stored
+from ar.adapters.idempotency_store import (
+    Claim,
+    Claimed,
+    Finish,
+    IdempotencyStore,
+    InFlight,
+    Mismatch,
+    Outcome,
+    Stored,
+)
 from ar.api.authentication import identity
 from ar.api.problems import PROBLEM, STORAGE_UNAVAILABLE, TYPE_BASE, UNAVAILABLE_DETAIL
 from ar.api.schemas.common import IDEMPOTENCY_KEY_PATTERN
@@ -31,6 +48,8 @@ HEADER = "idempotency-key"
 VALID_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
 # Transient outcomes are not replayed: the client should be able to retry them with the same key.
 NOT_REPLAYED = {401, 403, 409, 412, 429}
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 def caller_of(scope: Scope) -> str:
@@ -56,9 +75,62 @@ async def _send_problem(send: Send, status: int, rule: str, title: str, detail: 
     await send({"type": "http.response.body", "body": body})
 
 
+class _Queue(Generic[T, R]):
+    """One event loop's calls waiting for a batch, and the task that sends them."""
+
+    def __init__(self) -> None:
+        self.waiting: list[tuple[T, asyncio.Future[R]]] = []
+        self.sender: asyncio.Task[None] | None = None
+
+
+class Batches(Generic[T, R]):
+    """Calls that go to a worker thread together: those made while a batch is there wait for it and form the next
+    one (at most `most`), so that one hop serves many. One queue per event loop (a test may run several in turn)."""
+
+    def __init__(self, run: Callable[[list[T]], Sequence[R]], most: int = 64) -> None:
+        self.run, self.most = run, most
+        self._queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Queue[T, R]] = (
+            weakref.WeakKeyDictionary())
+
+    async def __call__(self, item: T) -> R:
+        loop = asyncio.get_running_loop()
+        queue = self._queues.get(loop)
+        if queue is None:
+            queue = self._queues[loop] = _Queue()
+        future: asyncio.Future[R] = loop.create_future()
+        queue.waiting.append((item, future))
+        if queue.sender is None or queue.sender.done():
+            queue.sender = loop.create_task(self._send(queue))
+        return await future
+
+    async def _send(self, queue: _Queue[T, R]) -> None:
+        while queue.waiting:
+            batch, queue.waiting = queue.waiting[:self.most], queue.waiting[self.most:]
+            try:
+                results = await to_thread.run_sync(self.run, [item for item, _ in batch])
+            except Exception as e:  # each caller gets it, as it would from its own call
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(e)
+                continue
+            except BaseException:
+                for _, future in batch + queue.waiting:
+                    future.cancel()
+                raise
+            for (_, future), result in zip(batch, results, strict=True):
+                if not future.done():
+                    future.set_result(result)
+
+
 class IdempotencyMiddleware:
     def __init__(self, app: ASGIApp, store: IdempotencyStore) -> None:
         self.app, self.store = app, store
+        self.claims: Batches[Claim, Outcome] = Batches(store.claim_many)
+        self.finishes: Batches[Finish, None] = Batches(self._finish_many)
+
+    def _finish_many(self, finishes: list[Finish]) -> list[None]:
+        self.store.finish_many(finishes)
+        return [None] * len(finishes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST":
@@ -84,7 +156,7 @@ class IdempotencyMiddleware:
                                 + body).hexdigest()
         claimed_at = datetime.now(UTC)
         try:
-            outcome = await to_thread.run_sync(self.store.claim, caller, key, digest, claimed_at)
+            outcome = await self.claims(Claim(caller, key, digest, claimed_at))
         except STORAGE_UNAVAILABLE:
             await _send_problem(send, 503, "storage-unavailable", "Service unavailable", UNAVAILABLE_DETAIL)
             return
@@ -134,8 +206,7 @@ class IdempotencyMiddleware:
             else:
                 headers = [(k.decode(), v.decode()) for k, v in start.get("headers", [])]
                 content = b"".join(m.get("body", b"") for m in held if m["type"] == "http.response.body")
-                await to_thread.run_sync(self.store.finish, caller, key, digest, claimed_at,
-                                         Stored(status, headers, content))
+                await self.finishes(Finish(caller, key, digest, claimed_at, Stored(status, headers, content)))
         except STORAGE_UNAVAILABLE:
             # The command may have committed, but its response could not be kept: the client must not hold an
             # answer a retry could not replay. The claim goes stale and the retry runs the command again: the
