@@ -19,8 +19,9 @@ from ar.domain.invoice import Invoice
 from ar.domain.payment import Payment
 from ar.projections.receivables.batch import INVOICE_DELTAS, Batch
 from ar.projections.receivables.bulk import insert_rows
+from ar.projections.receivables.spill import Spill
 from ar.projections.receivables.state import State
-from ar.projections.receivables.summaries import SUMMARY_TABLES, insert_summaries
+from ar.projections.receivables.summaries import SUMMARY_TABLES
 from ar.projections.tables import invoices, ledger_entries, payments
 from ar.projections.topics import event_topics
 
@@ -28,19 +29,27 @@ from ar.projections.topics import event_topics
 class ReceivablesProjection:
     name = "receivables"
 
-    def __init__(self) -> None:
-        self._rebuild: State | None = None
+    def __init__(self, *, rebuild_max_invoices: int = 200_000, rebuild_max_payments: int = 50_000,
+                 rebuild_max_cells: int = 300_000) -> None:
+        """During a rebuild, at most this many invoice rows, payment rows and summary cells stay in memory
+        (spill.py)."""
+        self.rebuild_max_invoices, self.rebuild_max_payments = rebuild_max_invoices, rebuild_max_payments
+        self.rebuild_max_cells = rebuild_max_cells
+        self._rebuild: Spill | None = None
 
     @property
     def topics(self) -> tuple[str, ...]:
         return event_topics(Invoice.Event, Payment.Event)
 
     def apply(self, conn: sa.Connection, events: list[tuple[int, Any]]) -> None:
-        if self._rebuild is not None:  # rows stay in memory until the rebuild ends; only the ledger is written now
-            batch = Batch(conn, self._rebuild)
+        if self._rebuild is not None:  # recent rows stay in memory, the ledger is written now, the rest when due
+            spill = self._rebuild
+            spill.reload(conn, events)
+            batch = Batch(conn, spill.state)
             for position, event in events:
                 batch.event(position, event)
             insert_rows(conn, ledger_entries, batch.entries)
+            spill.evict(conn)
             gc.freeze()  # the rows kept in memory are long-lived: spare them the collector's full passes
             return
         batch = Batch(conn, State())
@@ -56,14 +65,15 @@ class ReceivablesProjection:
 
     @contextlib.contextmanager
     def rebuilding(self, conn: sa.Connection) -> Iterator[None]:
-        """During a rebuild (one transaction, after `reset`), keep every row in memory and write each table once
-        at the end, in one COPY, instead of inserting and then updating rows batch after batch."""
-        self._rebuild = State()
+        """During a rebuild (one transaction, after `reset`), keep the rows in memory and write each once, in a
+        COPY, instead of inserting and then updating rows batch after batch; within bounds (spill.py)."""
+        state = State()
+        spill = self._rebuild = Spill(state, max_invoices=self.rebuild_max_invoices,
+                                      max_payments=self.rebuild_max_payments, max_cells=self.rebuild_max_cells)
+        state.invoices.missing = state.payments.missing = spill.get_back
         try:
             yield
-            insert_rows(conn, invoices, list(self._rebuild.invoices.new.values()))
-            insert_rows(conn, payments, list(self._rebuild.payments.new.values()))
-            insert_summaries(conn, self._rebuild)
+            spill.finish(conn)
         finally:
             self._rebuild = None
             gc.unfreeze()

@@ -3,6 +3,7 @@ writes them: how the receivables projection keeps its cost per event to dictiona
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -18,10 +19,14 @@ class Rows:
     key: sa.Column[Any]
     new: dict[UUID, dict[str, Any]] = field(default_factory=dict)
     changed: dict[UUID, dict[str, Any]] = field(default_factory=dict)
+    # during a rebuild, a row not in memory is either unknown or was written early: this brings it back (spill.py)
+    missing: Callable[[sa.Connection, Rows, UUID], dict[str, Any] | None] | None = None
 
     def get(self, conn: sa.Connection, key: UUID) -> dict[str, Any] | None:
         if key in self.new:
             return self.new[key]
+        if self.missing is not None:
+            return self.missing(conn, self, key)
         if key not in self.changed:
             found = conn.execute(sa.select(self.table).where(self.key == key)).mappings().first()
             if found is None:
@@ -47,18 +52,18 @@ class Rows:
             conn.execute(update, [{"_key": key, **{c: row[c] for c in columns}} for key, row in self.changed.items()])
 
 
-def insert_rows(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+def insert_rows(conn: sa.Connection, table: sa.Table, rows: Iterable[dict[str, Any]]) -> None:
     """Insert many rows in one statement: COPY on PostgreSQL (executemany would send one INSERT per row), an
-    executemany on SQLite (in-process, no round trips)."""
-    if not rows:
+    executemany on SQLite (in-process, no round trips). `rows` may be a generator: COPY takes them one by one."""
+    if isinstance(rows, list) and not rows:
         return
     if conn.dialect.name != "postgresql":  # the column types' own conversions, without a statement per row
         names = [c.name for c in table.columns]
         convert = [c.type.dialect_impl(conn.dialect).bind_processor(conn.dialect) for c in table.columns]
         marks = ", ".join("?" * len(names))
-        conn.exec_driver_sql(f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})",
-                             [tuple(f(row[n]) if f else row[n] for n, f in zip(names, convert, strict=True))
-                              for row in rows])
+        values = [tuple(f(row[n]) if f else row[n] for n, f in zip(names, convert, strict=True)) for row in rows]
+        if values:
+            conn.exec_driver_sql(f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})", values)
         return
     columns = [c.name for c in table.columns]
     quoted = ", ".join(f'"{c}"' for c in columns)
