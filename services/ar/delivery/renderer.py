@@ -144,13 +144,31 @@ def _draw_qr_codes(html: str, blocks: list[PaymentBlock]) -> str:
     return html
 
 
+DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class _Environment(Environment):
+    """jinja2's `a.b` tries `getattr(a, "b")` first, then `a["b"]`: on the dicts a reminder's content is made of,
+    that is an AttributeError raised and caught for every field a template reads (a third of rendering). A plain
+    dict has no attribute but its class's, so reading the item first, unless `b` is one of those (`.get`), gives the
+    same value, or the same undefined."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute not in DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
+
+
 class JinjaRenderer:
     """`ReminderRenderer` over the template files. Thread-safe: jinja2 environments are, once built."""
 
     def __init__(self, templates_dir: Path | None = None, *, creditor: dict[str, str] | None = None) -> None:
         self.creditor = dict(creditor or {})
         self.templates_dir = (templates_dir or TEMPLATES_DIR).resolve()
-        self.env = Environment(
+        self.env = _Environment(
             loader=FileSystemLoader(self.templates_dir),
             autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False, default=False),
             undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
