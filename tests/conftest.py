@@ -1,16 +1,23 @@
-"""Shared fixtures: every test gets its own SQLite files or its own PostgreSQL database, dropped afterwards."""
+"""Shared fixtures: every test gets its own SQLite files or its own PostgreSQL database, dropped afterwards; both
+are copies of a template migrated once per test process (tests/support/databases.py)."""
 
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
+from pathlib import Path
 
-import psycopg
 import pytest
 from tests.support.api import ADMIN_TOKEN
+from tests.support.databases import (
+    copy_sqlite_template,
+    create_postgres_database,
+    drop_postgres_database,
+    make_sqlite_template,
+    postgres_template,
+    with_database,
+)
 
 from ar.adapters.clocks import SettableClock
 from ar.config import Settings
@@ -23,30 +30,50 @@ PG_ADMIN_URL = os.environ.get("AR_TEST_POSTGRES_URL", "postgresql://postgres@127
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
-def _with_db(url: str, dbname: str) -> str:
-    return urlsplit(url)._replace(path=f"/{dbname}").geturl()
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    """A migrated PostgreSQL database, made once in this test process, that each test's database copies."""
+    with postgres_template(PG_ADMIN_URL) as name:
+        yield name
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The files of a migrated SQLite database, made once in this test process, that each test copies."""
+    return make_sqlite_template(tmp_path_factory.mktemp("sqlite-template"))
 
 
 @pytest.fixture
-def pg_database() -> Iterator[str]:
-    """A fresh PostgreSQL database; its URL. Dropped (with any connection left) at the end."""
-    name = f"ar_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+def pg_database(pg_template: str) -> Iterator[str]:
+    """A fresh PostgreSQL database already migrated (a copy of the template: as `ar migrate` and the event store
+    leave an empty one, nothing recorded); its URL. Dropped (with any connection left) at the end."""
+    name = create_postgres_database(PG_ADMIN_URL, template=pg_template)
     try:
-        yield _with_db(PG_ADMIN_URL, name)
+        yield with_database(PG_ADMIN_URL, name)
     finally:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_postgres_database(PG_ADMIN_URL, name)
+
+
+@pytest.fixture
+def empty_pg_database() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database (no tables); its URL. Dropped (with any connection left) at the end."""
+    name = create_postgres_database(PG_ADMIN_URL)
+    try:
+        yield with_database(PG_ADMIN_URL, name)
+    finally:
+        drop_postgres_database(PG_ADMIN_URL, name)
+
+
+@pytest.fixture
+def sqlite_database(sqlite_template: Path, tmp_path: Path) -> str:
+    """tmp_path/ar.sqlite (and its events file), already migrated (a copy of the template); its URL."""
+    return copy_sqlite_template(sqlite_template, tmp_path)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def settings(request: pytest.FixtureRequest, tmp_path: object) -> Settings:
-    """The same test runs on the embedded default and on PostgreSQL."""
-    if request.param == "sqlite":
-        return Settings(database_url=f"sqlite:///{tmp_path}/ar.sqlite", pool_size=4, run_dunning=False,
-                        outbox_dir=f"{tmp_path}/outbox")
-    url: str = request.getfixturevalue("pg_database")
+    """The same test runs on the embedded default and on PostgreSQL, each in a migrated database of its own."""
+    url: str = request.getfixturevalue("sqlite_database" if request.param == "sqlite" else "pg_database")
     return Settings(database_url=url, pool_size=4, run_dunning=False, outbox_dir=f"{tmp_path}/outbox")
 
 
