@@ -119,7 +119,10 @@ class CommandHandling(Application[UUID]):
                 # Envelope metadata, stored with the event's fields (see ar.application.actor).
                 object.__setattr__(pending, "caused_by", caused_by)
         processing: ProcessingEvent[UUID] = ProcessingEvent()
-        processing.collect_events(*aggregates)
+        for aggregate in aggregates:  # what `processing.collect_events` does, without its two runtime protocol
+            if aggregate is not None:  # checks per aggregate (a tenth of a dunning sweep's save)
+                processing.events.extend(aggregate.collect_events())
+                processing.aggregates[aggregate.id] = aggregate
         ticket = self.group_commit.submit(processing.events, follows) if processing.events else None
         return Pending(processing, ticket)
 
