@@ -30,7 +30,7 @@ from anyio import to_thread
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ar.adapters.api_keys import KEPT_FOR_S, ApiKey, ApiKeyStore, Opened, Refused
+from ar.adapters.api_keys import KEPT_FOR_S, TOKEN, ApiKey, ApiKeyStore, Opened, Refused
 from ar.api.problems import STORAGE_UNAVAILABLE, UNAVAILABLE_DETAIL, problem
 from ar.domain.clock import Clock
 
@@ -155,6 +155,8 @@ class KeyCheck:
             if isinstance(found, ApiKey) and self._touch_due(found.key_id, now):
                 await to_thread.run_sync(self.store.touch, found.key_id, now)
             return found
+        if TOKEN.fullmatch(token) is None:
+            return Refused("malformed")  # nothing to read
         read = await to_thread.run_sync(self._read, token)
         if read.opened is not None:
             self.keys.keep(digest, read.opened, read.read_at, read.generation)
