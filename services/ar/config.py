@@ -42,9 +42,9 @@ class Settings(BaseSettings):
     projection_interval_s: float = Field(0.2, description="polling interval of the projections (events saved by "
                                          "other processes)")
     projection_batch_interval_ms: int = Field(50, ge=0, le=10_000, description="after a save (in `ar worker`: a "
-                                              "new event), the projections catch up within this many milliseconds, and at most "
-                                              "once per interval: the saves meanwhile go in one batch (a read "
-                                              "with min_position wakes them at once)")
+                                              "new event), the projections catch up within this many "
+                                              "milliseconds, and at most once per interval: the saves meanwhile "
+                                              "go in one batch (a read with min_position wakes them at once)")
     idempotency_ttl_hours: int = Field(48, description="how long Idempotency-Key responses are kept (at least 24)")
     background: Background | None = Field(None, description="where `ar serve` runs the background work "
                                           "(projections, dunning sweeper, delivery, subscriptions): `process`, one "
