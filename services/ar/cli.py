@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import signal
@@ -24,9 +25,10 @@ from ar.cli_webhooks import webhooks_cli
 from ar.config import Settings
 from ar.database import create_engine, migrate
 from ar.runtime import Runtime, build
-from ar.supervisor import WorkerProcess, die_with_parent, worker_command
+from ar.supervisor import WorkerProcess, die_with_parent, say_ready, worker_command
 
 cli = typer.Typer(help="ar: event-sourced accounts receivable", no_args_is_help=True)
+WORKER_START_TIMEOUT_S = 30.0
 
 
 @cli.command()
@@ -71,6 +73,13 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
     signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         with child:
+            if workers == 1:  # this process serves: build its app meanwhile (uvicorn then finds it imported)
+                importlib.import_module("ar.api.main")
+            # Once serving, reads with min_position wait for the worker: it runs before the first request.
+            if not child.wait_ready(WORKER_START_TIMEOUT_S):
+                logging.getLogger(__name__).warning("the background worker is not running after %.0f s: serving "
+                                                    "meanwhile (reads with min_position wait for it)",
+                                                    WORKER_START_TIMEOUT_S)
             run()
     except _Terminated:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -113,7 +122,9 @@ def _refuse_a_clock_behind_history(runtime: Runtime) -> None:
 def worker(projections: Annotated[bool, typer.Option(help="run the read-model projections (--no-projections: "
                                                         "only the sweeper and delivery)")] = True,
            parent_pid: Annotated[int | None, typer.Option(hidden=True, help="`ar serve`'s pid: stop when it is "
-                                                          "gone, and leave SIGINT to it")] = None) -> None:
+                                                          "gone, and leave SIGINT to it")] = None,
+           ready_fd: Annotated[int | None, typer.Option(hidden=True, help="a pipe to write one byte to once "
+                                                        "running (`ar serve` waits for it)")] = None) -> None:
     """Run the read-model projections, the dunning sweeper and reminder delivery until SIGTERM or SIGINT.
 
     Several workers may run at once: each projection batch locks its position row, each sweep chunk takes an
@@ -136,6 +147,8 @@ def worker(projections: Annotated[bool, typer.Option(help="run the read-model pr
     running = [*(["projections"] if projections else []),
                *(["dunning sweeper and delivery"] if settings.run_dunning else [])]
     typer.echo(f"worker: {', '.join(running) or 'nothing'} running")
+    if ready_fd is not None:
+        say_ready(ready_fd)
     stop.wait()
     if watcher is not None:
         watcher.stop()

@@ -17,6 +17,7 @@ import ctypes
 import ctypes.util
 import logging
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -49,6 +50,7 @@ class WorkerProcess:
         self.restarts = 0
         self._lock = threading.Lock()  # the current child: started by the watcher, stopped by the main thread
         self._process: subprocess.Popen[bytes] | None = None
+        self._ready: int | None = None  # the read end of the current child's readiness pipe
         self._stopping = threading.Event()
         self._watcher: threading.Thread | None = None
 
@@ -61,6 +63,14 @@ class WorkerProcess:
         self._spawn()
         self._watcher = threading.Thread(target=self._watch, name="background-worker", daemon=True)
         self._watcher.start()
+
+    def wait_ready(self, timeout_s: float) -> bool:
+        """True once the first child says it runs (`--ready-fd`); False if it exits or `timeout_s` passes first."""
+        ready = self._ready
+        if ready is None:
+            return False
+        readable, _, _ = select.select([ready], [], [], timeout_s)
+        return bool(readable) and os.read(ready, 1) == b"1"
 
     def stop(self) -> None:
         """Stops the child and the watcher; nothing is restarted afterwards."""
@@ -79,6 +89,7 @@ class WorkerProcess:
                 process.wait()
         if self._watcher is not None:
             self._watcher.join(self.stop_timeout_s)
+        self._close_ready()
 
     def __enter__(self) -> WorkerProcess:
         self.start()
@@ -92,10 +103,25 @@ class WorkerProcess:
         with self._lock:
             if self._stopping.is_set():
                 return
+            self._close_ready()
+            ready, ready_w = os.pipe()
             # Same process group as the server: a signal to the group (a terminal's Ctrl-C, a test's killpg)
             # reaches it too. It ignores SIGINT: the server decides when it stops.
-            self._process = subprocess.Popen(self.argv, env=self.env, stdin=subprocess.DEVNULL)
+            try:
+                self._process = subprocess.Popen([*self.argv, "--ready-fd", str(ready_w)], env=self.env,
+                                                 stdin=subprocess.DEVNULL, pass_fds=(ready_w,))
+            except OSError:
+                os.close(ready)
+                raise
+            finally:
+                os.close(ready_w)
+            self._ready = ready
             log.info("background worker started [%d]: %s", self._process.pid, " ".join(self.argv[1:]))
+
+    def _close_ready(self) -> None:
+        if self._ready is not None:
+            os.close(self._ready)
+            self._ready = None
 
     def _watch(self) -> None:
         backoff = self.min_backoff_s
@@ -128,6 +154,14 @@ def _describe_exit(code: int) -> str:
         with contextlib.suppress(ValueError):
             return f"signal {signal.Signals(-code).name}"
     return f"code {code}"
+
+
+def say_ready(ready_fd: int) -> None:
+    """In the child, once it runs: one byte down the pipe `ar serve` waits on (gone if it stopped waiting)."""
+    with contextlib.suppress(OSError):
+        os.write(ready_fd, b"1")
+    with contextlib.suppress(OSError):
+        os.close(ready_fd)
 
 
 def die_with_parent(parent_pid: int, on_orphaned: Callable[[], None]) -> None:
