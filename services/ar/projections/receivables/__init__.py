@@ -70,7 +70,8 @@ class ReceivablesProjection:
         state = State()
         spill = self._rebuild = Spill(state, max_invoices=self.rebuild_max_invoices,
                                       max_payments=self.rebuild_max_payments, max_cells=self.rebuild_max_cells)
-        state.invoices.missing = state.payments.missing = spill.get_back
+        for rows in (state.invoices, state.payments):
+            rows.missing, rows.packed = spill.get_back, True
         try:
             yield
             spill.finish(conn)

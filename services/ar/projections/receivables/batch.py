@@ -65,16 +65,19 @@ class Batch(Ledger):
     def invoice_event(self, position: int, event: Any) -> None:
         if isinstance(event, I.Issued):
             deducted = sum(m.minor for m in event.deductions.values())
-            row = self.invoices.new[event.originator_id] = {
-                "invoice_id": event.originator_id, "number": event.number, "series": event.series,
-                "customer_id": event.customer_id, "kind": event.kind, "category": event.category,
-                "currency": event.total.currency, "issued_on": event.issued_on, "due_on": event.due_on,
+            one = self.state.shared.setdefault
+            row = self.invoices.add(event.originator_id, {
+                "invoice_id": event.originator_id, "number": event.number, "series": one(event.series, event.series),
+                "customer_id": one(event.customer_id, event.customer_id), "kind": one(event.kind, event.kind),
+                "category": one(event.category, event.category),
+                "currency": one(event.total.currency, event.total.currency),
+                "issued_on": one(event.issued_on, event.issued_on), "due_on": one(event.due_on, event.due_on),
                 "total_minor": event.total.minor, "deducted_minor": deducted, "allocated_minor": 0,
                 "credited_minor": 0, "written_off_minor": 0, "disputed_minor": 0,
                 "structured_reference": event.structured_reference, "purchase_order": event.purchase_order,
                 "external_id": event.external_id, "open_minor": 0,
                 "lifecycle_status": None, "lifecycle_code": None, "lifecycle_verdict": None,
-            }
+            })
             before = 0
         else:
             found = self.invoices.get(self.conn, event.originator_id)
@@ -95,12 +98,14 @@ class Batch(Ledger):
 
     def payment_event(self, position: int, event: Any) -> None:
         if isinstance(event, P.Received):
-            row = self.payments.new[event.originator_id] = {
-                "payment_id": event.originator_id, "customer_id": event.customer_id,
-                "currency": event.amount.currency, "method": event.method, "value_on": event.value_on,
+            one = self.state.shared.setdefault
+            row = self.payments.add(event.originator_id, {
+                "payment_id": event.originator_id, "customer_id": one(event.customer_id, event.customer_id),
+                "currency": one(event.amount.currency, event.amount.currency),
+                "method": one(event.method, event.method), "value_on": one(event.value_on, event.value_on),
                 "amount_minor": event.amount.minor, "allocated_minor": 0, "refunded_minor": 0,
                 "returned_on": None, "external_id": event.external_id,
-            }
+            })
         else:
             found = self.payments.get(self.conn, event.originator_id)
             if found is None:

@@ -93,7 +93,7 @@ class Spill:
             deleted = rows.table.delete().where(rows.key.in_(missing[start:start + _CHUNK]))
             for found in conn.execute(deleted.returning(*rows.table.columns)).mappings():
                 key = found[rows.key.name]
-                rows.new[key] = dict(found)
+                rows.add(key, dict(found))
                 back.append(key)
         self.counts[f"{rows.table.name}_brought_back"] += len(back)
         return back
@@ -115,9 +115,10 @@ class Spill:
         cells."""
         state = self.state
         for rows, settled in ((state.invoices, "open_minor"), (state.payments, "unapplied_minor")):
+            rows.pack()
             limit = self.max_rows[rows.table.name]
             if len(rows.new) > limit:
-                keys = _oldest_settled_first(rows.new, settled, len(rows.new) - limit * 3 // 4)
+                keys = _oldest_settled_first(rows.new, rows.names.index(settled), len(rows.new) - limit * 3 // 4)
                 insert_rows(conn, rows.table, [rows.new.pop(k) for k in keys])
                 self.counts[f"{rows.table.name}_written_early"] += len(keys)
                 if rows is state.invoices:
@@ -174,9 +175,9 @@ class Spill:
         self.staging = None
 
 
-def _oldest_settled_first(rows: dict[UUID, dict[str, Any]], amount: str, count: int) -> list[UUID]:
-    """The rows to write early: the oldest of those with nothing left open (an invoice paid, a payment applied:
-    few events touch them again), then, if that is not enough, the oldest of the others."""
+def _oldest_settled_first(rows: dict[UUID, tuple[Any, ...]], amount: int, count: int) -> list[UUID]:
+    """The rows to write early (packed: tuples): the oldest of those with nothing left open (an invoice paid, a
+    payment applied: few events touch them again), then, if that is not enough, the oldest of the others."""
     keys = list(islice((k for k, row in rows.items() if row[amount] == 0), count))
     if len(keys) < count:
         chosen = set(keys)

@@ -51,3 +51,5 @@ class State:
         self.balances: dict[tuple[UUID, str], Balance] = {}
         self.steps: dict[tuple[UUID, str, date, date], Cell] = {}
         self.months: defaultdict[tuple[UUID, str, date], int] = defaultdict(int)
+        # one object per customer id, currency, date... kept by many rows (each event decodes its own copies)
+        self.shared: dict[Any, Any] = {}
