@@ -4,7 +4,8 @@ by due date and customer balances. They share their inputs (an allocation needs 
 invoice's due date), so one projection keeps them consistent with each other by construction.
 
 The parts: `batch` (the invoice and payment rows, composing `ledger` and `summaries`), `state` (what a batch
-accumulates), `bulk` (rows loaded, changed and written once)."""
+accumulates), `bulk` (rows loaded, changed and written once), `spill` (a rebuild's memory kept within limits: rows
+written early and brought back, summary cells staged)."""
 
 from __future__ import annotations
 
