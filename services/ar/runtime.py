@@ -13,6 +13,7 @@ from ar.adapters.bank_imports import BankImportStore
 from ar.adapters.business_days import HolidayCalendar
 from ar.adapters.clocks import SettableClock, SharedFileClock, SystemClock, parse_start
 from ar.adapters.event_reads import select_many
+from ar.adapters.event_writes import write_events_in_binary
 from ar.adapters.rate_tables import load_rate_seed
 from ar.application.bank_import import BankImports
 from ar.application.ports import Ports
@@ -108,6 +109,7 @@ def build(settings: Settings, clock: Clock | None = None, *, run_migrations: boo
                       creditor={"name": settings.creditor_name, "email": settings.creditor_email},
                       split_by_half_year=settings.penalty_split_by_half_year,
                       lifecycle_snooze_days=settings.lifecycle_payment_sent_snooze_days)
+    write_events_in_binary(app.recorder)
     runner = ProjectionRunner(app, engine, [ReceivablesProjection(), CustomersProjection(), DunningProjection(app),
                                            SubscriptionOutbox(engine, clock), PayerAccountsProjection()],
                               batch_interval_s=settings.projection_batch_interval_ms / 1000)
