@@ -24,6 +24,7 @@ import hashlib
 import re
 from collections.abc import Iterator
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,7 @@ def money_format(minor: int, currency: str, language: str) -> str:
     return f"{sign}{symbol}{number}" if symbol else f"{sign}{currency}{NBSP}{number}"
 
 
+@lru_cache(maxsize=4096)  # a sweep prints the same few dates on thousands of reminders
 def date_format(value: str | date, language: str) -> str:
     """`02/03/2026` in French, `2 March 2026` in English: no locale, so the output never depends on the host."""
     day = value if isinstance(value, date) else date.fromisoformat(value)
