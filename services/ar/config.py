@@ -51,8 +51,10 @@ class Settings(BaseSettings):
                                           "`ar worker` child it starts, restarts and stops (the API processes run "
                                           "none: their CPU goes to requests); `threads`, threads inside each API "
                                           "process; `external`, nowhere (operators run `ar worker`). Default: "
-                                          "`process`, but `threads` on a simulated clock without a clock_file (a "
-                                          "child could not share it). AR_RUN_PROJECTIONS and AR_RUN_DUNNING say "
+                                          "`process` on PostgreSQL, `threads` on SQLite (two processes writing "
+                                          "one file wait on its lock: measured slower) and on a simulated clock "
+                                          "without a clock_file (a child could not share it). AR_RUN_PROJECTIONS "
+                                          "and AR_RUN_DUNNING say "
                                           "which of the work runs at all, wherever this puts it; both false is "
                                           "`external`. An app built in a test process (create_app) uses threads")
     run_projections: bool = Field(True, description="run the read-model projections with `ar serve` (in its "
@@ -167,7 +169,8 @@ class Settings(BaseSettings):
             return "external"
         if self.background is not None:
             return self.background
-        return "threads" if self.simulated_clock and self.clock_file is None else "process"
+        shared_clock = not self.simulated_clock or self.clock_file is not None
+        return "process" if self.is_postgres and shared_clock else "threads"
 
     @property
     def is_postgres(self) -> bool:

@@ -16,18 +16,25 @@ from ar.supervisor import WorkerProcess, worker_command
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(60)"]
 
 
+PG = "postgresql://postgres@127.0.0.1:5432/ar"
+SQLITE = "sqlite:///var/ar.sqlite"
+
+
 @pytest.mark.parametrize(("given", "expected"), [
-    ({}, "process"),
-    ({"background": "threads"}, "threads"),
-    ({"background": "external"}, "external"),
-    ({"run_projections": False}, "process"),  # the child runs the dunning work alone
-    ({"run_projections": False, "run_dunning": False}, "external"),
-    ({"run_projections": False, "run_dunning": False, "background": "process"}, "external"),
-    ({"simulated_clock": True}, "threads"),  # a child could not share an in-memory simulated clock
-    ({"simulated_clock": True, "clock_file": Path("clock")}, "process"),
-    ({"simulated_clock": True, "background": "process"}, "process"),
+    ({"database_url": PG}, "process"),
+    ({"database_url": SQLITE}, "threads"),  # two processes writing one SQLite file wait on its lock
+    ({"database_url": SQLITE, "background": "process"}, "process"),
+    ({"database_url": PG, "background": "threads"}, "threads"),
+    ({"database_url": PG, "background": "external"}, "external"),
+    ({"database_url": PG, "run_projections": False}, "process"),  # the child runs the dunning work alone
+    ({"database_url": PG, "run_projections": False, "run_dunning": False}, "external"),
+    ({"database_url": PG, "run_projections": False, "run_dunning": False, "background": "process"}, "external"),
+    ({"database_url": PG, "simulated_clock": True}, "threads"),  # a child could not share an in-memory clock
+    ({"database_url": PG, "simulated_clock": True, "clock_file": Path("clock")}, "process"),
+    ({"database_url": PG, "simulated_clock": True, "background": "process"}, "process"),
 ])
-def test_background_mode_follows_the_setting_and_what_runs_at_all(given: dict[str, object], expected: str) -> None:
+def test_background_mode_follows_the_setting_the_backend_and_what_runs_at_all(given: dict[str, object],
+                                                                               expected: str) -> None:
     assert Settings(_env_file=None, **given).background_mode() == expected  # type: ignore[arg-type]
 
 
