@@ -38,8 +38,8 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
               help="with --simulated-clock: where it starts, YYYY-MM-DD (09:00) or YYYY-MM-DDTHH:MM, Paris time; "
                    "default now", metavar="DATE")] = None,
           ) -> None:
-    """Run the HTTP API; the projections, the dunning sweeper and delivery in a worker process it starts and
-    supervises (AR_BACKGROUND: or in threads of the API processes, or in `ar worker` processes run beside it)."""
+    """Run the HTTP API, and the projections, the dunning sweeper and delivery: on PostgreSQL in a worker process it
+    starts and supervises, on SQLite in threads of the API process (AR_BACKGROUND; or in `ar worker`s beside it)."""
     if simulated_clock:
         os.environ["AR_SIMULATED_CLOCK"] = "true"
     if start is not None:

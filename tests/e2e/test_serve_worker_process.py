@@ -1,5 +1,5 @@
-"""`ar serve` runs the background work in one worker process of its own (AR_BACKGROUND=process, the default), on
-PostgreSQL, as a real subprocess: reads with `min_position` see a write (the child applied it: the server processes
+"""`ar serve` on PostgreSQL (where AR_BACKGROUND=process is the default), as a real subprocess, runs the background
+work in one worker process of its own: reads with `min_position` see a write (the child applied it: the server processes
 run no projection), a killed child is started again and the reads catch up, and the child does not outlive a
 SIGKILLed `ar serve`."""
 
