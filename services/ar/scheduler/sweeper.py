@@ -1,8 +1,7 @@
 """The sweeper: at `clock.now()`, run every dunning action the agenda says is due, one customer at a time.
 
 The aggregates decide (`Receivables.run_dunning`); the agenda only says where to look. Two sweepers may run at
-once (two `ar worker` processes): customers are decided in chunks saved in one transaction each (group commit),
-the next chunk decided while the one before is being written;
+once (two `ar worker` processes): customers are decided in chunks saved in one transaction each (group commit);
 on PostgreSQL each chunk is taken under a transaction-scoped advisory lock, so the other sweeper skips it instead
 of deciding it again; without the lock (SQLite, or chunks that differ), optimistic concurrency on the invoices
 still lets one decision through and turns the other into a no-op.
@@ -15,9 +14,7 @@ import gc
 import logging
 import threading
 import zlib
-from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -33,9 +30,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 LOCK_SPACE = 0x6172  # "ar": the first key of our advisory locks
-#: Chunks in flight: the next one is decided while the one before waits for its commit (time spent in the
-#: database, the GIL released); more would only share the same core.
-IN_FLIGHT = 2
 
 
 @dataclass
@@ -45,13 +39,6 @@ class SweepReport:
     invoices: int = 0
     skipped_locked: int = 0
     failures: dict[str, str] = field(default_factory=dict)  # customer id -> why its run was refused
-
-    def add(self, other: SweepReport) -> None:
-        self.customers += other.customers
-        self.reminders += other.reminders
-        self.invoices += other.invoices
-        self.skipped_locked += other.skipped_locked
-        self.failures.update(other.failures)
 
 
 @contextlib.contextmanager
@@ -84,33 +71,20 @@ class Sweeper:
             self.catch_up()
             with self.engine.connect() as conn:
                 due = list(due_by_customer(conn, today).items())
-            chunks = [dict(due[start:start + self.chunk]) for start in range(0, len(due), self.chunk)]
             with _heap_frozen():
-                self._run_chunks(chunks, report)
+                for start in range(0, len(due), self.chunk):
+                    self._run_chunk(dict(due[start:start + self.chunk]), report)
         return report
 
-    def _run_chunks(self, chunks: list[dict[UUID, list[UUID]]], report: SweepReport) -> None:
-        """Chunk after chunk, `IN_FLIGHT` at a time; a chunk that fails stops the sweep once the one in flight
-        is done (the next sweep takes up what is left)."""
-        with ThreadPoolExecutor(max_workers=IN_FLIGHT, thread_name_prefix="dunning-chunk") as pool:
-            in_flight: deque[Future[SweepReport]] = deque()
-            for chunk in chunks:
-                in_flight.append(pool.submit(self._run_chunk, chunk))
-                if len(in_flight) == IN_FLIGHT:
-                    report.add(in_flight.popleft().result())
-            while in_flight:
-                report.add(in_flight.popleft().result())
-
-    def _run_chunk(self, due: dict[UUID, list[UUID]]) -> SweepReport:
+    def _run_chunk(self, due: dict[UUID, list[UUID]], report: SweepReport) -> None:
         """Decide a chunk of customers and save it in one transaction (group commit)."""
-        report = SweepReport()
         with self.engine.connect() as conn, conn.begin():
             if conn.dialect.name == "postgresql":
                 key = zlib.crc32(b"".join(sorted(c.bytes for c in due))) - 2**31
                 if not conn.scalar(sa.text("SELECT pg_try_advisory_xact_lock(:space, :key)"),
                                    {"space": LOCK_SPACE, "key": key}):
                     report.skipped_locked += len(due)  # another sweeper is on it
-                    return report
+                    return
             runs, refused = self.app.run_dunning_many(due)
         for customer_id, why in refused.items():  # e.g. a missing penalty rate: refused, shown, retried later
             log.warning("dunning run for customer %s refused: %s", customer_id, why)
@@ -119,7 +93,6 @@ class Sweeper:
             report.customers += 1
             report.reminders += len(run.reminders)
             report.invoices += sum(len(r.lines) for r in run.reminders)
-        return report
 
     # Background loop ------------------------------------------------------------------------------------------
     def start(self, interval_s: float) -> None:
