@@ -257,7 +257,8 @@ class ProjectionRunner:
             if cached is not None:
                 return cached
             names = [p.name for p in self.projections]
-            with self.engine.connect() as conn:
+            # one statement: autocommit spares a waiting read BEGIN and ROLLBACK round trips
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 rows = stalls.read(conn, names)
             self._progress = Progress(positions={n: rows.get(n, (0, None))[0] for n in names},
                                       stalls={n: s for n, (_, s) in rows.items() if s is not None and n in names},
