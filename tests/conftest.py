@@ -12,6 +12,7 @@ import pytest
 from tests.support.api import ADMIN_TOKEN
 from tests.support.databases import (
     BackgroundDrops,
+    ReadyCopies,
     copy_sqlite_template,
     create_postgres_database,
     make_sqlite_template,
@@ -53,11 +54,22 @@ def pg_drops() -> Iterator[BackgroundDrops]:
         drops.close()
 
 
+@pytest.fixture(scope="session")
+def pg_copies(pg_template: str, pg_drops: BackgroundDrops) -> Iterator[ReadyCopies]:
+    """Copies of the template made ahead; those left at the end are dropped."""
+    copies = ReadyCopies(PG_ADMIN_URL, pg_template)
+    try:
+        yield copies
+    finally:
+        for name in copies.close():
+            pg_drops.drop(name)
+
+
 @pytest.fixture
-def pg_database(pg_template: str, pg_drops: BackgroundDrops) -> Iterator[str]:
+def pg_database(pg_copies: ReadyCopies, pg_drops: BackgroundDrops) -> Iterator[str]:
     """A fresh PostgreSQL database already migrated (a copy of the template: as `ar migrate` and the event store
     leave an empty one, nothing recorded); its URL. Dropped (with any connection left) after the test."""
-    name = create_postgres_database(PG_ADMIN_URL, template=pg_template)
+    name = pg_copies.take()
     try:
         yield with_database(PG_ADMIN_URL, name)
     finally:

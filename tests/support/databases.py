@@ -8,7 +8,8 @@ exist), then records the default policies and the rate book. tests/integration/t
 that a copy has the very schema that `build` makes in an empty database.
 
 PostgreSQL: `CREATE DATABASE ... TEMPLATE ar_tpl_<hash>_<pid>`, one template per test process, dropped at the end
-of the session (and, at the start of one, any template whose process is gone). SQLite: the database files made
+of the session (and, at the start of one, any template whose process is gone); the copies are made a little ahead
+and dropped after their test in background threads, all gone by the end of the session. SQLite: the database files made
 once in a session folder, copied into each test's folder.
 """
 
@@ -110,6 +111,55 @@ class BackgroundDrops:
                 drop_postgres_database(self.admin_url, name)
             except Exception as error:
                 self._errors.append(error)
+
+
+class ReadyCopies:
+    """Copies of the template made ahead in a thread, `ahead` at most waiting: a test takes one that is ready (a
+    CREATE DATABASE ... TEMPLATE is mostly disk I/O: it runs while the previous test does). `close` stops making
+    them and hands back those nobody took, to be dropped."""
+
+    def __init__(self, admin_url: str, template: str, ahead: int = 2) -> None:
+        self.admin_url, self.template = admin_url, template
+        self._ready: queue.Queue[str | BaseException] = queue.Queue(maxsize=ahead)
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="copy-test-databases", daemon=True)
+        self._thread.start()
+
+    def take(self) -> str:
+        name = self._ready.get()
+        if isinstance(name, BaseException):
+            raise name
+        return name
+
+    def close(self) -> list[str]:
+        self._stopping.set()
+        left: list[str] = []
+        while self._thread.is_alive() or not self._ready.empty():
+            try:
+                name = self._ready.get(timeout=0.05)
+            except queue.Empty:
+                continue
+            if isinstance(name, str):
+                left.append(name)
+        self._thread.join()
+        return left
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            made: str | BaseException
+            try:
+                made = create_postgres_database(self.admin_url, template=self.template)
+            except Exception as error:
+                made = error
+            while True:
+                try:
+                    self._ready.put(made, timeout=0.05)
+                    break
+                except queue.Full:
+                    if self._stopping.is_set():
+                        if isinstance(made, str):
+                            drop_postgres_database(self.admin_url, made)
+                        return
 
 
 @contextlib.contextmanager
