@@ -11,11 +11,12 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from ar.api.deps import IdempotencyDep, ReceivablesDep
 from ar.api.problems import domain_problem, responses
 from ar.api.routes._commands import issue_invoice, record_payment
+from ar.api.routes._write import as_json
 from ar.api.schemas.batch import BatchOut, IssueInvoicesIn, ItemOutcome, RecordPaymentsIn
 from ar.application.bulk import Outcome, run_together
 from ar.application.receivables import Saved
@@ -44,13 +45,13 @@ def report(outcomes: Sequence[Outcome[Saved[Any]]]) -> BatchOut:
                     refused=sum(i.status >= 400 for i in items), position=max(positions, default=None), items=items)
 
 
-def _run(commands: list[Callable[[], Saved[Any]]]) -> BatchOut:
-    return report(run_together(commands))
+def _run(commands: list[Callable[[], Saved[Any]]]) -> Response:
+    return as_json(report(run_together(commands)))
 
 
 @router.post("/v1/invoices/batch", response_model=BatchOut, responses=responses(422, 503),
              summary="Issue up to 1,000 invoices, each with its own outcome")
-def issue_invoices(body: IssueInvoicesIn, app: ReceivablesDep, key: IdempotencyDep) -> BatchOut:
+def issue_invoices(body: IssueInvoicesIn, app: ReceivablesDep, key: IdempotencyDep) -> Response:
     """Each item is the body of `POST /v1/invoices`. Numbers in an ar-numbered series follow the items' order only
     loosely (they run together) but stay gapless; an item refused takes no number."""
     return _run([partial(issue_invoice, app, item, item_key(key, n)) for n, item in enumerate(body.items)])
@@ -58,6 +59,6 @@ def issue_invoices(body: IssueInvoicesIn, app: ReceivablesDep, key: IdempotencyD
 
 @router.post("/v1/payments/batch", response_model=BatchOut, responses=responses(422, 503),
              summary="Record up to 1,000 payments, each with its own outcome")
-def record_payments(body: RecordPaymentsIn, app: ReceivablesDep, key: IdempotencyDep) -> BatchOut:
+def record_payments(body: RecordPaymentsIn, app: ReceivablesDep, key: IdempotencyDep) -> Response:
     """Each item is the body of `POST /v1/payments`, allocated as that call allocates."""
     return _run([partial(record_payment, app, item, item_key(key, n)) for n, item in enumerate(body.items)])

@@ -9,7 +9,7 @@ from ar.api.deps import IdempotencyDep, IfMatchDep, ReadAfterDep, ReceivablesDep
 from ar.api.problems import responses
 from ar.api.routes import _commands as commands
 from ar.api.routes import _segments  # noqa: F401  (the `record_id` path convertor)
-from ar.api.routes._write import tagged, written
+from ar.api.routes._write import answered, tagged, written
 from ar.api.schemas.common import PATTERN_WORDS, BusinessDate, Currency, EventOut, ExternalId, QueryBool, QueryInt, Text
 from ar.api.schemas.invoices import (
     CreditNoteIn,
@@ -35,14 +35,13 @@ PATTERN_WORDS[CURSOR_PATTERN] = "the `next_cursor` of a previous page, unaltered
 
 @router.post("", status_code=201, response_model=InvoiceOut, responses=responses(404, 409, 422),
              summary="Issue an invoice")
-def issue_invoice(body: IssueInvoiceIn, runtime: RuntimeDep, key: IdempotencyDep, response: Response) -> InvoiceOut:
+def issue_invoice(body: IssueInvoiceIn, runtime: RuntimeDep, key: IdempotencyDep) -> Response:
     """The number is the next one of the series, with no gap, even under concurrent issues, unless the invoice
     comes numbered by its invoicing system (`number`): then it keeps that number, which identifies it (the same
     invoice again answers 200, another under that number 409 `number-taken`). The due date comes from the
     customer's payment terms unless given. A final invoice deducts the deposit invoices it names."""
     saved = commands.issue_invoice(runtime.app, body, key)
-    written(response, saved, created=True)
-    return InvoiceOut.of(saved.aggregate, runtime.clock.today())
+    return answered(InvoiceOut.of(saved.aggregate, runtime.clock.today()), saved, created=True)
 
 
 @router.get("", response_model=InvoicePage, responses=responses(422, 503), summary="List and search invoices")

@@ -8,7 +8,7 @@ from ar.api.deps import IdempotencyDep, IfMatchDep, ReceivablesDep
 from ar.api.problems import responses
 from ar.api.routes import _commands as commands
 from ar.api.routes import _segments  # noqa: F401  (the `record_id` path convertor)
-from ar.api.routes._write import tagged, written
+from ar.api.routes._write import answered, tagged, written
 from ar.api.schemas.common import EventOut
 from ar.api.schemas.payments import AllocateIn, PaymentOut, RecordPaymentIn, RefundIn, ReturnIn
 from ar.application.receivables import new_id
@@ -19,14 +19,12 @@ router = APIRouter(prefix="/v1/payments", tags=["payments"])
 
 @router.post("", status_code=201, response_model=PaymentOut, responses=responses(404, 409, 422),
              summary="Record a payment received, and allocate it")
-def record_payment(body: RecordPaymentIn, app: ReceivablesDep, key: IdempotencyDep,
-                   response: Response) -> PaymentOut:
+def record_payment(body: RecordPaymentIn, app: ReceivablesDep, key: IdempotencyDep) -> Response:
     """Explicit `allocations` are applied as given; without them the payment is allocated automatically:
     the structured reference first, then invoice numbers found in the remittance text, then the customer's
     oldest due invoices. What is left is unapplied cash. All of it is one transaction."""
     saved = commands.record_payment(app, body, key)
-    written(response, saved, created=True)
-    return PaymentOut.of(saved.aggregate)
+    return answered(PaymentOut.of(saved.aggregate), saved, created=True)
 
 
 @router.get("/{payment_id:record_id}", response_model=PaymentOut, responses=responses(404, 422),
